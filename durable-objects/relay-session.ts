@@ -1,0 +1,261 @@
+/**
+ * RelaySession: one Durable Object per session (DESIGN.md steps 3 and 5). It admits relays
+ * against the session's quota, picks hosts for each relay and keeps exactly one receipt per
+ * admitted relay in its SQLite storage.
+ *
+ * Exactly-once receipts: `admit` writes the receipt (outcome `pending`) in the same synchronous
+ * step that assigns the relay index, so a relay cannot be admitted without its receipt; the
+ * Worker's `complete` call then fills in the result. Durable Objects run one call at a time
+ * between awaits, and neither method awaits after it reads state, so concurrent relays never
+ * share an index or overspend the quota.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { type GeoPoint, orderByDistance } from "../protocol/geo.js";
+import type { SessionCoordinates } from "../protocol/session.js";
+import { gatewayConfig } from "../workers/config.js";
+import { database } from "../workers/db/database.js";
+import { recordSession } from "../workers/db/sessions.js";
+import { type SessionHost, type SessionPlan, planSession } from "../workers/sessions/plan-session.js";
+
+export interface AdmitInput {
+  coordinates: SessionCoordinates;
+  /** The requestor's stake, used only when this call opens the session. */
+  requestorStake: bigint;
+  computeUnits: number;
+  caller: GeoPoint | null;
+  requestDigest: string;
+  now: number;
+}
+
+export type AdmitResult =
+  | { ok: true; sessionId: string; relayIndex: number; candidates: SessionHost[] }
+  | { ok: false; reason: "quota_exhausted"; retryAfterSeconds: number }
+  | { ok: false; reason: "session_closed" | "no_hosts" };
+
+export interface CompleteInput {
+  relayIndex: number;
+  hostId: string | null;
+  responseDigest: string;
+  /** HTTP status returned to the caller. */
+  status: number;
+  /** `failed` when no host produced an answer; its compute units go back to the quota. */
+  outcome: "ok" | "failed";
+  latencyMs: number;
+  attempts: number;
+  now: number;
+}
+
+/** One receipt as stored (DESIGN.md step 5). */
+export interface Receipt {
+  relayIndex: number;
+  hostId: string | null;
+  requestDigest: string;
+  responseDigest: string | null;
+  status: number;
+  outcome: "pending" | "ok" | "failed";
+  latencyMs: number | null;
+  computeUnits: number;
+  attempts: number;
+  createdAt: number;
+  completedAt: number | null;
+}
+
+export interface HostUsage {
+  hostId: string;
+  relays: number;
+  computeUnits: number;
+  failures: number;
+}
+
+export interface SessionUsage {
+  sessionId: string;
+  quota: number;
+  usedComputeUnits: number;
+  relays: number;
+  hosts: HostUsage[];
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS plan (id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS receipts (
+  relay_index INTEGER PRIMARY KEY,
+  host_id TEXT,
+  request_digest TEXT NOT NULL,
+  response_digest TEXT,
+  status INTEGER NOT NULL DEFAULT 0,
+  outcome TEXT NOT NULL DEFAULT 'pending',
+  latency_ms INTEGER,
+  compute_units INTEGER NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL,
+  completed_at INTEGER
+);
+CREATE TABLE IF NOT EXISTS host_counters (
+  host_id TEXT PRIMARY KEY,
+  relays INTEGER NOT NULL DEFAULT 0,
+  compute_units INTEGER NOT NULL DEFAULT 0,
+  failures INTEGER NOT NULL DEFAULT 0
+);`;
+
+export class RelaySession extends DurableObject<Env> {
+  private plan: SessionPlan | null = null;
+  private relayCount = 0;
+  private usedComputeUnits = 0;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    ctx.blockConcurrencyWhile(async () => {
+      this.ctx.storage.sql.exec(SCHEMA);
+      const row = this.ctx.storage.sql.exec<{ body: string }>("SELECT body FROM plan WHERE id = 1").toArray()[0];
+      if (row) this.plan = JSON.parse(row.body);
+      const totals = this.ctx.storage.sql
+        .exec<{ relays: number; used: number }>(
+          "SELECT COUNT(*) AS relays, COALESCE(SUM(CASE WHEN outcome = 'failed' THEN 0 ELSE compute_units END), 0) AS used FROM receipts",
+        )
+        .one();
+      this.relayCount = totals.relays;
+      this.usedComputeUnits = totals.used;
+    });
+  }
+
+  /**
+   * Returns the session's plan, opening the session from the registry on first use. Opening
+   * holds every other call back, so concurrent first relays all see the same plan.
+   */
+  async open(coordinates: SessionCoordinates, requestorStake: bigint): Promise<SessionPlan> {
+    if (this.plan) return this.plan;
+    await this.ctx.blockConcurrencyWhile(async () => {
+      if (this.plan) return;
+      const db = database(this.env);
+      const plan = await planSession(db, gatewayConfig(this.env), coordinates, requestorStake);
+      await recordSession(db, {
+        id: plan.sessionId,
+        requestorId: plan.requestorId,
+        serviceId: plan.serviceId,
+        epoch: plan.epoch,
+        seed: plan.seed,
+        algorithm: plan.algorithm,
+        hostIds: JSON.stringify(plan.hosts.map((h) => h.id)),
+        quota: plan.quota,
+        startsAt: plan.startsAt,
+        endsAt: plan.endsAt,
+        createdAt: Date.now(),
+      });
+      this.ctx.storage.sql.exec("INSERT INTO plan (id, body) VALUES (1, ?)", JSON.stringify(plan));
+      this.plan = plan;
+    });
+    return this.plan as unknown as SessionPlan;
+  }
+
+  /** Admits one relay: checks the window and quota, stores its pending receipt, orders the hosts. */
+  async admit(input: AdmitInput): Promise<AdmitResult> {
+    const plan = await this.open(input.coordinates, input.requestorStake);
+    const grace = gatewayConfig(this.env).rolloverGraceSeconds * 1000;
+    if (input.now >= plan.endsAt + grace) return { ok: false, reason: "session_closed" };
+    if (plan.hosts.length === 0) return { ok: false, reason: "no_hosts" };
+    if (this.usedComputeUnits + input.computeUnits > plan.quota) {
+      return { ok: false, reason: "quota_exhausted", retryAfterSeconds: Math.max(1, Math.ceil((plan.endsAt - input.now) / 1000)) };
+    }
+    const relayIndex = this.relayCount;
+    this.ctx.storage.sql.exec(
+      "INSERT INTO receipts (relay_index, request_digest, compute_units, created_at) VALUES (?, ?, ?, ?)",
+      relayIndex,
+      input.requestDigest,
+      input.computeUnits,
+      input.now,
+    );
+    this.relayCount += 1;
+    this.usedComputeUnits += input.computeUnits;
+    return { ok: true, sessionId: plan.sessionId, relayIndex, candidates: orderByDistance(plan.hosts, input.caller) };
+  }
+
+  /** Completes a pending receipt; a second completion of the same relay changes nothing. */
+  complete(input: CompleteInput): boolean {
+    const receipt = this.ctx.storage.sql
+      .exec<{ compute_units: number }>(
+        "SELECT compute_units FROM receipts WHERE relay_index = ? AND outcome = 'pending'",
+        input.relayIndex,
+      )
+      .toArray()[0];
+    if (!receipt) return false;
+    this.ctx.storage.sql.exec(
+      `UPDATE receipts SET host_id = ?, response_digest = ?, status = ?, outcome = ?, latency_ms = ?, attempts = ?, completed_at = ?
+       WHERE relay_index = ?`,
+      input.hostId,
+      input.responseDigest,
+      input.status,
+      input.outcome,
+      input.latencyMs,
+      input.attempts,
+      input.now,
+      input.relayIndex,
+    );
+    const failed = input.outcome === "failed";
+    if (failed) this.usedComputeUnits -= receipt.compute_units;
+    if (input.hostId) {
+      this.ctx.storage.sql.exec(
+        `INSERT INTO host_counters (host_id, relays, compute_units, failures) VALUES (?, ?, ?, ?)
+         ON CONFLICT (host_id) DO UPDATE SET relays = relays + excluded.relays,
+           compute_units = compute_units + excluded.compute_units, failures = failures + excluded.failures`,
+        input.hostId,
+        failed ? 0 : 1,
+        failed ? 0 : receipt.compute_units,
+        failed ? 1 : 0,
+      );
+    }
+    return true;
+  }
+
+  /** Records that a host failed an attempt that another host then served (failover). */
+  recordHostFailures(hostIds: string[]): void {
+    for (const hostId of hostIds) {
+      this.ctx.storage.sql.exec(
+        `INSERT INTO host_counters (host_id, failures) VALUES (?, 1)
+         ON CONFLICT (host_id) DO UPDATE SET failures = failures + 1`,
+        hostId,
+      );
+    }
+  }
+
+  /** Quota and counts so far, or null when the session never opened. */
+  usage(): SessionUsage | null {
+    if (!this.plan) return null;
+    const hosts = this.ctx.storage.sql
+      .exec<{ host_id: string; relays: number; compute_units: number; failures: number }>(
+        "SELECT host_id, relays, compute_units, failures FROM host_counters ORDER BY host_id",
+      )
+      .toArray()
+      .map((r) => ({ hostId: r.host_id, relays: r.relays, computeUnits: r.compute_units, failures: r.failures }));
+    return {
+      sessionId: this.plan.sessionId,
+      quota: this.plan.quota,
+      usedComputeUnits: this.usedComputeUnits,
+      relays: this.relayCount,
+      hosts,
+    };
+  }
+
+  /** Receipts in relay order, a page at a time. */
+  receipts(after = -1, limit = 100): Receipt[] {
+    return this.ctx.storage.sql
+      .exec<Record<string, string | number | null>>(
+        "SELECT * FROM receipts WHERE relay_index > ? ORDER BY relay_index LIMIT ?",
+        after,
+        Math.min(Math.max(limit, 1), 1000),
+      )
+      .toArray()
+      .map((r) => ({
+        relayIndex: r.relay_index as number,
+        hostId: r.host_id as string | null,
+        requestDigest: r.request_digest as string,
+        responseDigest: r.response_digest as string | null,
+        status: r.status as number,
+        outcome: r.outcome as Receipt["outcome"],
+        latencyMs: r.latency_ms as number | null,
+        computeUnits: r.compute_units as number,
+        attempts: r.attempts as number,
+        createdAt: r.created_at as number,
+        completedAt: r.completed_at as number | null,
+      }));
+  }
+}

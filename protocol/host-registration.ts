@@ -1,0 +1,88 @@
+/**
+ * EIP-712 typed data for host registration, update and leave (DESIGN.md section 7). The
+ * operator signs one of these messages; the gateway verifies it with viem, checks the nonce
+ * (one use, in order) and the deadline. Locations are signed as integer microdegrees so the
+ * signed bytes never depend on float formatting.
+ */
+import type { Address, TypedDataDomain } from "viem";
+import { sha256Hex } from "./hex.js";
+
+export const HOST_REGISTRY_DOMAIN_NAME = "Conductor Relay";
+export const HOST_REGISTRY_DOMAIN_VERSION = "1";
+
+/** The signing domain; `chainId` is the gateway's `REGISTRY_CHAIN_ID` var. */
+export function hostRegistryDomain(chainId: number): TypedDataDomain {
+  return { name: HOST_REGISTRY_DOMAIN_NAME, version: HOST_REGISTRY_DOMAIN_VERSION, chainId };
+}
+
+export const hostRegistryTypes = {
+  RegisterHost: [
+    { name: "operator", type: "address" },
+    { name: "endpoint", type: "string" },
+    { name: "services", type: "string[]" },
+    { name: "latitudeE6", type: "int32" },
+    { name: "longitudeE6", type: "int32" },
+    { name: "stake", type: "uint256" },
+    { name: "nonce", type: "uint64" },
+    { name: "deadline", type: "uint64" },
+  ],
+  UpdateHost: [
+    { name: "operator", type: "address" },
+    { name: "hostId", type: "string" },
+    { name: "endpoint", type: "string" },
+    { name: "services", type: "string[]" },
+    { name: "latitudeE6", type: "int32" },
+    { name: "longitudeE6", type: "int32" },
+    { name: "nonce", type: "uint64" },
+    { name: "deadline", type: "uint64" },
+  ],
+  LeaveHost: [
+    { name: "operator", type: "address" },
+    { name: "hostId", type: "string" },
+    { name: "nonce", type: "uint64" },
+    { name: "deadline", type: "uint64" },
+  ],
+} as const;
+
+export type HostRegistryAction = keyof typeof hostRegistryTypes;
+
+export interface RegisterHostMessage {
+  operator: Address;
+  endpoint: string;
+  services: string[];
+  latitudeE6: number;
+  longitudeE6: number;
+  stake: bigint;
+  nonce: bigint;
+  /** Unix seconds after which the signature is refused. */
+  deadline: bigint;
+}
+
+export interface UpdateHostMessage {
+  operator: Address;
+  hostId: string;
+  endpoint: string;
+  services: string[];
+  latitudeE6: number;
+  longitudeE6: number;
+  nonce: bigint;
+  deadline: bigint;
+}
+
+export interface LeaveHostMessage {
+  operator: Address;
+  hostId: string;
+  nonce: bigint;
+  deadline: bigint;
+}
+
+/** Longest a signature may be valid for, so a leaked one cannot be used forever. */
+export const MAX_SIGNATURE_LIFETIME_SECONDS = 24 * 60 * 60;
+
+/** Converts degrees to the signed integer microdegrees. */
+export const toMicrodegrees = (degrees: number) => Math.round(degrees * 1_000_000);
+
+/** A host's id: derived from the operator and the nonce of its registration, so it is known before submitting. */
+export function hostIdFor(operator: Address, nonce: bigint): string {
+  return `host_${sha256Hex(`${operator.toLowerCase()}|${nonce}`).slice(2, 26)}`;
+}

@@ -1,0 +1,101 @@
+/**
+ * Drizzle table definitions mirroring `schema/migrations` (the SQL files are the source of
+ * truth applied to D1 and libSQL; these give the repository layer typed queries).
+ */
+import { index, integer, primaryKey, real, sqliteTable, text, unique } from "drizzle-orm/sqlite-core";
+
+export const services = sqliteTable("services", {
+  id: text("id").primaryKey(),
+  kind: text("kind", { enum: ["jsonrpc", "http"] }).notNull(),
+  chainId: integer("chain_id"),
+  model: text("model"),
+  defaultComputeUnits: integer("default_compute_units").notNull().default(1),
+  /** JSON object: method name to compute units. */
+  methodComputeUnits: text("method_compute_units").notNull().default("{}"),
+  createdAt: integer("created_at").notNull(),
+});
+
+export const operators = sqliteTable("operators", {
+  address: text("address").primaryKey(),
+  nextNonce: integer("next_nonce").notNull().default(0),
+});
+
+export const hosts = sqliteTable(
+  "hosts",
+  {
+    id: text("id").primaryKey(),
+    operator: text("operator")
+      .notNull()
+      .references(() => operators.address),
+    endpoint: text("endpoint").notNull(),
+    latitude: real("latitude").notNull(),
+    longitude: real("longitude").notNull(),
+    stake: integer("stake").notNull(),
+    status: text("status", { enum: ["active", "left"] }).notNull().default("active"),
+    activeSince: integer("active_since").notNull(),
+    leftAt: integer("left_at"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [index("hosts_operator").on(t.operator)],
+);
+
+export const hostServices = sqliteTable(
+  "host_services",
+  {
+    hostId: text("host_id")
+      .notNull()
+      .references(() => hosts.id),
+    serviceId: text("service_id")
+      .notNull()
+      .references(() => services.id),
+  },
+  (t) => [primaryKey({ columns: [t.hostId, t.serviceId] }), index("host_services_service").on(t.serviceId, t.hostId)],
+);
+
+export const requestors = sqliteTable("requestors", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  stake: integer("stake").notNull(),
+  createdAt: integer("created_at").notNull(),
+});
+
+export const apiKeys = sqliteTable(
+  "api_keys",
+  {
+    id: text("id").primaryKey(),
+    requestorId: text("requestor_id")
+      .notNull()
+      .references(() => requestors.id),
+    /** SHA-256 of the key, hex; the key itself is shown once and never stored. */
+    keyHash: text("key_hash").notNull().unique(),
+    /** The first characters of the key, so a person can tell keys apart. */
+    prefix: text("prefix").notNull(),
+    createdAt: integer("created_at").notNull(),
+    revokedAt: integer("revoked_at"),
+  },
+  (t) => [index("api_keys_requestor").on(t.requestorId)],
+);
+
+export const sessions = sqliteTable(
+  "sessions",
+  {
+    id: text("id").primaryKey(),
+    requestorId: text("requestor_id")
+      .notNull()
+      .references(() => requestors.id),
+    serviceId: text("service_id")
+      .notNull()
+      .references(() => services.id),
+    epoch: integer("epoch").notNull(),
+    seed: text("seed").notNull(),
+    algorithm: text("algorithm").notNull(),
+    /** JSON array of host ids, best first. */
+    hostIds: text("host_ids").notNull(),
+    quota: integer("quota").notNull(),
+    startsAt: integer("starts_at").notNull(),
+    endsAt: integer("ends_at").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [unique().on(t.requestorId, t.serviceId, t.epoch), index("sessions_ends_at").on(t.endsAt)],
+);

@@ -1,0 +1,53 @@
+/**
+ * The gateway's HTTP surface: one Hono app, a sub-app per resource, one error boundary.
+ * Resource routes are mounted before the relay routes, whose `/v1/{service}` would otherwise
+ * shadow them; service ids cannot take a resource's name (see `RESERVED_SERVICE_IDS`).
+ */
+import { Hono } from "hono";
+import { cors } from "hono/cors";
+import { jsonRpcError } from "../protocol/jsonrpc.js";
+import type { AppEnv } from "./app-env.js";
+import { ApiError } from "./errors.js";
+import { hostsApp, operatorsApp } from "./routes/hosts.js";
+import { relayApp } from "./routes/relay.js";
+import { requestorsApp } from "./routes/requestors.js";
+import { servicesApp } from "./routes/services.js";
+import { sessionsApp } from "./routes/sessions.js";
+
+export const app = new Hono<AppEnv>();
+
+app.use(
+  "*",
+  cors({
+    origin: "*",
+    allowHeaders: ["Authorization", "Content-Type", "X-Conductor-Session"],
+    exposeHeaders: ["X-Conductor-Host", "X-Conductor-Session", "X-Conductor-Relay", "X-Conductor-Attempts", "Retry-After"],
+  }),
+);
+
+app.get("/", (c) => c.json({ name: "conductor-relay", health: "/health", api: "/v1" }));
+app.get("/health", (c) => c.json({ ok: true }));
+
+app.route("/v1/services", servicesApp);
+app.route("/v1/hosts", hostsApp);
+app.route("/v1/operators", operatorsApp);
+app.route("/v1/requestors", requestorsApp);
+app.route("/v1/sessions", sessionsApp);
+app.route("/", relayApp);
+
+app.notFound((c) => c.json({ error: { code: "not_found", message: `No route for ${c.req.method} ${c.req.path}` } }, 404));
+
+app.onError((err, c) => {
+  const known = err instanceof ApiError;
+  if (!known) console.error("unhandled error", c.req.method, c.req.path, err);
+  const status = known ? err.status : 500;
+  const code = known ? err.code : "internal_error";
+  const message = known ? err.message : "The gateway failed to handle this request";
+  const headers = known ? err.headers : {};
+  const rpcId = c.get("jsonRpcId");
+  if (rpcId !== undefined) {
+    const rpcCode = known ? err.rpcCode : -32603;
+    return c.json(jsonRpcError(rpcId, rpcCode, message, { code }), status, headers);
+  }
+  return c.json({ error: { code, message } }, status, headers);
+});

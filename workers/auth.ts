@@ -1,0 +1,53 @@
+/** Authentication: requestor API keys (stored as SHA-256) and the admin token. */
+import { sha256Hex } from "../protocol/hex.js";
+import type { Database } from "./db/database.js";
+import { type Requestor, findRequestorByKeyHash } from "./db/requestors.js";
+import { ApiError, unauthorized } from "./errors.js";
+
+const KEY_PREFIX = "cr_";
+
+/** A new API key: `cr_` plus 32 random bytes in base64url. Shown once, stored only as its hash. */
+export function generateApiKey(): { key: string; keyHash: string; prefix: string } {
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  const key = `${KEY_PREFIX}${btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "")}`;
+  return { key, keyHash: hashApiKey(key), prefix: key.slice(0, 10) };
+}
+
+export function hashApiKey(key: string): string {
+  return sha256Hex(key).slice(2);
+}
+
+/** The bearer token of an `Authorization` header, or null. */
+export function bearerToken(header: string | undefined): string | null {
+  const match = header?.match(/^Bearer\s+(\S+)\s*$/i);
+  return match ? match[1] : null;
+}
+
+/** Resolves an API key to its requestor; 401 for a missing, malformed, unknown or revoked key. */
+export async function authenticateKey(
+  db: Database,
+  key: string | null,
+): Promise<{ requestor: Requestor; keyId: string }> {
+  if (!key || !key.startsWith(KEY_PREFIX) || key.length > 128) throw unauthorized();
+  const found = await findRequestorByKeyHash(db, hashApiKey(key));
+  if (!found) throw unauthorized();
+  return found;
+}
+
+/** Compares two strings in time independent of where they differ. */
+function timingSafeEqual(a: string, b: string): boolean {
+  const enc = new TextEncoder();
+  const x = enc.encode(a);
+  const y = enc.encode(b);
+  let diff = x.length ^ y.length;
+  for (let i = 0; i < Math.max(x.length, y.length); i++) diff |= (x[i] ?? 0) ^ (y[i] ?? 0);
+  return diff === 0;
+}
+
+/** Checks the admin bearer token; 401 when wrong, 503 when no admin token is configured. */
+export function requireAdmin(env: Env, header: string | undefined): void {
+  const configured = env.ADMIN_TOKEN;
+  if (!configured) throw new ApiError(503, "admin_disabled", "No ADMIN_TOKEN is configured on this gateway");
+  const token = bearerToken(header);
+  if (!token || !timingSafeEqual(token, configured)) throw unauthorized("Missing or invalid admin token");
+}

@@ -1,0 +1,31 @@
+/** Typed view of the Worker's vars: protocol parameters and dev-only switches. */
+import { type ProtocolParameters, readParameters } from "../protocol/parameters.js";
+
+export interface GatewayConfig extends ProtocolParameters {
+  /** Chain id in the EIP-712 domain of host registration signatures. */
+  registryChainId: number;
+  /** Dev-only: accept loopback host endpoints so local demo hosts can register. */
+  allowLoopbackHosts: boolean;
+  /** Dev-only: honour the caller-location override header and activate new hosts at once. */
+  devMode: boolean;
+}
+
+const cache = new WeakMap<object, GatewayConfig>();
+
+/** Reads (once per `env` object) and validates the configuration. */
+export function gatewayConfig(env: Env): GatewayConfig {
+  let config = cache.get(env);
+  if (!config) {
+    const vars = env as unknown as Record<string, string | undefined>;
+    const chainId = Number(vars.REGISTRY_CHAIN_ID ?? "31337");
+    if (!Number.isSafeInteger(chainId) || chainId <= 0) throw new Error("REGISTRY_CHAIN_ID must be a positive integer");
+    config = {
+      ...readParameters(vars),
+      registryChainId: chainId,
+      allowLoopbackHosts: vars.ALLOW_LOOPBACK_HOSTS === "true",
+      devMode: vars.DEV_MODE === "true",
+    };
+    cache.set(env, config);
+  }
+  return config;
+}

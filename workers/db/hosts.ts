@@ -1,0 +1,177 @@
+/** Repository: operators (nonces) and hosts with the services they serve. */
+import { and, asc, eq, gt, inArray, sql } from "drizzle-orm";
+import { hostServices, hosts, operators } from "../../schema/tables.js";
+import type { Database } from "./database.js";
+
+export interface Host {
+  id: string;
+  operator: string;
+  endpoint: string;
+  latitude: number;
+  longitude: number;
+  stake: bigint;
+  status: "active" | "left";
+  activeSince: number;
+  leftAt: number | null;
+  services: string[];
+  createdAt: number;
+  updatedAt: number;
+}
+
+type HostRow = typeof hosts.$inferSelect;
+
+function toHost(row: HostRow, serviceIds: string[]): Host {
+  return { ...row, stake: BigInt(row.stake), services: serviceIds };
+}
+
+/** The nonce the operator's next signed message must carry (0 for a new operator). */
+export async function nextOperatorNonce(db: Database, operator: string): Promise<bigint> {
+  const row = await db.select().from(operators).where(eq(operators.address, operator)).get();
+  return BigInt(row?.nextNonce ?? 0);
+}
+
+/**
+ * Spends `nonce` for `operator` if it is the next one: an atomic compare-and-increment, so two
+ * requests carrying the same signature cannot both pass. False when the nonce is not the next.
+ */
+export async function consumeOperatorNonce(db: Database, operator: string, nonce: bigint): Promise<boolean> {
+  await db.insert(operators).values({ address: operator, nextNonce: 0 }).onConflictDoNothing();
+  const updated = await db
+    .update(operators)
+    .set({ nextNonce: sql`${operators.nextNonce} + 1` })
+    .where(and(eq(operators.address, operator), eq(operators.nextNonce, Number(nonce))))
+    .returning({ address: operators.address });
+  return updated.length === 1;
+}
+
+export interface NewHost {
+  id: string;
+  operator: string;
+  endpoint: string;
+  latitude: number;
+  longitude: number;
+  stake: bigint;
+  activeSince: number;
+  services: string[];
+}
+
+export async function insertHost(db: Database, host: NewHost, now: number): Promise<void> {
+  await db.batch([
+    db.insert(hosts).values({
+      id: host.id,
+      operator: host.operator,
+      endpoint: host.endpoint,
+      latitude: host.latitude,
+      longitude: host.longitude,
+      stake: Number(host.stake),
+      activeSince: host.activeSince,
+      createdAt: now,
+      updatedAt: now,
+    }),
+    db.insert(hostServices).values(host.services.map((serviceId) => ({ hostId: host.id, serviceId }))),
+  ]);
+}
+
+export interface HostChanges {
+  endpoint: string;
+  latitude: number;
+  longitude: number;
+  services: string[];
+}
+
+export async function updateHost(db: Database, id: string, changes: HostChanges, now: number): Promise<void> {
+  await db.batch([
+    db
+      .update(hosts)
+      .set({ endpoint: changes.endpoint, latitude: changes.latitude, longitude: changes.longitude, updatedAt: now })
+      .where(eq(hosts.id, id)),
+    db.delete(hostServices).where(eq(hostServices.hostId, id)),
+    db.insert(hostServices).values(changes.services.map((serviceId) => ({ hostId: id, serviceId }))),
+  ]);
+}
+
+export async function markHostLeft(db: Database, id: string, now: number): Promise<void> {
+  await db.update(hosts).set({ status: "left", leftAt: now, updatedAt: now }).where(eq(hosts.id, id));
+}
+
+async function servicesOf(db: Database, hostIds: string[]): Promise<Map<string, string[]>> {
+  const byHost = new Map<string, string[]>(hostIds.map((id) => [id, []]));
+  if (hostIds.length === 0) return byHost;
+  const rows = await db
+    .select()
+    .from(hostServices)
+    .where(inArray(hostServices.hostId, hostIds))
+    .orderBy(asc(hostServices.serviceId))
+    .all();
+  for (const row of rows) byHost.get(row.hostId)?.push(row.serviceId);
+  return byHost;
+}
+
+export async function getHost(db: Database, id: string): Promise<Host | null> {
+  const row = await db.select().from(hosts).where(eq(hosts.id, id)).get();
+  if (!row) return null;
+  return toHost(row, (await servicesOf(db, [id])).get(id) ?? []);
+}
+
+export interface ListHostsParameters {
+  service?: string;
+  /** Host id after which the page starts (exclusive). */
+  after?: string;
+  limit: number;
+}
+
+/** A page of hosts ordered by id; `next` is the cursor for the following page, or null. */
+export async function listHosts(
+  db: Database,
+  { service, after, limit }: ListHostsParameters,
+): Promise<{ hosts: Host[]; next: string | null }> {
+  const conditions = [after ? gt(hosts.id, after) : undefined];
+  if (service) {
+    conditions.push(
+      inArray(hosts.id, db.select({ id: hostServices.hostId }).from(hostServices).where(eq(hostServices.serviceId, service))),
+    );
+  }
+  const rows = await db
+    .select()
+    .from(hosts)
+    .where(and(...conditions))
+    .orderBy(asc(hosts.id))
+    .limit(limit + 1)
+    .all();
+  const page = rows.slice(0, limit);
+  const services = await servicesOf(db, page.map((r) => r.id));
+  return {
+    hosts: page.map((row) => toHost(row, services.get(row.id) ?? [])),
+    next: rows.length > limit ? page[page.length - 1].id : null,
+  };
+}
+
+/** A host as session planning needs it: eligibility, weight and where to reach it. */
+export interface CandidateHost {
+  id: string;
+  endpoint: string;
+  latitude: number;
+  longitude: number;
+  stake: bigint;
+  activeSince: number;
+  leftAt: number | null;
+}
+
+/** Every host that has ever served `serviceId`; eligibility for an epoch is decided by the caller. */
+export async function listServiceHosts(db: Database, serviceId: string): Promise<CandidateHost[]> {
+  const rows = await db
+    .select({
+      id: hosts.id,
+      endpoint: hosts.endpoint,
+      latitude: hosts.latitude,
+      longitude: hosts.longitude,
+      stake: hosts.stake,
+      activeSince: hosts.activeSince,
+      leftAt: hosts.leftAt,
+    })
+    .from(hosts)
+    .innerJoin(hostServices, eq(hostServices.hostId, hosts.id))
+    .where(eq(hostServices.serviceId, serviceId))
+    .all();
+  return rows.map((row) => ({ ...row, stake: BigInt(row.stake) }));
+}

@@ -1,0 +1,70 @@
+/** Repository: requestors (dApps, agents) and their API keys. */
+import { and, eq, isNull } from "drizzle-orm";
+import { apiKeys, requestors } from "../../schema/tables.js";
+import type { Database } from "./database.js";
+
+export interface Requestor {
+  id: string;
+  name: string;
+  stake: bigint;
+  createdAt: number;
+}
+
+export interface ApiKeyRecord {
+  id: string;
+  requestorId: string;
+  prefix: string;
+  createdAt: number;
+  revokedAt: number | null;
+}
+
+export async function createRequestor(db: Database, requestor: Requestor): Promise<void> {
+  await db.insert(requestors).values({ ...requestor, stake: Number(requestor.stake) });
+}
+
+export async function getRequestor(db: Database, id: string): Promise<Requestor | null> {
+  const row = await db.select().from(requestors).where(eq(requestors.id, id)).get();
+  return row ? { ...row, stake: BigInt(row.stake) } : null;
+}
+
+export async function insertApiKey(db: Database, key: ApiKeyRecord & { keyHash: string }): Promise<void> {
+  await db.insert(apiKeys).values(key);
+}
+
+/** Revokes a key of `requestorId`; false when no such live key exists. */
+export async function revokeApiKey(db: Database, requestorId: string, keyId: string, now: number): Promise<boolean> {
+  const updated = await db
+    .update(apiKeys)
+    .set({ revokedAt: now })
+    .where(and(eq(apiKeys.id, keyId), eq(apiKeys.requestorId, requestorId), isNull(apiKeys.revokedAt)))
+    .returning({ id: apiKeys.id });
+  return updated.length === 1;
+}
+
+export async function listApiKeys(db: Database, requestorId: string): Promise<ApiKeyRecord[]> {
+  return db
+    .select({
+      id: apiKeys.id,
+      requestorId: apiKeys.requestorId,
+      prefix: apiKeys.prefix,
+      createdAt: apiKeys.createdAt,
+      revokedAt: apiKeys.revokedAt,
+    })
+    .from(apiKeys)
+    .where(eq(apiKeys.requestorId, requestorId))
+    .all();
+}
+
+/** The requestor owning a live (unrevoked) key with this hash, with the key's id. */
+export async function findRequestorByKeyHash(
+  db: Database,
+  keyHash: string,
+): Promise<{ requestor: Requestor; keyId: string } | null> {
+  const row = await db
+    .select({ requestor: requestors, keyId: apiKeys.id })
+    .from(apiKeys)
+    .innerJoin(requestors, eq(requestors.id, apiKeys.requestorId))
+    .where(and(eq(apiKeys.keyHash, keyHash), isNull(apiKeys.revokedAt)))
+    .get();
+  return row ? { requestor: { ...row.requestor, stake: BigInt(row.requestor.stake) }, keyId: row.keyId } : null;
+}

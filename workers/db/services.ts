@@ -1,0 +1,55 @@
+/** Repository: services (what hosts serve and how relays to them are priced). */
+import { asc, eq } from "drizzle-orm";
+import type { ComputeUnitTable } from "../../protocol/jsonrpc.js";
+import { services } from "../../schema/tables.js";
+import type { Database } from "./database.js";
+
+export interface Service {
+  id: string;
+  kind: "jsonrpc" | "http";
+  /** Expected chain id for EVM JSON-RPC services. */
+  chainId: number | null;
+  /** Expected model for inference services. */
+  model: string | null;
+  computeUnits: ComputeUnitTable;
+}
+
+type ServiceRow = typeof services.$inferSelect;
+
+function toService(row: ServiceRow): Service {
+  return {
+    id: row.id,
+    kind: row.kind,
+    chainId: row.chainId,
+    model: row.model,
+    computeUnits: { default: row.defaultComputeUnits, methods: JSON.parse(row.methodComputeUnits) },
+  };
+}
+
+export async function getService(db: Database, id: string): Promise<Service | null> {
+  const row = await db.select().from(services).where(eq(services.id, id)).get();
+  return row ? toService(row) : null;
+}
+
+export async function listServices(db: Database): Promise<Service[]> {
+  const rows = await db.select().from(services).orderBy(asc(services.id)).all();
+  return rows.map(toService);
+}
+
+/** Creates a service; false when the id is taken. */
+export async function createService(db: Database, service: Service, now: number): Promise<boolean> {
+  const inserted = await db
+    .insert(services)
+    .values({
+      id: service.id,
+      kind: service.kind,
+      chainId: service.chainId,
+      model: service.model,
+      defaultComputeUnits: service.computeUnits.default,
+      methodComputeUnits: JSON.stringify(service.computeUnits.methods),
+      createdAt: now,
+    })
+    .onConflictDoNothing()
+    .returning({ id: services.id });
+  return inserted.length === 1;
+}

@@ -1,0 +1,15 @@
+/** Repository: the public record of each session that admitted at least one call. */
+import { eq } from "drizzle-orm";
+import { sessions } from "../../schema/tables.js";
+import type { Database } from "./database.js";
+
+export type SessionRecord = typeof sessions.$inferSelect;
+
+/** Records a session once; later calls for the same id change nothing. */
+export async function recordSession(db: Database, session: SessionRecord): Promise<void> {
+  await db.insert(sessions).values(session).onConflictDoNothing();
+}
+
+export async function getSessionRecord(db: Database, id: string): Promise<SessionRecord | null> {
+  return (await db.select().from(sessions).where(eq(sessions.id, id)).get()) ?? null;
+}

@@ -1,0 +1,44 @@
+/** Request bodies read with a size cap, so an oversized body is refused before it is buffered whole. */
+import { badRequest, payloadTooLarge } from "../errors.js";
+
+/** Reads the body as bytes; 413 when `Content-Length` or the bytes read exceed `limit`. */
+export async function readBodyCapped(request: Request, limit: number): Promise<Uint8Array> {
+  const declared = Number(request.headers.get("content-length") ?? "0");
+  if (declared > limit) throw payloadTooLarge(limit);
+  if (!request.body) return new Uint8Array();
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > limit) {
+      await reader.cancel();
+      throw payloadTooLarge(limit);
+    }
+    chunks.push(value);
+  }
+  const body = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return body;
+}
+
+/** Reads a JSON object body; 400 `malformed_json` when it is not one. */
+export async function readJsonObject(request: Request, limit: number): Promise<Record<string, unknown>> {
+  const bytes = await readBodyCapped(request, limit);
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    throw badRequest("malformed_json", "The request body is not valid JSON");
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw badRequest("malformed_json", "The request body must be a JSON object");
+  }
+  return value as Record<string, unknown>;
+}

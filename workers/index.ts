@@ -1,0 +1,12 @@
+/** The Worker's entry: HTTP through the Hono app, cron through `scheduled`, and the Durable Object classes. */
+import { app } from "./app.js";
+import { runCron } from "./cron/run-cron.js";
+
+export { RelaySession } from "../durable-objects/relay-session.js";
+
+export default {
+  fetch: app.fetch,
+  scheduled(controller, env, ctx) {
+    ctx.waitUntil(runCron(env, controller.scheduledTime));
+  },
+} satisfies ExportedHandler<Env>;

@@ -1,0 +1,51 @@
+/** Forwarding a JSON-RPC relay: the answer is read whole and checked before it is returned. */
+import { type JsonRpcCall, isJsonRpcResponse } from "../../protocol/jsonrpc.js";
+import { type AttemptBudget, type AttemptsResult, statusFailure, tryHosts } from "./attempts.js";
+
+export interface JsonRpcAnswer {
+  status: number;
+  body: string;
+}
+
+/**
+ * Sends the body to each candidate in turn; an answer that is not well-formed JSON-RPC
+ * (garbage, HTML, a cut body) counts as a host failure and fails over.
+ */
+export function forwardJsonRpc(
+  budget: AttemptBudget,
+  body: Uint8Array,
+  calls: readonly JsonRpcCall[],
+  batch: boolean,
+): Promise<AttemptsResult<JsonRpcAnswer>> {
+  return tryHosts(budget, async (host, signal) => {
+    const response = await fetch(host.endpoint, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json" },
+      body,
+      redirect: "manual",
+      signal,
+    });
+    const failure = statusFailure(host.id, response.status);
+    if (failure) {
+      await response.body?.cancel();
+      return { ok: false, failure };
+    }
+    const text = await response.text();
+    if (!isJsonRpcResponse(text, batch)) return { ok: false, failure: { hostId: host.id, reason: "bad_response", status: response.status } };
+    return { ok: true, value: { status: response.status, body: batch ? inRequestOrder(text, calls) : text } };
+  });
+}
+
+/**
+ * JSON-RPC lets a server answer a batch in any order; callers are promised request order, so the
+ * answers are sorted by id when every id is distinct and answered.
+ */
+function inRequestOrder(text: string, calls: readonly JsonRpcCall[]): string {
+  const answers = JSON.parse(text) as { id?: unknown }[];
+  const byId = new Map(answers.map((a) => [JSON.stringify(a.id ?? null), a]));
+  if (byId.size !== answers.length || answers.length !== calls.length) return text;
+  const ordered = calls.map((call) => byId.get(JSON.stringify(call.id ?? null)));
+  if (ordered.some((a) => a === undefined)) return text;
+  const alreadyOrdered = ordered.every((a, i) => a === answers[i]);
+  return alreadyOrdered ? text : JSON.stringify(ordered);
+}

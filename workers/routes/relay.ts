@@ -1,0 +1,221 @@
+/**
+ * The relay hot path (DESIGN.md steps 1-5): `/v1/{service}[/...]` with a bearer key, or
+ * `/k/{key}/v1/{service}[/...]` for clients that only take a URL (wallets, viem's `http(url)`).
+ *
+ * Order of work: service, key, body (capped), parse and price, admit in the session's Durable
+ * Object (which writes the pending receipt), forward with failover, complete the receipt.
+ */
+import { type Context, Hono } from "hono";
+import { sha256Hex } from "../../protocol/hex.js";
+import { computeUnitsFor, parseJsonRpc } from "../../protocol/jsonrpc.js";
+import type { AdmitResult } from "../../durable-objects/relay-session.js";
+import type { AppEnv } from "../app-env.js";
+import { authenticateKey, bearerToken } from "../auth.js";
+import { type GatewayConfig, gatewayConfig } from "../config.js";
+import { database } from "../db/database.js";
+import type { Service } from "../db/services.js";
+import { ApiError, badRequest, noHostAvailable, notFound, quotaExhausted } from "../errors.js";
+import { readBodyCapped } from "../http/body.js";
+import { callerLocation } from "../relay/caller-location.js";
+import type { AttemptBudget, AttemptFailure } from "../relay/attempts.js";
+import { forwardHttp } from "../relay/http-forward.js";
+import { forwardJsonRpc } from "../relay/jsonrpc-forward.js";
+import { observeStream } from "../relay/observed-stream.js";
+import { cachedService } from "../relay/service-cache.js";
+import { relaySessionStub, sessionForRequest } from "../sessions/session-stub.js";
+
+type RelayContext = Context<AppEnv>;
+type Admitted = Extract<AdmitResult, { ok: true }>;
+
+function admissionError(result: Exclude<AdmitResult, { ok: true }>): ApiError {
+  if (result.reason === "quota_exhausted") return quotaExhausted(result.retryAfterSeconds);
+  if (result.reason === "no_hosts") return noHostAvailable("No host serves this service in the current session");
+  return new ApiError(409, "session_closed", "The named session has ended; send without X-Conductor-Session");
+}
+
+function relayHeaders(sessionId: string, relayIndex: number, hostId: string | null, attempts: number): Record<string, string> {
+  return {
+    "x-conductor-session": sessionId,
+    "x-conductor-relay": String(relayIndex),
+    "x-conductor-host": hostId ?? "none",
+    "x-conductor-attempts": String(attempts),
+  };
+}
+
+function describeFailures(failures: AttemptFailure[]): string {
+  if (failures.length === 0) return "the relay deadline passed before any host was tried";
+  return failures.map((f) => `${f.hostId}: ${f.reason}${f.status ? ` ${f.status}` : ""}`).join("; ");
+}
+
+async function relay(c: RelayContext, serviceId: string, key: string | null, subpath: string): Promise<Response> {
+  const started = Date.now();
+  const config = gatewayConfig(c.env);
+  const db = database(c.env);
+  const service = await cachedService(db, serviceId, started);
+  if (!service) throw notFound("unknown_service", `No service "${serviceId}"; GET /v1/services lists them`);
+  if (service.kind === "jsonrpc") {
+    c.set("jsonRpcId", null);
+    if (subpath !== "" && subpath !== "/") throw notFound("not_found", "JSON-RPC services take POST at the service root");
+    if (c.req.method !== "POST") throw new ApiError(405, "method_not_allowed", "JSON-RPC relays are POST requests", { Allow: "POST" }, -32600);
+  }
+  const { requestor } = await authenticateKey(db, key);
+  const body = await readBodyCapped(c.req.raw, config.maxRequestBytes);
+  const session = sessionForRequest(config, requestor.id, serviceId, started, c.req.header("x-conductor-session"));
+  const stub = relaySessionStub(c.env, session.sessionId);
+  const admit = (computeUnits: number, requestDigest: string) =>
+    stub.admit({
+      coordinates: session,
+      requestorStake: requestor.stake,
+      computeUnits,
+      caller: callerLocation(c.req.raw, config.devMode),
+      requestDigest,
+      now: started,
+    });
+  const budget = (admitted: Admitted): AttemptBudget => ({
+    candidates: admitted.candidates,
+    maxAttempts: config.maxAttempts,
+    attemptTimeoutMs: config.attemptTimeoutMs,
+    deadline: started + config.relayDeadlineMs,
+  });
+
+  return service.kind === "jsonrpc"
+    ? relayJsonRpc(c, { service, body, admit, budget, stub, started })
+    : relayHttp(c, config, { service, body, admit, budget, stub, started, subpath });
+}
+
+interface RelayParts {
+  service: Service;
+  body: Uint8Array;
+  admit: (computeUnits: number, requestDigest: string) => Promise<AdmitResult>;
+  budget: (admitted: Admitted) => AttemptBudget;
+  stub: ReturnType<typeof relaySessionStub>;
+  started: number;
+}
+
+async function relayJsonRpc(c: RelayContext, { service, body, admit, budget, stub, started }: RelayParts): Promise<Response> {
+  const parsed = parseJsonRpc(new TextDecoder().decode(body));
+  if (!parsed.ok) {
+    const error = parsed.code === -32700 ? badRequest("malformed_json", parsed.message) : badRequest("invalid_request", parsed.message);
+    throw new ApiError(400, error.code, error.message, {}, parsed.code);
+  }
+  if (!parsed.batch) c.set("jsonRpcId", parsed.calls[0].id ?? null);
+  const admitted = await admit(computeUnitsFor(parsed.calls, service.computeUnits), sha256Hex(body));
+  if (!admitted.ok) throw admissionError(admitted);
+
+  const result = await forwardJsonRpc(budget(admitted), body, parsed.calls, parsed.batch);
+  if (result.failures.length && result.ok) await stub.recordHostFailures(result.failures.map((f) => f.hostId));
+  const headers = relayHeaders(admitted.sessionId, admitted.relayIndex, result.ok ? result.host.id : result.lastHost?.id ?? null, result.attempts);
+  if (!result.ok) {
+    const error = noHostAvailable(`No host of this session answered: ${describeFailures(result.failures)}`);
+    await stub.complete({
+      relayIndex: admitted.relayIndex,
+      hostId: result.lastHost?.id ?? null,
+      responseDigest: sha256Hex(error.message),
+      status: error.status,
+      outcome: "failed",
+      latencyMs: Date.now() - started,
+      attempts: result.attempts,
+      now: Date.now(),
+    });
+    throw new ApiError(error.status, error.code, error.message, headers, error.rpcCode);
+  }
+  await stub.complete({
+    relayIndex: admitted.relayIndex,
+    hostId: result.host.id,
+    responseDigest: sha256Hex(result.value.body),
+    status: result.value.status,
+    outcome: "ok",
+    latencyMs: Date.now() - started,
+    attempts: result.attempts,
+    now: Date.now(),
+  });
+  return new Response(result.value.body, { status: result.value.status, headers: { "content-type": "application/json", ...headers } });
+}
+
+async function relayHttp(
+  c: RelayContext,
+  config: GatewayConfig,
+  { body, admit, budget, stub, started, service, subpath }: RelayParts & { subpath: string },
+): Promise<Response> {
+  const method = c.req.method;
+  const hasBody = method !== "GET" && method !== "HEAD";
+  const search = new URL(c.req.url).search;
+  const requestDigest = sha256Hex(`${method} ${subpath}${search}\n${new TextDecoder().decode(body)}`);
+  const admitted = await admit(service.computeUnits.default, requestDigest);
+  if (!admitted.ok) throw admissionError(admitted);
+
+  const result = await forwardHttp(budget(admitted), { method, subpath, search, headers: c.req.raw.headers, body: hasBody ? body : null });
+  if (!result.ok) {
+    const error = noHostAvailable(`No host of this session answered: ${describeFailures(result.failures)}`);
+    await stub.complete({
+      relayIndex: admitted.relayIndex,
+      hostId: result.lastHost?.id ?? null,
+      responseDigest: sha256Hex(error.message),
+      status: error.status,
+      outcome: "failed",
+      latencyMs: Date.now() - started,
+      attempts: result.attempts,
+      now: Date.now(),
+    });
+    const headers = relayHeaders(admitted.sessionId, admitted.relayIndex, result.lastHost?.id ?? null, result.attempts);
+    throw new ApiError(error.status, error.code, error.message, headers, error.rpcCode);
+  }
+  if (result.failures.length) await stub.recordHostFailures(result.failures.map((f) => f.hostId));
+
+  const upstream = result.value;
+  const contentType = upstream.headers.get("content-type") ?? "application/octet-stream";
+  const headers = new Headers(relayHeaders(admitted.sessionId, admitted.relayIndex, result.host.id, result.attempts));
+  headers.set("content-type", contentType);
+  for (const name of ["cache-control", "content-encoding"]) {
+    const value = upstream.headers.get(name);
+    if (value) headers.set(name, value);
+  }
+  if (!upstream.body) {
+    await stub.complete({
+      relayIndex: admitted.relayIndex,
+      hostId: result.host.id,
+      responseDigest: sha256Hex(""),
+      status: upstream.status,
+      outcome: "ok",
+      latencyMs: Date.now() - started,
+      attempts: result.attempts,
+      now: Date.now(),
+    });
+    return new Response(null, { status: upstream.status, headers });
+  }
+  const observed = observeStream(upstream.body, {
+    sse: contentType.startsWith("text/event-stream"),
+    idleTimeoutMs: config.streamIdleTimeoutMs,
+  });
+  c.executionCtx.waitUntil(
+    observed.ended.then((end) =>
+      stub.complete({
+        relayIndex: admitted.relayIndex,
+        hostId: result.host.id,
+        responseDigest: end.responseDigest,
+        status: end.ok ? upstream.status : 502,
+        outcome: end.ok ? "ok" : "failed",
+        latencyMs: Date.now() - started,
+        attempts: result.attempts,
+        now: Date.now(),
+      }),
+    ),
+  );
+  return new Response(observed.stream, { status: upstream.status, headers });
+}
+
+/** The part of the path after `/v1/{service}`. */
+function subpathAfter(path: string, serviceId: string): string {
+  const marker = `/v1/${serviceId}`;
+  return path.slice(path.indexOf(marker) + marker.length);
+}
+
+export const relayApp = new Hono<AppEnv>()
+  .all("/v1/:service", (c) => relay(c, c.req.param("service"), bearerToken(c.req.header("Authorization")), ""))
+  .all("/v1/:service/*", (c) =>
+    relay(c, c.req.param("service"), bearerToken(c.req.header("Authorization")), subpathAfter(c.req.path, c.req.param("service"))),
+  )
+  .all("/k/:key/v1/:service", (c) => relay(c, c.req.param("service"), c.req.param("key"), ""))
+  .all("/k/:key/v1/:service/*", (c) =>
+    relay(c, c.req.param("service"), c.req.param("key"), subpathAfter(c.req.path, c.req.param("service"))),
+  );

@@ -1,0 +1,56 @@
+/** `/v1/services`: the services hosts can serve. Reads are public; creating one takes the admin token. */
+import { Hono } from "hono";
+import type { AppEnv } from "../app-env.js";
+import { requireAdmin } from "../auth.js";
+import { database } from "../db/database.js";
+import { type Service, createService, getService, listServices } from "../db/services.js";
+import { badRequest, conflict, notFound } from "../errors.js";
+import { readJsonObject } from "../http/body.js";
+import { SERVICE_ID, integerField, stringField } from "../http/fields.js";
+
+/** Path segments under `/v1` that name resources, so no service may take them. */
+export const RESERVED_SERVICE_IDS = new Set(["hosts", "services", "requestors", "sessions", "operators", "batches", "report-cards", "admin"]);
+
+function parseComputeUnits(body: Record<string, unknown>): Service["computeUnits"] {
+  const table = body.computeUnits ?? { default: 1, methods: {} };
+  if (typeof table !== "object" || table === null || Array.isArray(table)) {
+    throw badRequest("invalid_field", 'Field "computeUnits" must be an object { default, methods }');
+  }
+  const t = table as Record<string, unknown>;
+  const methods = t.methods ?? {};
+  if (typeof methods !== "object" || methods === null || Array.isArray(methods)) {
+    throw badRequest("invalid_field", 'Field "computeUnits.methods" must be an object of method to integer');
+  }
+  const entries = Object.entries(methods);
+  if (entries.length > 500 || !entries.every(([m, v]) => m.length <= 128 && Number.isSafeInteger(v) && (v as number) > 0 && (v as number) <= 1_000_000)) {
+    throw badRequest("invalid_field", 'Field "computeUnits.methods" must map method names to integers from 1 to 1000000');
+  }
+  return { default: integerField(t, "default", 1, 1_000_000), methods: methods as Record<string, number> };
+}
+
+export const servicesApp = new Hono<AppEnv>()
+  .get("/", async (c) => c.json({ services: (await listServices(database(c.env))) }))
+  .get("/:id", async (c) => {
+    const service = await getService(database(c.env), c.req.param("id"));
+    if (!service) throw notFound("unknown_service", `No service "${c.req.param("id")}"`);
+    return c.json(service);
+  })
+  .post("/", async (c) => {
+    requireAdmin(c.env, c.req.header("Authorization"));
+    const body = await readJsonObject(c.req.raw, 64 * 1024);
+    const id = stringField(body, "id", { max: 63, pattern: SERVICE_ID });
+    if (RESERVED_SERVICE_IDS.has(id)) throw badRequest("reserved_service_id", `"${id}" names an API resource and cannot be a service id`);
+    const kind = body.kind;
+    if (kind !== "jsonrpc" && kind !== "http") throw badRequest("invalid_field", 'Field "kind" must be "jsonrpc" or "http"');
+    const service: Service = {
+      id,
+      kind,
+      chainId: kind === "jsonrpc" ? integerField(body, "chainId", 1, Number.MAX_SAFE_INTEGER) : null,
+      model: kind === "http" ? stringField(body, "model", { max: 128 }) : null,
+      computeUnits: parseComputeUnits(body),
+    };
+    if (!(await createService(database(c.env), service, Date.now()))) {
+      throw conflict("service_exists", `A service "${id}" already exists`);
+    }
+    return c.json(service, 201);
+  });

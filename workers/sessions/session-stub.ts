@@ -1,0 +1,34 @@
+/** Finding a session's Durable Object and the session a request belongs to. */
+import { type SessionCoordinates, sessionEpoch } from "../../protocol/session.js";
+import type { RelaySession } from "../../durable-objects/relay-session.js";
+import type { GatewayConfig } from "../config.js";
+import { sessionIdFor } from "./plan-session.js";
+
+/** The `RelaySession` object of a session id. */
+export function relaySessionStub(env: Env, sessionId: string): DurableObjectStub<RelaySession> {
+  const namespace = env.RELAY_SESSION as DurableObjectNamespace<RelaySession>;
+  return namespace.get(namespace.idFromName(sessionId));
+}
+
+/**
+ * The session a request belongs to: the current epoch's, or, during the rollover grace window,
+ * the previous epoch's when the caller names it in `X-Conductor-Session` (so a client can finish
+ * a conversation with the hosts it had).
+ */
+export function sessionForRequest(
+  config: GatewayConfig,
+  requestorId: string,
+  serviceId: string,
+  now: number,
+  requestedSessionId: string | undefined,
+): SessionCoordinates & { sessionId: string } {
+  const epoch = sessionEpoch(now, config.sessionSeconds);
+  if (requestedSessionId) {
+    const previous = { requestorId, serviceId, epoch: epoch - 1 };
+    const withinGrace = now - epoch * config.sessionSeconds * 1000 < config.rolloverGraceSeconds * 1000;
+    const previousId = sessionIdFor(previous);
+    if (withinGrace && requestedSessionId === previousId) return { ...previous, sessionId: previousId };
+  }
+  const current = { requestorId, serviceId, epoch };
+  return { ...current, sessionId: sessionIdFor(current) };
+}
