@@ -1,0 +1,43 @@
+// Starts anvil (from the npm package @foundry-rs/anvil) as a child process and waits until it answers.
+import { spawn } from "node:child_process";
+import { createRequire } from "node:module";
+import path from "node:path";
+
+const require = createRequire(import.meta.url);
+
+/** Path of the anvil binary shipped in the platform package of @foundry-rs/anvil. */
+export function anvilBinary() {
+  const pkg = path.dirname(require.resolve("@foundry-rs/anvil/package.json"));
+  return path.join(pkg, "..", `anvil-${process.platform}-${process.arch === "x64" ? "amd64" : process.arch}`, "bin", "anvil");
+}
+
+/** Waits until a JSON-RPC endpoint answers `eth_chainId`, or throws after `timeoutMs`. */
+export async function waitForRpc(url, timeoutMs = 20_000) {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const res = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId" }),
+      });
+      if (res.ok) return;
+    } catch {}
+    if (Date.now() > until) throw new Error(`${url} did not answer within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * @param {{ port: number, chainId?: number, blockTime?: number }} options
+ * @returns {Promise<{ url: string, port: number, process: import("node:child_process").ChildProcess, stop: () => void }>}
+ */
+export async function startAnvil({ port, chainId = 31337, blockTime }) {
+  const args = ["--port", String(port), "--host", "127.0.0.1", "--chain-id", String(chainId), "--silent"];
+  if (blockTime) args.push("--block-time", String(blockTime));
+  const child = spawn(anvilBinary(), args, { stdio: ["ignore", "ignore", "inherit"] });
+  const url = `http://127.0.0.1:${port}`;
+  const exited = new Promise((_, reject) => child.once("exit", (code) => reject(new Error(`anvil on ${port} exited with ${code}`))));
+  await Promise.race([waitForRpc(url), exited]);
+  return { url, port, process: child, stop: () => child.kill("SIGTERM") };
+}

@@ -1,0 +1,191 @@
+// A host with fault knobs (DESIGN.md section 8): serves EVM-style JSON-RPC at `/` and an
+// OpenAI-compatible API under `/v1`, and misbehaves on command. Used by the tests and by
+// `npm run dev` as the demo inference host.
+//
+// Control (JSON bodies, from the test or a person):
+//   POST /__control        { mode, times?, delayMs?, status?, retryAfter?, chainId?, model? }
+//   POST /__control/release  lets a held stream (mode "hold_stream") send its remaining chunks
+//   GET  /__control/stats    { requests, byMode, last: { method, path, headers, body } }
+// Modes: ok, status (answer `status`), rate_limit (429 + Retry-After), reset (destroy the
+// socket), silent (never answer), slow (wait `delayMs`, then answer), garbage (200, not JSON),
+// cut (half a body, then destroy), cut_stream (SSE: two chunks, then destroy), no_done (SSE
+// ends without [DONE]), hold_stream (SSE: first chunk, then wait for /__control/release).
+// `times: n` applies the mode to the next n requests, then returns to "ok".
+import http from "node:http";
+
+/**
+ * @typedef {{ mode: string, times?: number, delayMs?: number, status?: number, retryAfter?: number }} Fault
+ * @typedef {{ name: string, chainId?: number, model?: string, port?: number }} FaultHostOptions
+ */
+
+const CHAT_WORDS = ["Conductor", " relays", " your", " request", " to", " the", " nearest", " host", "."];
+
+/** @param {FaultHostOptions} options */
+export async function startFaultHost({ name, chainId = 31337, model = "conductor-demo-1", port = 0 }) {
+  /** @type {Fault} */
+  let fault = { mode: "ok" };
+  let requests = 0;
+  /** @type {Record<string, number>} */
+  const byMode = {};
+  /** @type {unknown} */
+  let last = null;
+  /** @type {Array<() => void>} */
+  let releases = [];
+  const sockets = new Set();
+
+  const takeFault = () => {
+    const current = fault;
+    if (current.times !== undefined) {
+      current.times -= 1;
+      if (current.times <= 0) fault = { mode: "ok" };
+    }
+    return current;
+  };
+
+  const json = (res, status, value, headers = {}) => {
+    const body = JSON.stringify(value);
+    res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(body), ...headers });
+    res.end(body);
+  };
+
+  const rpcResult = (call) => {
+    switch (call.method) {
+      case "eth_chainId":
+        return `0x${chainId.toString(16)}`;
+      case "net_version":
+        return String(chainId);
+      case "eth_blockNumber":
+        return "0x10";
+      case "web3_clientVersion":
+        return `fault-host/${name}`;
+      default:
+        return null;
+    }
+  };
+
+  const answerRpc = (res, body) => {
+    let request;
+    try {
+      request = JSON.parse(body);
+    } catch {
+      return json(res, 400, { jsonrpc: "2.0", id: null, error: { code: -32700, message: "Parse error" } });
+    }
+    const answer = (call) => ({ jsonrpc: "2.0", id: call.id ?? null, result: rpcResult(call) });
+    return json(res, 200, Array.isArray(request) ? request.map(answer) : answer(request));
+  };
+
+  const sseChunk = (index) =>
+    `data: ${JSON.stringify({ id: "chatcmpl-demo", object: "chat.completion.chunk", model, choices: [{ index: 0, delta: { content: CHAT_WORDS[index] }, finish_reason: null }] })}\n\n`;
+
+  const answerChat = async (res, body, current) => {
+    let request = {};
+    try {
+      request = JSON.parse(body);
+    } catch {
+      return json(res, 400, { error: { message: "body is not JSON", type: "invalid_request_error" } });
+    }
+    if (!request.stream) {
+      return json(res, 200, {
+        id: "chatcmpl-demo",
+        object: "chat.completion",
+        created: 0,
+        model,
+        choices: [{ index: 0, message: { role: "assistant", content: CHAT_WORDS.join("") }, finish_reason: "stop" }],
+        usage: { prompt_tokens: 5, completion_tokens: CHAT_WORDS.length, total_tokens: 5 + CHAT_WORDS.length },
+      });
+    }
+    res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+    res.flushHeaders();
+    if (current.mode === "hold_stream") {
+      res.write(sseChunk(0));
+      await new Promise((resolve) => releases.push(resolve));
+      for (let i = 1; i < CHAT_WORDS.length; i++) res.write(sseChunk(i));
+      return res.end("data: [DONE]\n\n");
+    }
+    if (current.mode === "cut_stream") {
+      res.write(sseChunk(0));
+      res.write(sseChunk(1));
+      return setTimeout(() => res.socket?.destroy(), 5);
+    }
+    for (let i = 0; i < CHAT_WORDS.length; i++) res.write(sseChunk(i));
+    if (current.mode === "no_done") return res.end();
+    return res.end("data: [DONE]\n\n");
+  };
+
+  const control = (req, res, body) => {
+    if (req.url === "/__control/stats") return json(res, 200, { name, requests, byMode, last });
+    if (req.url === "/__control/release") {
+      const waiting = releases;
+      releases = [];
+      for (const release of waiting) release();
+      return json(res, 200, { released: waiting.length });
+    }
+    if (req.url === "/__control/reset") {
+      fault = { mode: "ok" };
+      requests = 0;
+      for (const key of Object.keys(byMode)) delete byMode[key];
+      return json(res, 200, { ok: true });
+    }
+    const next = JSON.parse(body || "{}");
+    if (next.chainId !== undefined) chainId = next.chainId;
+    if (next.model !== undefined) model = next.model;
+    fault = { mode: next.mode ?? "ok", times: next.times, delayMs: next.delayMs, status: next.status, retryAfter: next.retryAfter };
+    return json(res, 200, { ok: true, fault });
+  };
+
+  const server = http.createServer((req, res) => {
+    const chunks = [];
+    req.on("data", (c) => chunks.push(c));
+    req.on("end", async () => {
+      const body = Buffer.concat(chunks).toString("utf8");
+      if (req.url?.startsWith("/__control")) return control(req, res, body);
+      requests += 1;
+      last = { method: req.method, path: req.url, headers: req.headers, body };
+      const current = takeFault();
+      byMode[current.mode] = (byMode[current.mode] ?? 0) + 1;
+      switch (current.mode) {
+        case "status":
+          return json(res, current.status ?? 500, { error: { message: `injected ${current.status ?? 500}` } });
+        case "rate_limit":
+          return json(res, 429, { error: { message: "slow down" } }, { "retry-after": String(current.retryAfter ?? 1) });
+        case "reset":
+          return req.socket.destroy();
+        case "silent":
+          return; // holds the connection open and never answers
+        case "slow":
+          await new Promise((resolve) => setTimeout(resolve, current.delayMs ?? 5000));
+          break;
+        case "garbage":
+          res.writeHead(200, { "content-type": "application/json" });
+          return res.end("<html>502 Bad Gateway</html>");
+        case "cut":
+          res.writeHead(200, { "content-type": "application/json", "content-length": "400" });
+          res.write('{"jsonrpc":"2.0","id":1,"res');
+          return setTimeout(() => res.socket?.destroy(), 5);
+      }
+      if (req.url === "/v1/models" && req.method === "GET") {
+        return json(res, 200, { object: "list", data: [{ id: model, object: "model", created: 0, owned_by: name }] });
+      }
+      if (req.url === "/v1/chat/completions" && req.method === "POST") return answerChat(res, body, current);
+      if (req.method === "POST" && (req.url === "/" || req.url === "")) return answerRpc(res, body);
+      return json(res, 404, { error: { message: `fault host ${name}: no route ${req.method} ${req.url}` } });
+    });
+  });
+  server.on("connection", (socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
+  await new Promise((resolve) => server.listen(port, "127.0.0.1", resolve));
+  const address = /** @type {import("node:net").AddressInfo} */ (server.address());
+  return {
+    name,
+    port: address.port,
+    url: `http://127.0.0.1:${address.port}`,
+    close: () =>
+      new Promise((resolve) => {
+        for (const release of releases) release();
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve(undefined));
+      }),
+  };
+}

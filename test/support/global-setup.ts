@@ -1,0 +1,47 @@
+/**
+ * Node-side setup for the workerd tests: real hosts the gateway forwards to. Three anvil
+ * processes (one chain id) and a factory that starts fault-injecting hosts on demand, so each
+ * test gets hosts of its own and no test's faults leak into another's.
+ */
+import http from "node:http";
+import type { TestProject } from "vitest/node";
+import { startAnvil } from "../../dev/anvil.mjs";
+import { startFaultHost } from "../../dev/hosts/fault-host.mjs";
+import { freePort } from "./free-port.js";
+
+export interface TestHostsEnv {
+  anvils: string[];
+  chainId: number;
+  factory: string;
+}
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    testHosts: TestHostsEnv;
+  }
+}
+
+export default async function setup(project: TestProject) {
+  const chainId = 31337;
+  const anvils = await Promise.all([0, 1, 2].map(async () => startAnvil({ port: await freePort(), chainId })));
+  const faultHosts: Awaited<ReturnType<typeof startFaultHost>>[] = [];
+  const factory = http.createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const options = JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}");
+    const host = await startFaultHost({ name: options.name ?? `fault-${faultHosts.length}`, chainId: options.chainId ?? chainId, model: options.model });
+    faultHosts.push(host);
+    res.writeHead(201, { "content-type": "application/json" });
+    res.end(JSON.stringify({ name: host.name, url: host.url, port: host.port }));
+  });
+  const factoryPort = await freePort();
+  await new Promise<void>((resolve) => factory.listen(factoryPort, "127.0.0.1", resolve));
+
+  project.provide("testHosts", { anvils: anvils.map((a) => a.url), chainId, factory: `http://127.0.0.1:${factoryPort}` });
+
+  return async () => {
+    for (const anvil of anvils) anvil.stop();
+    await Promise.all(faultHosts.map((h) => h.close()));
+    await new Promise((resolve) => factory.close(resolve));
+  };
+}

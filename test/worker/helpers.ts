@@ -1,0 +1,147 @@
+/** Helpers for workerd integration tests: admin calls, signed host registration, relays, fault hosts. */
+import { SELF } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import type { Hex, LocalAccount } from "viem";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { hostRegistryDomain, hostRegistryTypes, toMicrodegrees } from "../../protocol/host-registration.js";
+import type { TestHostsEnv } from "../support/global-setup.js";
+
+export const ADMIN_TOKEN = "test-admin-token";
+export const BASE = "http://gateway.test";
+export const testHosts = (): TestHostsEnv => JSON.parse(env.TEST_HOSTS);
+
+export const unique = (prefix: string) => `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
+
+export function call(path: string, init: RequestInit & { cf?: Record<string, unknown> } = {}) {
+  return SELF.fetch(`${BASE}${path}`, init as RequestInit);
+}
+
+export function admin(path: string, body?: unknown, method = "POST") {
+  return call(path, {
+    method,
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+}
+
+export async function createService(service: Record<string, unknown>): Promise<string> {
+  const id = (service.id as string) ?? unique("svc");
+  const res = await admin("/v1/services", { ...service, id });
+  if (res.status !== 201) throw new Error(`createService: ${res.status} ${await res.text()}`);
+  return id;
+}
+
+export async function createRequestor(stake: bigint | string = 1_000_000n): Promise<{ id: string; key: string }> {
+  const res = await admin("/v1/requestors", { name: unique("dapp"), stake: String(stake) });
+  if (res.status !== 201) throw new Error(`createRequestor: ${res.status} ${await res.text()}`);
+  const body = (await res.json()) as { id: string; apiKey: { key: string } };
+  return { id: body.id, key: body.apiKey.key };
+}
+
+export const newOperator = (): LocalAccount => privateKeyToAccount(generatePrivateKey());
+
+export const inAnHour = () => BigInt(Math.floor(Date.now() / 1000) + 3600);
+
+export async function operatorNonce(operator: LocalAccount): Promise<bigint> {
+  const res = await call(`/v1/operators/${operator.address}/nonce`);
+  return BigInt(((await res.json()) as { nonce: string }).nonce);
+}
+
+export interface HostSpec {
+  endpoint: string;
+  services: string[];
+  latitude: number;
+  longitude: number;
+  stake?: bigint;
+}
+
+/** Builds and signs a RegisterHost envelope (JSON-ready: bigints as strings). */
+export async function signRegistration(operator: LocalAccount, spec: HostSpec, overrides: { nonce?: bigint; deadline?: bigint } = {}) {
+  const message = {
+    operator: operator.address,
+    endpoint: spec.endpoint,
+    services: spec.services,
+    latitudeE6: toMicrodegrees(spec.latitude),
+    longitudeE6: toMicrodegrees(spec.longitude),
+    stake: spec.stake ?? 1_000_000n,
+    nonce: overrides.nonce ?? (await operatorNonce(operator)),
+    deadline: overrides.deadline ?? inAnHour(),
+  };
+  const signature = await operator.signTypedData({
+    domain: hostRegistryDomain(Number(env.REGISTRY_CHAIN_ID)),
+    types: hostRegistryTypes,
+    primaryType: "RegisterHost",
+    message,
+  });
+  return { message: jsonReady(message), signature };
+}
+
+export function jsonReady(message: Record<string, unknown>) {
+  return Object.fromEntries(Object.entries(message).map(([k, v]) => [k, typeof v === "bigint" ? v.toString() : v]));
+}
+
+export function postSigned(path: string, envelope: { message: Record<string, unknown>; signature: Hex }, method = "POST") {
+  return call(path, { method, headers: { "content-type": "application/json" }, body: JSON.stringify(envelope) });
+}
+
+/** Registers a host with a fresh operator; returns the host id. */
+export async function registerHost(spec: HostSpec, operator = newOperator()): Promise<string> {
+  const res = await postSigned("/v1/hosts", await signRegistration(operator, spec));
+  if (res.status !== 201) throw new Error(`registerHost: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { id: string }).id;
+}
+
+export interface Location {
+  latitude: number;
+  longitude: number;
+}
+
+export const PLACES = {
+  frankfurt: { latitude: 50.11, longitude: 8.68 },
+  virginia: { latitude: 38.95, longitude: -77.45 },
+  singapore: { latitude: 1.35, longitude: 103.82 },
+  paris: { latitude: 48.86, longitude: 2.35 },
+  newYork: { latitude: 40.71, longitude: -74.0 },
+  tokyo: { latitude: 35.68, longitude: 139.69 },
+} satisfies Record<string, Location>;
+
+/** A JSON-RPC relay with the caller at `from` (passed as `request.cf`). */
+export function rpc(service: string, key: string, body: unknown, from?: Location, headers: Record<string, string> = {}) {
+  return call(`/v1/${service}`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${key}`, "content-type": "application/json", ...headers },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+    cf: from ? { latitude: String(from.latitude), longitude: String(from.longitude) } : undefined,
+  });
+}
+
+export interface FaultHost {
+  name: string;
+  url: string;
+  set(fault: { mode: string; times?: number; delayMs?: number; status?: number; retryAfter?: number; chainId?: number }): Promise<void>;
+  release(): Promise<void>;
+  stats(): Promise<{ requests: number; byMode: Record<string, number>; last: { method: string; path: string; headers: Record<string, string>; body: string } | null }>;
+}
+
+/** Starts a fault-injecting host of this test's own (through the Node-side factory). */
+export async function startFaultHost(name = unique("fault"), options: { chainId?: number; model?: string } = {}): Promise<FaultHost> {
+  const res = await fetch(`${testHosts().factory}/hosts`, { method: "POST", body: JSON.stringify({ name, ...options }) });
+  const { url } = (await res.json()) as { url: string };
+  const control = (path: string, body?: unknown) =>
+    fetch(`${url}/__control${path}`, { method: body === undefined && path === "/stats" ? "GET" : "POST", body: body === undefined ? undefined : JSON.stringify(body) });
+  return {
+    name,
+    url,
+    async set(fault) {
+      await (await control("", fault)).text();
+    },
+    async release() {
+      await (await control("/release", {})).text();
+    },
+    async stats() {
+      return (await control("/stats")).json();
+    },
+  };
+}
+
+export const eth = (method: string, id: number | string = 1, params: unknown[] = []) => ({ jsonrpc: "2.0", id, method, params });

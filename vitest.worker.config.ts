@@ -1,0 +1,36 @@
+/**
+ * Integration tests in workerd (the Workers runtime) against real local D1 and Durable Objects,
+ * with real hosts (anvil, fault-injecting servers) started by `test/support/global-setup.ts`.
+ */
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+export default defineConfig(async () => {
+  const migrations = await readD1Migrations("schema/migrations");
+  return {
+    plugins: [
+      cloudflareTest(({ inject }) => ({
+        wrangler: { configPath: "./wrangler.toml" },
+        miniflare: {
+          bindings: {
+            TEST_MIGRATIONS: migrations,
+            TEST_HOSTS: JSON.stringify(inject("testHosts")),
+            ADMIN_TOKEN: "test-admin-token",
+            ALLOW_LOOPBACK_HOSTS: "true",
+            DEV_MODE: "true",
+            ATTEMPT_TIMEOUT_MS: "1500",
+            RELAY_DEADLINE_MS: "6000",
+            STREAM_IDLE_TIMEOUT_MS: "3000",
+          },
+        },
+      })),
+    ],
+    test: {
+      include: ["test/worker/**/*.test.ts"],
+      globalSetup: ["test/support/global-setup.ts"],
+      setupFiles: ["test/worker/apply-migrations.ts"],
+      testTimeout: 30_000,
+      hookTimeout: 60_000,
+    },
+  };
+});
