@@ -8,12 +8,7 @@ import type { TestProject } from "vitest/node";
 import { startAnvil } from "../../dev/anvil.mjs";
 import { startFaultHost } from "../../dev/hosts/fault-host.mjs";
 import { freePort } from "./free-port.js";
-
-export interface TestHostsEnv {
-  anvils: string[];
-  chainId: number;
-  factory: string;
-}
+import type { TestHostsEnv } from "./test-hosts.js";
 
 declare module "vitest" {
   export interface ProvidedContext {

@@ -4,7 +4,7 @@ import { env } from "cloudflare:workers";
 import type { Hex, LocalAccount } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { hostRegistryDomain, hostRegistryTypes, toMicrodegrees } from "../../protocol/host-registration.js";
-import type { TestHostsEnv } from "../support/global-setup.js";
+import type { TestHostsEnv } from "../support/test-hosts.js";
 
 export const ADMIN_TOKEN = "test-admin-token";
 export const BASE = "http://gateway.test";

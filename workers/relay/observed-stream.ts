@@ -2,7 +2,8 @@
  * Passes a host's streamed answer to the caller as it arrives, unbuffered, while hashing it for
  * the receipt. A stream that breaks, goes idle, or (for server-sent events) ends without the
  * final `data: [DONE]` event is errored towards the caller, never closed cleanly: a truncated
- * answer must not look like a complete one.
+ * answer must not look like a complete one. `onEnd` (the receipt) finishes before the caller
+ * sees the stream close or fail, so a receipt read after the stream ends is always complete.
  */
 import { sha256 } from "@noble/hashes/sha2.js";
 import { toHex } from "../../protocol/hex.js";
@@ -17,65 +18,77 @@ export interface StreamEnd {
 
 const FINAL_SSE_EVENT = "data: [DONE]";
 
+export interface ObserveStreamOptions {
+  sse: boolean;
+  idleTimeoutMs: number;
+  onEnd: (end: StreamEnd) => Promise<unknown>;
+}
+
+/** Returns the stream to hand the caller and a promise that settles once `onEnd` has run. */
 export function observeStream(
   body: ReadableStream<Uint8Array>,
-  { sse, idleTimeoutMs }: { sse: boolean; idleTimeoutMs: number },
-): { stream: ReadableStream<Uint8Array>; ended: Promise<StreamEnd> } {
+  { sse, idleTimeoutMs, onEnd }: ObserveStreamOptions,
+): { stream: ReadableStream<Uint8Array>; ended: Promise<unknown> } {
   const hash = sha256.create();
   const decoder = new TextDecoder();
+  const reader = body.getReader();
   let tail = "";
   let bytes = 0;
-  let settle!: (end: StreamEnd) => void;
-  const ended = new Promise<StreamEnd>((resolve) => {
-    settle = resolve;
+  let ended: Promise<unknown> | null = null;
+  let resolveEnded!: (value: unknown) => void;
+  const endedOnce = new Promise((resolve) => {
+    resolveEnded = resolve;
   });
-  let settled = false;
   const finish = (ok: boolean, error?: StreamEnd["error"]) => {
-    if (settled) return;
-    settled = true;
-    settle({ ok, error, bytes, responseDigest: toHex(hash.digest()) });
+    if (!ended) {
+      ended = onEnd({ ok, error, bytes, responseDigest: toHex(hash.digest()) }).catch((e) => console.error("receipt failed", e));
+      resolveEnded(ended);
+    }
+    return ended;
   };
 
-  const reader = body.getReader();
-  let idle: ReturnType<typeof setTimeout> | undefined = undefined;
-  const stream = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      idle = setTimeout(() => {
-        finish(false, "idle_timeout");
-        controller.error(new Error("host stream went idle"));
-        reader.cancel("idle timeout").catch(() => {});
-      }, idleTimeoutMs);
-      let chunk: ReadableStreamReadResult<Uint8Array>;
-      try {
-        chunk = await reader.read();
-      } catch {
-        if (idle !== undefined) clearTimeout(idle);
-        finish(false, "cut_stream");
-        controller.error(new Error("host stream was cut"));
-        return;
-      }
-      if (idle !== undefined) clearTimeout(idle);
-      if (settled) return;
-      if (chunk.done) {
-        if (sse && !tail.trimEnd().endsWith(FINAL_SSE_EVENT)) {
-          finish(false, "no_final_event");
-          controller.error(new Error("host stream ended without its final event"));
-          return;
+  const readWithin = (ms: number) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const idle = new Promise<"idle">((resolve) => {
+      timer = setTimeout(() => resolve("idle"), ms);
+    });
+    return Promise.race([reader.read(), idle]).finally(() => timer !== undefined && clearTimeout(timer));
+  };
+
+  const stream = new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        let chunk: Awaited<ReturnType<typeof readWithin>>;
+        try {
+          chunk = await readWithin(idleTimeoutMs);
+        } catch {
+          await finish(false, "cut_stream");
+          return controller.error(new Error("host stream was cut"));
         }
-        finish(true);
-        controller.close();
-        return;
-      }
-      hash.update(chunk.value);
-      bytes += chunk.value.byteLength;
-      if (sse) tail = (tail + decoder.decode(chunk.value, { stream: true })).slice(-64);
-      controller.enqueue(chunk.value);
+        if (chunk === "idle") {
+          reader.cancel("idle timeout").catch(() => {});
+          await finish(false, "idle_timeout");
+          return controller.error(new Error("host stream went idle"));
+        }
+        if (chunk.done) {
+          if (sse && !tail.trimEnd().endsWith(FINAL_SSE_EVENT)) {
+            await finish(false, "no_final_event");
+            return controller.error(new Error("host stream ended without its final event"));
+          }
+          await finish(true);
+          return controller.close();
+        }
+        hash.update(chunk.value);
+        bytes += chunk.value.byteLength;
+        if (sse) tail = (tail + decoder.decode(chunk.value, { stream: true })).slice(-64);
+        controller.enqueue(chunk.value);
+      },
+      cancel(reason) {
+        finish(false, "caller_cancelled");
+        return reader.cancel(reason);
+      },
     },
-    cancel(reason) {
-      if (idle !== undefined) clearTimeout(idle);
-      finish(false, "caller_cancelled");
-      return reader.cancel(reason);
-    },
-  }, { highWaterMark: 0 });
-  return { stream, ended };
+    { highWaterMark: 0 },
+  );
+  return { stream, ended: endedOnce };
 }

@@ -186,9 +186,7 @@ async function relayHttp(
   const observed = observeStream(upstream.body, {
     sse: contentType.startsWith("text/event-stream"),
     idleTimeoutMs: config.streamIdleTimeoutMs,
-  });
-  c.executionCtx.waitUntil(
-    observed.ended.then((end) =>
+    onEnd: (end) =>
       stub.complete({
         relayIndex: admitted.relayIndex,
         hostId: result.host.id,
@@ -199,8 +197,9 @@ async function relayHttp(
         attempts: result.attempts,
         now: Date.now(),
       }),
-    ),
-  );
+  });
+  // Covers a caller that hangs up mid-stream: the receipt is still completed.
+  c.executionCtx.waitUntil(observed.ended);
   return new Response(observed.stream, { status: upstream.status, headers });
 }
 
