@@ -1,0 +1,190 @@
+// The local Conductor network behind `npm run dev`: anvil hosts, an inference host, the gateway
+// under `wrangler dev` with local D1 and Durable Objects, and the demo data registered through
+// the gateway's own API. `scripts/dev.mjs` runs it from the command line; the end-to-end test
+// starts it the same way.
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import { createRequire } from "node:module";
+import net from "node:net";
+import path from "node:path";
+import { privateKeyToAccount } from "viem/accounts";
+import { hostRegistryDomain, hostRegistryTypes, toMicrodegrees } from "../protocol/host-registration.js";
+import { startAnvil } from "./anvil.mjs";
+import { startFaultHost } from "./hosts/fault-host.mjs";
+
+const require = createRequire(import.meta.url);
+const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
+const CHAIN_ID = 31337;
+const REGISTRY_CHAIN_ID = 31337;
+
+// anvil's well-known development keys: public, for local use only.
+const DEMO_OPERATOR_KEYS = [
+  "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
+  "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
+  "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6",
+  "0x47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a",
+];
+
+const DEMO_HOSTS = [
+  { name: "anvil-frankfurt", latitude: 50.11, longitude: 8.68 },
+  { name: "anvil-virginia", latitude: 38.95, longitude: -77.45 },
+  { name: "anvil-singapore", latitude: 1.35, longitude: 103.82 },
+];
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = /** @type {net.AddressInfo} */ (server.address());
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForHealth(url, child, timeoutMs = 90_000) {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited with ${child.exitCode}`);
+    try {
+      const res = await fetch(`${url}/health`);
+      if (res.ok) return;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`the gateway did not answer ${url}/health within ${timeoutMs} ms`);
+}
+
+function runWrangler(args, { env, stdio = "inherit" }) {
+  const bin = path.join(path.dirname(require.resolve("wrangler/package.json")), "bin", "wrangler.js");
+  return spawn(process.execPath, [bin, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio, detached: process.platform !== "win32" });
+}
+
+function waitForExit(child) {
+  return new Promise((resolve, reject) => {
+    child.once("exit", (code) => (code === 0 ? resolve(undefined) : reject(new Error(`wrangler exited with ${code}`))));
+  });
+}
+
+/**
+ * Starts the network. Options: `port` of the gateway (default 8787), `dir` for state and
+ * `dev.json` (default `.conductor`), `quiet` to keep wrangler's output off the console.
+ */
+export async function startNetwork({ port = 8787, dir = path.join(ROOT, ".conductor"), quiet = false, log = console.log } = {}) {
+  const stateDir = path.join(dir, "state");
+  fs.rmSync(stateDir, { recursive: true, force: true }); // the demo network is new each time, like its anvil chains
+  fs.mkdirSync(stateDir, { recursive: true });
+  const stops = [];
+  const stop = async () => {
+    for (const s of stops.reverse()) await s();
+  };
+  try {
+    log("starting anvil hosts...");
+    const anvils = [];
+    for (const host of DEMO_HOSTS) {
+      const anvil = await startAnvil({ port: await freePort(), chainId: CHAIN_ID });
+      stops.push(async () => anvil.stop());
+      anvils.push({ ...host, url: anvil.url });
+    }
+    const inference = await startFaultHost({ name: "inference-paris", model: "conductor-demo-1" });
+    stops.push(() => inference.close());
+
+    const adminToken = `dev-admin-${randomBytes(12).toString("hex")}`;
+    const wranglerEnv = { WRANGLER_SEND_METRICS: "false", NO_D1_WARNING: "true" };
+    const stdio = quiet ? "ignore" : "inherit";
+    log("applying D1 migrations to the local database...");
+    await waitForExit(runWrangler(["d1", "migrations", "apply", "DB", "--local", "--persist-to", stateDir], { env: { ...wranglerEnv, CI: "true" }, stdio }));
+
+    log("starting the gateway (wrangler dev)...");
+    const gatewayProcess = runWrangler(
+      [
+        "dev",
+        "--port", String(port),
+        "--ip", "127.0.0.1",
+        "--persist-to", stateDir,
+        "--show-interactive-dev-session=false",
+        "--var", `ADMIN_TOKEN:${adminToken}`,
+        "--var", "DEV_MODE:true",
+        "--var", "ALLOW_LOOPBACK_HOSTS:true",
+        "--var", `REGISTRY_CHAIN_ID:${REGISTRY_CHAIN_ID}`,
+      ],
+      { env: wranglerEnv, stdio },
+    );
+    stops.push(async () => {
+      if (gatewayProcess.exitCode !== null) return;
+      const exited = new Promise((resolve) => gatewayProcess.once("exit", resolve));
+      try {
+        process.kill(-gatewayProcess.pid, "SIGTERM");
+      } catch {
+        gatewayProcess.kill("SIGTERM");
+      }
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+    });
+    const gateway = `http://127.0.0.1:${port}`;
+    await waitForHealth(gateway, gatewayProcess);
+
+    const adminCall = async (route, body) => {
+      const res = await fetch(`${gateway}${route}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      if (!res.ok) throw new Error(`${route}: ${res.status} ${await res.text()}`);
+      return res.json();
+    };
+
+    log("registering services, hosts and the demo requestor...");
+    await adminCall("/v1/services", { id: "eth-local", kind: "jsonrpc", chainId: CHAIN_ID, computeUnits: { default: 1, methods: { eth_getLogs: 5 } } });
+    await adminCall("/v1/services", { id: "llm-local", kind: "http", model: "conductor-demo-1", computeUnits: { default: 10, methods: {} } });
+
+    const register = async (operatorKey, endpoint, services, latitude, longitude) => {
+      const operator = privateKeyToAccount(operatorKey);
+      const nonceRes = await fetch(`${gateway}/v1/operators/${operator.address}/nonce`);
+      const message = {
+        operator: operator.address,
+        endpoint,
+        services,
+        latitudeE6: toMicrodegrees(latitude),
+        longitudeE6: toMicrodegrees(longitude),
+        stake: 10_000_000n,
+        nonce: BigInt((await nonceRes.json()).nonce),
+        deadline: BigInt(Math.floor(Date.now() / 1000) + 600),
+      };
+      const signature = await operator.signTypedData({ domain: hostRegistryDomain(REGISTRY_CHAIN_ID), types: hostRegistryTypes, primaryType: "RegisterHost", message });
+      const json = Object.fromEntries(Object.entries(message).map(([k, v]) => [k, typeof v === "bigint" ? v.toString() : v]));
+      const res = await fetch(`${gateway}/v1/hosts`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ message: json, signature }) });
+      if (res.status !== 201) throw new Error(`register ${endpoint}: ${res.status} ${await res.text()}`);
+      return { ...(await res.json()), operatorAddress: operator.address };
+    };
+    const hosts = [];
+    for (const [i, anvil] of anvils.entries()) {
+      const host = await register(DEMO_OPERATOR_KEYS[i], anvil.url, ["eth-local"], anvil.latitude, anvil.longitude);
+      hosts.push({ id: host.id, name: anvil.name, service: "eth-local", endpoint: anvil.url, latitude: anvil.latitude, longitude: anvil.longitude, operator: host.operatorAddress });
+    }
+    const llm = await register(DEMO_OPERATOR_KEYS[3], `${inference.url}/v1`, ["llm-local"], 48.86, 2.35);
+    hosts.push({ id: llm.id, name: "inference-paris", service: "llm-local", endpoint: `${inference.url}/v1`, latitude: 48.86, longitude: 2.35, operator: llm.operatorAddress });
+
+    const requestor = await adminCall("/v1/requestors", { name: "demo-dapp", stake: "10000000" });
+    const apiKey = requestor.apiKey.key;
+    const info = {
+      gateway,
+      adminToken,
+      chainId: CHAIN_ID,
+      registryChainId: REGISTRY_CHAIN_ID,
+      services: {
+        "eth-local": { kind: "jsonrpc", chainId: CHAIN_ID, url: `${gateway}/v1/eth-local`, urlWithKey: `${gateway}/k/${apiKey}/v1/eth-local` },
+        "llm-local": { kind: "http", model: "conductor-demo-1", openAiBaseUrl: `${gateway}/v1/llm-local` },
+      },
+      hosts,
+      requestor: { id: requestor.id, apiKey, stake: requestor.stake },
+      stateDir,
+    };
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, "dev.json"), `${JSON.stringify(info, null, 2)}\n`);
+    return { info, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * End to end against `npm run dev` itself: the command is spawned as a person would run it,
+ * then viem and the OpenAI SDK talk to the gateway unchanged, and Ctrl-C stops everything.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import OpenAI from "openai";
+import { createPublicClient, http } from "viem";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { epochStartMs, selectSessionHosts, sessionSeed } from "../../protocol/session.js";
+import { freePort } from "../support/free-port.js";
+
+interface DevInfo {
+  gateway: string;
+  chainId: number;
+  services: {
+    "eth-local": { url: string; urlWithKey: string };
+    "llm-local": { openAiBaseUrl: string; model: string };
+  };
+  hosts: { id: string; endpoint: string; service: string }[];
+  requestor: { id: string; apiKey: string };
+}
+
+let dev: ChildProcess;
+let info: DevInfo;
+
+async function waitFor<T>(probe: () => T | undefined, what: string, timeoutMs = 150_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (dev.exitCode !== null || dev.signalCode !== null) throw new Error(`npm run dev exited with ${dev.exitCode} before ${what}`);
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function isListening(url: string): Promise<boolean> {
+  try {
+    await fetch(url, { method: "POST", body: "{}", signal: AbortSignal.timeout(1000) });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+beforeAll(async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "conductor-dev-"));
+  const port = await freePort();
+  dev = spawn("npm", ["run", "dev"], {
+    cwd: path.resolve(__dirname, "../.."),
+    env: { ...process.env, GATEWAY_PORT: String(port), CONDUCTOR_DEV_DIR: dir, DEV_QUIET: "1" },
+    stdio: ["ignore", "pipe", "inherit"],
+    detached: true,
+  });
+  let output = "";
+  dev.stdout?.on("data", (chunk) => {
+    output += chunk;
+  });
+  await waitFor(() => (output.includes("dev network is up") ? true : undefined), "the dev network");
+  info = JSON.parse(fs.readFileSync(path.join(dir, "dev.json"), "utf8"));
+});
+
+afterAll(async () => {
+  if (dev && dev.exitCode === null && dev.signalCode === null) {
+    const exited = new Promise((resolve) => dev.once("exit", resolve));
+    process.kill(-(dev.pid as number), "SIGINT"); // what Ctrl-C sends to the terminal's process group
+    await exited;
+  }
+});
+
+describe("npm run dev", () => {
+  it("serves viem's http transport unchanged, with the key in the URL", async () => {
+    const client = createPublicClient({ transport: http(info.services["eth-local"].urlWithKey) });
+    expect(await client.getChainId()).toBe(info.chainId);
+    expect(typeof (await client.getBlockNumber())).toBe("bigint");
+    const balance = await client.getBalance({ address: "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266" });
+    expect(balance).toBeGreaterThan(0n);
+  });
+
+  it("serves viem's batched requests", async () => {
+    const client = createPublicClient({ transport: http(info.services["eth-local"].urlWithKey, { batch: true }) });
+    const [chainId, block] = await Promise.all([client.getChainId(), client.getBlockNumber()]);
+    expect(chainId).toBe(info.chainId);
+    expect(block).toBeGreaterThanOrEqual(0n);
+  });
+
+  it("serves the OpenAI SDK unchanged, streaming and not", async () => {
+    const openai = new OpenAI({ baseURL: info.services["llm-local"].openAiBaseUrl, apiKey: info.requestor.apiKey });
+    const models = await openai.models.list();
+    expect(models.data.map((m) => m.id)).toContain(info.services["llm-local"].model);
+
+    const completion = await openai.chat.completions.create({ model: info.services["llm-local"].model, messages: [{ role: "user", content: "hello" }] });
+    expect(completion.choices[0].message.content).toContain("Conductor");
+
+    const stream = await openai.chat.completions.create({ model: info.services["llm-local"].model, messages: [{ role: "user", content: "hello" }], stream: true });
+    let text = "";
+    let chunks = 0;
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.delta?.content ?? "";
+      chunks += 1;
+    }
+    expect(chunks).toBeGreaterThan(1);
+    expect(text).toBe(completion.choices[0].message.content);
+
+    const wrongKey = new OpenAI({ baseURL: info.services["llm-local"].openAiBaseUrl, apiKey: "cr_wrong", maxRetries: 0 });
+    await expect(wrongKey.models.list()).rejects.toMatchObject({ status: 401 });
+  });
+
+  it("publishes sessions that can be recomputed outside the Worker", async () => {
+    const headers = { authorization: `Bearer ${info.requestor.apiKey}` };
+    const plan = (await (await fetch(`${info.gateway}/v1/sessions/current?service=eth-local`, { headers })).json()) as {
+      epoch: number;
+      seed: string;
+      hosts: { id: string }[];
+    };
+    const registry = (await (await fetch(`${info.gateway}/v1/hosts?service=eth-local`)).json()) as {
+      hosts: { id: string; stake: string; activeSince: number; leftAt: number | null }[];
+    };
+    const seed = sessionSeed({ requestorId: info.requestor.id, serviceId: "eth-local", epoch: plan.epoch });
+    expect(seed).toBe(plan.seed);
+    const recomputed = selectSessionHosts({
+      seed,
+      hosts: registry.hosts.map((h) => ({ ...h, stake: BigInt(h.stake) })),
+      epochStart: epochStartMs(plan.epoch, 600),
+      count: 24,
+    });
+    expect(plan.hosts.map((h) => h.id)).toEqual(recomputed);
+    expect(recomputed).toHaveLength(3);
+  });
+
+  it("stops every process it started on Ctrl-C", async () => {
+    const anvils = info.hosts.filter((h) => h.service === "eth-local").map((h) => h.endpoint);
+    expect(await isListening(anvils[0])).toBe(true);
+    const exited = new Promise((resolve) => dev.once("exit", resolve));
+    process.kill(-(dev.pid as number), "SIGINT");
+    await exited;
+    for (const url of [...anvils, info.gateway]) expect(await isListening(url)).toBe(false);
+  });
+});
