@@ -37,7 +37,9 @@ export async function startAnvil({ port, chainId = 31337, blockTime }) {
   if (blockTime) args.push("--block-time", String(blockTime));
   const child = spawn(anvilBinary(), args, { stdio: ["ignore", "ignore", "inherit"] });
   const url = `http://127.0.0.1:${port}`;
-  const exited = new Promise((_, reject) => child.once("exit", (code) => reject(new Error(`anvil on ${port} exited with ${code}`))));
+  const exited = new Promise((_, reject) =>
+    child.once("exit", (code) => reject(new Error(`anvil on ${port} exited with ${code}`))),
+  );
   await Promise.race([waitForRpc(url), exited]);
   return { url, port, process: child, stop: () => child.kill("SIGTERM") };
 }

@@ -58,7 +58,12 @@ async function waitForHealth(url, child, timeoutMs = 90_000) {
 
 function runWrangler(args, { env, stdio = "inherit" }) {
   const bin = path.join(path.dirname(require.resolve("wrangler/package.json")), "bin", "wrangler.js");
-  return spawn(process.execPath, [bin, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio, detached: process.platform !== "win32" });
+  return spawn(process.execPath, [bin, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio,
+    detached: process.platform !== "win32",
+  });
 }
 
 function waitForExit(child) {
@@ -94,20 +99,32 @@ export async function startNetwork({ port = 8787, dir = path.join(ROOT, ".conduc
     const wranglerEnv = { WRANGLER_SEND_METRICS: "false", NO_D1_WARNING: "true" };
     const stdio = quiet ? "ignore" : "inherit";
     log("applying D1 migrations to the local database...");
-    await waitForExit(runWrangler(["d1", "migrations", "apply", "DB", "--local", "--persist-to", stateDir], { env: { ...wranglerEnv, CI: "true" }, stdio }));
+    await waitForExit(
+      runWrangler(["d1", "migrations", "apply", "DB", "--local", "--persist-to", stateDir], {
+        env: { ...wranglerEnv, CI: "true" },
+        stdio,
+      }),
+    );
 
     log("starting the gateway (wrangler dev)...");
     const gatewayProcess = runWrangler(
       [
         "dev",
-        "--port", String(port),
-        "--ip", "127.0.0.1",
-        "--persist-to", stateDir,
+        "--port",
+        String(port),
+        "--ip",
+        "127.0.0.1",
+        "--persist-to",
+        stateDir,
         "--show-interactive-dev-session=false",
-        "--var", `ADMIN_TOKEN:${adminToken}`,
-        "--var", "DEV_MODE:true",
-        "--var", "ALLOW_LOOPBACK_HOSTS:true",
-        "--var", `REGISTRY_CHAIN_ID:${REGISTRY_CHAIN_ID}`,
+        "--var",
+        `ADMIN_TOKEN:${adminToken}`,
+        "--var",
+        "DEV_MODE:true",
+        "--var",
+        "ALLOW_LOOPBACK_HOSTS:true",
+        "--var",
+        `REGISTRY_CHAIN_ID:${REGISTRY_CHAIN_ID}`,
       ],
       { env: wranglerEnv, stdio },
     );
@@ -135,8 +152,18 @@ export async function startNetwork({ port = 8787, dir = path.join(ROOT, ".conduc
     };
 
     log("registering services, hosts and the demo requestor...");
-    await adminCall("/v1/services", { id: "eth-local", kind: "jsonrpc", chainId: CHAIN_ID, computeUnits: { default: 1, methods: { eth_getLogs: 5 } } });
-    await adminCall("/v1/services", { id: "llm-local", kind: "http", model: "conductor-demo-1", computeUnits: { default: 10, methods: {} } });
+    await adminCall("/v1/services", {
+      id: "eth-local",
+      kind: "jsonrpc",
+      chainId: CHAIN_ID,
+      computeUnits: { default: 1, methods: { eth_getLogs: 5 } },
+    });
+    await adminCall("/v1/services", {
+      id: "llm-local",
+      kind: "http",
+      model: "conductor-demo-1",
+      computeUnits: { default: 10, methods: {} },
+    });
 
     const register = async (operatorKey, endpoint, services, latitude, longitude) => {
       const operator = privateKeyToAccount(operatorKey);
@@ -151,19 +178,44 @@ export async function startNetwork({ port = 8787, dir = path.join(ROOT, ".conduc
         nonce: BigInt((await nonceRes.json()).nonce),
         deadline: BigInt(Math.floor(Date.now() / 1000) + 600),
       };
-      const signature = await operator.signTypedData({ domain: hostRegistryDomain(REGISTRY_CHAIN_ID), types: hostRegistryTypes, primaryType: "RegisterHost", message });
+      const signature = await operator.signTypedData({
+        domain: hostRegistryDomain(REGISTRY_CHAIN_ID),
+        types: hostRegistryTypes,
+        primaryType: "RegisterHost",
+        message,
+      });
       const json = Object.fromEntries(Object.entries(message).map(([k, v]) => [k, typeof v === "bigint" ? v.toString() : v]));
-      const res = await fetch(`${gateway}/v1/hosts`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ message: json, signature }) });
+      const res = await fetch(`${gateway}/v1/hosts`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ message: json, signature }),
+      });
       if (res.status !== 201) throw new Error(`register ${endpoint}: ${res.status} ${await res.text()}`);
       return { ...(await res.json()), operatorAddress: operator.address };
     };
     const hosts = [];
     for (const [i, anvil] of anvils.entries()) {
       const host = await register(DEMO_OPERATOR_KEYS[i], anvil.url, ["eth-local"], anvil.latitude, anvil.longitude);
-      hosts.push({ id: host.id, name: anvil.name, service: "eth-local", endpoint: anvil.url, latitude: anvil.latitude, longitude: anvil.longitude, operator: host.operatorAddress });
+      hosts.push({
+        id: host.id,
+        name: anvil.name,
+        service: "eth-local",
+        endpoint: anvil.url,
+        latitude: anvil.latitude,
+        longitude: anvil.longitude,
+        operator: host.operatorAddress,
+      });
     }
     const llm = await register(DEMO_OPERATOR_KEYS[3], `${inference.url}/v1`, ["llm-local"], 48.86, 2.35);
-    hosts.push({ id: llm.id, name: "inference-paris", service: "llm-local", endpoint: `${inference.url}/v1`, latitude: 48.86, longitude: 2.35, operator: llm.operatorAddress });
+    hosts.push({
+      id: llm.id,
+      name: "inference-paris",
+      service: "llm-local",
+      endpoint: `${inference.url}/v1`,
+      latitude: 48.86,
+      longitude: 2.35,
+      operator: llm.operatorAddress,
+    });
 
     const requestor = await adminCall("/v1/requestors", { name: "demo-dapp", stake: "10000000" });
     const apiKey = requestor.apiKey.key;
@@ -173,7 +225,12 @@ export async function startNetwork({ port = 8787, dir = path.join(ROOT, ".conduc
       chainId: CHAIN_ID,
       registryChainId: REGISTRY_CHAIN_ID,
       services: {
-        "eth-local": { kind: "jsonrpc", chainId: CHAIN_ID, url: `${gateway}/v1/eth-local`, urlWithKey: `${gateway}/k/${apiKey}/v1/eth-local` },
+        "eth-local": {
+          kind: "jsonrpc",
+          chainId: CHAIN_ID,
+          url: `${gateway}/v1/eth-local`,
+          urlWithKey: `${gateway}/k/${apiKey}/v1/eth-local`,
+        },
         "llm-local": { kind: "http", model: "conductor-demo-1", openAiBaseUrl: `${gateway}/v1/llm-local` },
       },
       hosts,

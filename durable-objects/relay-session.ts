@@ -15,7 +15,7 @@ import type { SessionCoordinates } from "../protocol/session.js";
 import { gatewayConfig } from "../workers/config.js";
 import { database } from "../workers/db/database.js";
 import { recordSession } from "../workers/db/sessions.js";
-import { type SessionHost, type SessionPlan, planSession } from "../workers/sessions/plan-session.js";
+import { planSession, type SessionHost, type SessionPlan } from "../workers/sessions/plan-session.js";
 
 export interface AdmitInput {
   coordinates: SessionCoordinates;
@@ -154,7 +154,11 @@ export class RelaySession extends DurableObject<Env> {
     if (input.now >= plan.endsAt + grace) return { ok: false, reason: "session_closed" };
     if (plan.hosts.length === 0) return { ok: false, reason: "no_hosts" };
     if (this.usedComputeUnits + input.computeUnits > plan.quota) {
-      return { ok: false, reason: "quota_exhausted", retryAfterSeconds: Math.max(1, Math.ceil((plan.endsAt - input.now) / 1000)) };
+      return {
+        ok: false,
+        reason: "quota_exhausted",
+        retryAfterSeconds: Math.max(1, Math.ceil((plan.endsAt - input.now) / 1000)),
+      };
     }
     const relayIndex = this.relayCount;
     this.ctx.storage.sql.exec(

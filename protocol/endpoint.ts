@@ -67,9 +67,7 @@ function parseIpv6(host: string): number[] | null {
   if (fill < 0 || (halves.length === 1 && fill !== 0)) return null;
   const groups = [...head, ...Array(halves.length === 2 ? fill : 0).fill(0), ...rest];
   if (tail.length) groups.splice(6, 2, ...tail);
-  return groups.length === 8 && groups.every((g) => Number.isInteger(g) && g >= 0 && g <= 0xffff)
-    ? groups
-    : null;
+  return groups.length === 8 && groups.every((g) => Number.isInteger(g) && g >= 0 && g <= 0xffff) ? groups : null;
 }
 
 function classifyIpv6(groups: number[]): AddressClass {

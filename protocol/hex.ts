@@ -1,6 +1,7 @@
 /** Hex helpers shared by digests, seeds and ids (lower-case, 0x-prefixed). */
-import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
+
 import { sha256 } from "@noble/hashes/sha2.js";
+import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
 
 export type Hex = `0x${string}`;
 

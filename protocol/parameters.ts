@@ -60,9 +60,7 @@ export function readParameters(vars: ParameterVars): ProtocolParameters {
     sessionSeconds: positiveInteger(vars, "SESSION_SECONDS", d.sessionSeconds),
     hostsPerSession: positiveInteger(vars, "HOSTS_PER_SESSION", d.hostsPerSession),
     rolloverGraceSeconds: positiveInteger(vars, "ROLLOVER_GRACE_SECONDS", d.rolloverGraceSeconds),
-    stakePerComputeUnit: BigInt(
-      positiveInteger(vars, "STAKE_PER_COMPUTE_UNIT", Number(d.stakePerComputeUnit)),
-    ),
+    stakePerComputeUnit: BigInt(positiveInteger(vars, "STAKE_PER_COMPUTE_UNIT", Number(d.stakePerComputeUnit))),
     maxRequestBytes: positiveInteger(vars, "MAX_REQUEST_BYTES", d.maxRequestBytes),
     attemptTimeoutMs: positiveInteger(vars, "ATTEMPT_TIMEOUT_MS", d.attemptTimeoutMs),
     relayDeadlineMs: positiveInteger(vars, "RELAY_DEADLINE_MS", d.relayDeadlineMs),

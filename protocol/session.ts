@@ -51,9 +51,7 @@ export function sessionIdFromSeed(seed: Hex): string {
  * by then. Using only the epoch's start keeps the answer stable for the whole epoch.
  */
 export function isEligible(host: SelectableHost, epochStart: number): boolean {
-  return (
-    host.stake > 0n && host.activeSince <= epochStart && (host.leftAt === null || host.leftAt > epochStart)
-  );
+  return host.stake > 0n && host.activeSince <= epochStart && (host.leftAt === null || host.leftAt > epochStart);
 }
 
 const TWO_POW_53 = 2 ** 53;

@@ -31,7 +31,9 @@ export const hosts = sqliteTable(
     latitude: real("latitude").notNull(),
     longitude: real("longitude").notNull(),
     stake: integer("stake").notNull(),
-    status: text("status", { enum: ["active", "left"] }).notNull().default("active"),
+    status: text("status", { enum: ["active", "left"] })
+      .notNull()
+      .default("active"),
     activeSince: integer("active_since").notNull(),
     leftAt: integer("left_at"),
     createdAt: integer("created_at").notNull(),

@@ -1,7 +1,7 @@
 /** Authentication: requestor API keys (stored as SHA-256) and the admin token. */
 import { sha256Hex } from "../protocol/hex.js";
 import type { Database } from "./db/database.js";
-import { type Requestor, findRequestorByKeyHash } from "./db/requestors.js";
+import { findRequestorByKeyHash, type Requestor } from "./db/requestors.js";
 import { ApiError, unauthorized } from "./errors.js";
 
 const KEY_PREFIX = "cr_";
@@ -9,7 +9,10 @@ const KEY_PREFIX = "cr_";
 /** A new API key: `cr_` plus 32 random bytes in base64url. Shown once, stored only as its hash. */
 export function generateApiKey(): { key: string; keyHash: string; prefix: string } {
   const bytes = crypto.getRandomValues(new Uint8Array(32));
-  const key = `${KEY_PREFIX}${btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "")}`;
+  const key = `${KEY_PREFIX}${btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "")}`;
   return { key, keyHash: hashApiKey(key), prefix: key.slice(0, 10) };
 }
 
@@ -24,11 +27,8 @@ export function bearerToken(header: string | undefined): string | null {
 }
 
 /** Resolves an API key to its requestor; 401 for a missing, malformed, unknown or revoked key. */
-export async function authenticateKey(
-  db: Database,
-  key: string | null,
-): Promise<{ requestor: Requestor; keyId: string }> {
-  if (!key || !key.startsWith(KEY_PREFIX) || key.length > 128) throw unauthorized();
+export async function authenticateKey(db: Database, key: string | null): Promise<{ requestor: Requestor; keyId: string }> {
+  if (!key?.startsWith(KEY_PREFIX) || key.length > 128) throw unauthorized();
   const found = await findRequestorByKeyHash(db, hashApiKey(key));
   if (!found) throw unauthorized();
   return found;

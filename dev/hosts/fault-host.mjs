@@ -129,7 +129,13 @@ export async function startFaultHost({ name, chainId = 31337, model = "conductor
     const next = JSON.parse(body || "{}");
     if (next.chainId !== undefined) chainId = next.chainId;
     if (next.model !== undefined) model = next.model;
-    fault = { mode: next.mode ?? "ok", times: next.times, delayMs: next.delayMs, status: next.status, retryAfter: next.retryAfter };
+    fault = {
+      mode: next.mode ?? "ok",
+      times: next.times,
+      delayMs: next.delayMs,
+      status: next.status,
+      retryAfter: next.retryAfter,
+    };
     return json(res, 200, { ok: true, fault });
   };
 

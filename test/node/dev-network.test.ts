@@ -31,7 +31,8 @@ async function waitFor<T>(probe: () => T | undefined, what: string, timeoutMs = 
   for (;;) {
     const value = probe();
     if (value !== undefined) return value;
-    if (dev.exitCode !== null || dev.signalCode !== null) throw new Error(`npm run dev exited with ${dev.exitCode} before ${what}`);
+    if (dev.exitCode !== null || dev.signalCode !== null)
+      throw new Error(`npm run dev exited with ${dev.exitCode} before ${what}`);
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -92,10 +93,17 @@ describe("npm run dev", () => {
     const models = await openai.models.list();
     expect(models.data.map((m) => m.id)).toContain(info.services["llm-local"].model);
 
-    const completion = await openai.chat.completions.create({ model: info.services["llm-local"].model, messages: [{ role: "user", content: "hello" }] });
+    const completion = await openai.chat.completions.create({
+      model: info.services["llm-local"].model,
+      messages: [{ role: "user", content: "hello" }],
+    });
     expect(completion.choices[0].message.content).toContain("Conductor");
 
-    const stream = await openai.chat.completions.create({ model: info.services["llm-local"].model, messages: [{ role: "user", content: "hello" }], stream: true });
+    const stream = await openai.chat.completions.create({
+      model: info.services["llm-local"].model,
+      messages: [{ role: "user", content: "hello" }],
+      stream: true,
+    });
     let text = "";
     let chunks = 0;
     for await (const chunk of stream) {

@@ -38,7 +38,9 @@ describe("JSON-RPC", () => {
 
   it("parses single calls and batches and prices them per method", () => {
     const single = parseJsonRpc('{"jsonrpc":"2.0","id":1,"method":"eth_getLogs","params":[]}');
-    const batch = parseJsonRpc('[{"jsonrpc":"2.0","id":1,"method":"eth_chainId"},{"jsonrpc":"2.0","id":2,"method":"eth_getLogs"}]');
+    const batch = parseJsonRpc(
+      '[{"jsonrpc":"2.0","id":1,"method":"eth_chainId"},{"jsonrpc":"2.0","id":2,"method":"eth_getLogs"}]',
+    );
     const table = { default: 1, methods: { eth_getLogs: 5 } };
     expect(single.ok && computeUnitsFor(single.calls, table)).toBe(5);
     expect(batch.ok && batch.batch && computeUnitsFor(batch.calls, table)).toBe(6);

@@ -1,15 +1,20 @@
 import { describe, expect, it } from "vitest";
 import {
-  type SelectableHost,
   epochStartMs,
   isEligible,
+  type SelectableHost,
   selectSessionHosts,
   sessionEpoch,
   sessionIdFromSeed,
   sessionSeed,
 } from "../../protocol/session.js";
 
-const host = (id: string, stake: bigint, activeSince = 0, leftAt: number | null = null): SelectableHost => ({ id, stake, activeSince, leftAt });
+const host = (id: string, stake: bigint, activeSince = 0, leftAt: number | null = null): SelectableHost => ({
+  id,
+  stake,
+  activeSince,
+  leftAt,
+});
 const registry = (n: number) => Array.from({ length: n }, (_, i) => host(`host_${i}`, BigInt(1_000_000 * (1 + (i % 7)))));
 
 describe("selectSessionHosts", () => {
@@ -25,13 +30,19 @@ describe("selectSessionHosts", () => {
   });
 
   it("keeps all eligible hosts when there are fewer than N", () => {
-    expect(selectSessionHosts({ seed, hosts: registry(5), epochStart: 1, count: 24 }).sort()).toEqual(registry(5).map((h) => h.id).sort());
+    expect(selectSessionHosts({ seed, hosts: registry(5), epochStart: 1, count: 24 }).sort()).toEqual(
+      registry(5)
+        .map((h) => h.id)
+        .sort(),
+    );
   });
 
   it("changes with the seed and moves few hosts when one host joins (rendezvous stability)", () => {
     const hosts = registry(100);
     const other = sessionSeed({ requestorId: "req_2", serviceId: "eth", epoch: 100 });
-    expect(selectSessionHosts({ seed: other, hosts, epochStart: 1, count: 24 })).not.toEqual(selectSessionHosts({ seed, hosts, epochStart: 1, count: 24 }));
+    expect(selectSessionHosts({ seed: other, hosts, epochStart: 1, count: 24 })).not.toEqual(
+      selectSessionHosts({ seed, hosts, epochStart: 1, count: 24 }),
+    );
     const before = new Set(selectSessionHosts({ seed, hosts, epochStart: 1, count: 24 }));
     const after = selectSessionHosts({ seed, hosts: [...hosts, host("newcomer", 1_000_000n)], epochStart: 1, count: 24 });
     expect(after.filter((id) => !before.has(id)).length).toBeLessThanOrEqual(1);
@@ -44,7 +55,12 @@ describe("selectSessionHosts", () => {
     expect(isEligible(host("a", 1n, 0, start), start)).toBe(false);
     expect(isEligible(host("a", 1n, 0, start + 1), start)).toBe(true);
     expect(isEligible(host("a", 0n), start)).toBe(false);
-    const chosen = selectSessionHosts({ seed, hosts: [host("early", 1n, 0), host("late", 1n, start + 5)], epochStart: start, count: 24 });
+    const chosen = selectSessionHosts({
+      seed,
+      hosts: [host("early", 1n, 0), host("late", 1n, start + 5)],
+      epochStart: start,
+      count: 24,
+    });
     expect(chosen).toEqual(["early"]);
   });
 

@@ -24,7 +24,11 @@ export default async function setup(project: TestProject) {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const options = JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}");
-    const host = await startFaultHost({ name: options.name ?? `fault-${faultHosts.length}`, chainId: options.chainId ?? chainId, model: options.model });
+    const host = await startFaultHost({
+      name: options.name ?? `fault-${faultHosts.length}`,
+      chainId: options.chainId ?? chainId,
+      model: options.model,
+    });
     faultHosts.push(host);
     res.writeHead(201, { "content-type": "application/json" });
     res.end(JSON.stringify({ name: host.name, url: host.url, port: host.port }));

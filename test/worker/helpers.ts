@@ -56,7 +56,11 @@ export interface HostSpec {
 }
 
 /** Builds and signs a RegisterHost envelope (JSON-ready: bigints as strings). */
-export async function signRegistration(operator: LocalAccount, spec: HostSpec, overrides: { nonce?: bigint; deadline?: bigint } = {}) {
+export async function signRegistration(
+  operator: LocalAccount,
+  spec: HostSpec,
+  overrides: { nonce?: bigint; deadline?: bigint } = {},
+) {
   const message = {
     operator: operator.address,
     endpoint: spec.endpoint,
@@ -118,17 +122,34 @@ export function rpc(service: string, key: string, body: unknown, from?: Location
 export interface FaultHost {
   name: string;
   url: string;
-  set(fault: { mode: string; times?: number; delayMs?: number; status?: number; retryAfter?: number; chainId?: number }): Promise<void>;
+  set(fault: {
+    mode: string;
+    times?: number;
+    delayMs?: number;
+    status?: number;
+    retryAfter?: number;
+    chainId?: number;
+  }): Promise<void>;
   release(): Promise<void>;
-  stats(): Promise<{ requests: number; byMode: Record<string, number>; last: { method: string; path: string; headers: Record<string, string>; body: string } | null }>;
+  stats(): Promise<{
+    requests: number;
+    byMode: Record<string, number>;
+    last: { method: string; path: string; headers: Record<string, string>; body: string } | null;
+  }>;
 }
 
 /** Starts a fault-injecting host of this test's own (through the Node-side factory). */
-export async function startFaultHost(name = unique("fault"), options: { chainId?: number; model?: string } = {}): Promise<FaultHost> {
+export async function startFaultHost(
+  name = unique("fault"),
+  options: { chainId?: number; model?: string } = {},
+): Promise<FaultHost> {
   const res = await fetch(`${testHosts().factory}/hosts`, { method: "POST", body: JSON.stringify({ name, ...options }) });
   const { url } = (await res.json()) as { url: string };
   const control = (path: string, body?: unknown) =>
-    fetch(`${url}/__control${path}`, { method: body === undefined && path === "/stats" ? "GET" : "POST", body: body === undefined ? undefined : JSON.stringify(body) });
+    fetch(`${url}/__control${path}`, {
+      method: body === undefined && path === "/stats" ? "GET" : "POST",
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
   return {
     name,
     url,

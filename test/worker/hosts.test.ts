@@ -2,13 +2,13 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { hostRegistryDomain, hostRegistryTypes, toMicrodegrees } from "../../protocol/host-registration.js";
 import {
-  PLACES,
   call,
   createService,
   inAnHour,
   jsonReady,
   newOperator,
   operatorNonce,
+  PLACES,
   postSigned,
   registerHost,
   signRegistration,
@@ -21,10 +21,25 @@ describe("host registration (EIP-712 signed)", () => {
   it("registers a host and shows it in the registry", async () => {
     const service = await createService({ kind: "jsonrpc", chainId: 31337 });
     const operator = newOperator();
-    const res = await postSigned("/v1/hosts", await signRegistration(operator, { endpoint: testHosts().anvils[0], services: [service], ...PLACES.tokyo, stake: 5_000_000n }));
+    const res = await postSigned(
+      "/v1/hosts",
+      await signRegistration(operator, {
+        endpoint: testHosts().anvils[0],
+        services: [service],
+        ...PLACES.tokyo,
+        stake: 5_000_000n,
+      }),
+    );
     expect(res.status).toBe(201);
     const host = (await res.json()) as Record<string, unknown>;
-    expect(host).toMatchObject({ operator: operator.address.toLowerCase(), services: [service], latitude: 35.68, longitude: 139.69, stake: "5000000", status: "active" });
+    expect(host).toMatchObject({
+      operator: operator.address.toLowerCase(),
+      services: [service],
+      latitude: 35.68,
+      longitude: 139.69,
+      stake: "5000000",
+      status: "active",
+    });
     expect(await operatorNonce(operator)).toBe(1n);
     const fetched = await call(`/v1/hosts/${host.id}`);
     expect(await fetched.json()).toEqual(host);
@@ -48,11 +63,17 @@ describe("host registration (EIP-712 signed)", () => {
     const operator = newOperator();
     const spec = { endpoint: testHosts().anvils[0], services: [service], ...PLACES.paris };
 
-    const expired = await postSigned("/v1/hosts", await signRegistration(operator, spec, { deadline: BigInt(Math.floor(Date.now() / 1000) - 1) }));
+    const expired = await postSigned(
+      "/v1/hosts",
+      await signRegistration(operator, spec, { deadline: BigInt(Math.floor(Date.now() / 1000) - 1) }),
+    );
     expect(expired.status).toBe(401);
     expect(((await expired.json()) as { error: { code: string } }).error.code).toBe("signature_expired");
 
-    const far = await postSigned("/v1/hosts", await signRegistration(operator, spec, { deadline: BigInt(Math.floor(Date.now() / 1000) + 7 * 86400) }));
+    const far = await postSigned(
+      "/v1/hosts",
+      await signRegistration(operator, spec, { deadline: BigInt(Math.floor(Date.now() / 1000) + 7 * 86400) }),
+    );
     expect(far.status).toBe(400);
 
     const envelope = await signRegistration(operator, spec);
@@ -84,7 +105,10 @@ describe("host registration (EIP-712 signed)", () => {
   ])("refuses an SSRF endpoint: %s", async (_label, endpoint) => {
     const service = await createService({ kind: "jsonrpc", chainId: 31337 });
     const operator = newOperator();
-    const res = await postSigned("/v1/hosts", await signRegistration(operator, { endpoint, services: [service], ...PLACES.paris }));
+    const res = await postSigned(
+      "/v1/hosts",
+      await signRegistration(operator, { endpoint, services: [service], ...PLACES.paris }),
+    );
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe("endpoint_not_allowed");
     expect(await operatorNonce(operator)).toBe(0n);
@@ -92,14 +116,32 @@ describe("host registration (EIP-712 signed)", () => {
 
   it("refuses unknown services, zero stake, huge stake and malformed bodies", async () => {
     const operator = newOperator();
-    const unknown = await postSigned("/v1/hosts", await signRegistration(operator, { endpoint: testHosts().anvils[0], services: ["no-such-service"], ...PLACES.paris }));
+    const unknown = await postSigned(
+      "/v1/hosts",
+      await signRegistration(operator, { endpoint: testHosts().anvils[0], services: ["no-such-service"], ...PLACES.paris }),
+    );
     expect(unknown.status).toBe(404);
     const service = await createService({ kind: "jsonrpc", chainId: 31337 });
-    const zero = await postSigned("/v1/hosts", await signRegistration(operator, { endpoint: testHosts().anvils[0], services: [service], ...PLACES.paris, stake: 0n }));
+    const zero = await postSigned(
+      "/v1/hosts",
+      await signRegistration(operator, { endpoint: testHosts().anvils[0], services: [service], ...PLACES.paris, stake: 0n }),
+    );
     expect(zero.status).toBe(400);
-    const huge = await postSigned("/v1/hosts", await signRegistration(operator, { endpoint: testHosts().anvils[0], services: [service], ...PLACES.paris, stake: 2n ** 60n }));
+    const huge = await postSigned(
+      "/v1/hosts",
+      await signRegistration(operator, {
+        endpoint: testHosts().anvils[0],
+        services: [service],
+        ...PLACES.paris,
+        stake: 2n ** 60n,
+      }),
+    );
     expect(huge.status).toBe(400);
-    const malformed = await call("/v1/hosts", { method: "POST", body: "{not json", headers: { "content-type": "application/json" } });
+    const malformed = await call("/v1/hosts", {
+      method: "POST",
+      body: "{not json",
+      headers: { "content-type": "application/json" },
+    });
     expect(malformed.status).toBe(400);
     expect(((await malformed.json()) as { error: { code: string } }).error.code).toBe("malformed_json");
     expect(await operatorNonce(operator)).toBe(0n);
@@ -122,7 +164,12 @@ describe("host registration (EIP-712 signed)", () => {
         nonce: await operatorNonce(signer),
         deadline: inAnHour(),
       };
-      const signature = await signer.signTypedData({ domain: domain(), types: hostRegistryTypes, primaryType: "UpdateHost", message });
+      const signature = await signer.signTypedData({
+        domain: domain(),
+        types: hostRegistryTypes,
+        primaryType: "UpdateHost",
+        message,
+      });
       return { message: jsonReady(message), signature };
     };
 
@@ -131,10 +178,19 @@ describe("host registration (EIP-712 signed)", () => {
 
     const updated = await postSigned(`/v1/hosts/${hostId}`, await signUpdate(), "PATCH");
     expect(updated.status).toBe(200);
-    expect(await updated.json()).toMatchObject({ endpoint: testHosts().anvils[1], services: [service, other].sort(), latitude: 1.35 });
+    expect(await updated.json()).toMatchObject({
+      endpoint: testHosts().anvils[1],
+      services: [service, other].sort(),
+      latitude: 1.35,
+    });
 
     const leaveMessage = { operator: operator.address, hostId, nonce: await operatorNonce(operator), deadline: inAnHour() };
-    const leaveSignature = await operator.signTypedData({ domain: domain(), types: hostRegistryTypes, primaryType: "LeaveHost", message: leaveMessage });
+    const leaveSignature = await operator.signTypedData({
+      domain: domain(),
+      types: hostRegistryTypes,
+      primaryType: "LeaveHost",
+      message: leaveMessage,
+    });
     const left = await postSigned(`/v1/hosts/${hostId}/leave`, { message: jsonReady(leaveMessage), signature: leaveSignature });
     expect(left.status).toBe(200);
     expect(await left.json()).toMatchObject({ status: "left" });
@@ -145,11 +201,15 @@ describe("host registration (EIP-712 signed)", () => {
   it("lists hosts by service, a page at a time", async () => {
     const service = await createService({ kind: "jsonrpc", chainId: 31337 });
     const ids = [];
-    for (let i = 0; i < 5; i++) ids.push(await registerHost({ endpoint: testHosts().anvils[i % 3], services: [service], ...PLACES.paris }));
+    for (let i = 0; i < 5; i++)
+      ids.push(await registerHost({ endpoint: testHosts().anvils[i % 3], services: [service], ...PLACES.paris }));
     const seen: string[] = [];
     let cursor: string | null = "";
     while (cursor !== null) {
-      const page = (await (await call(`/v1/hosts?service=${service}&limit=2${cursor ? `&cursor=${cursor}` : ""}`)).json()) as { hosts: { id: string }[]; next: string | null };
+      const page = (await (await call(`/v1/hosts?service=${service}&limit=2${cursor ? `&cursor=${cursor}` : ""}`)).json()) as {
+        hosts: { id: string }[];
+        next: string | null;
+      };
       expect(page.hosts.length).toBeLessThanOrEqual(2);
       seen.push(...page.hosts.map((h) => h.id));
       cursor = page.next;

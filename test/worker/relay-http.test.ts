@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { PLACES, call, createRequestor, createService, registerHost, startFaultHost } from "./helpers.js";
+import { call, createRequestor, createService, PLACES, registerHost, startFaultHost } from "./helpers.js";
 
 async function inferenceNetwork() {
   const service = await createService({ kind: "http", model: "conductor-demo-1", computeUnits: { default: 10, methods: {} } });
@@ -26,7 +26,9 @@ async function readAll(res: Response): Promise<string> {
 async function receiptOf(res: Response) {
   const session = res.headers.get("x-conductor-session");
   const relay = Number(res.headers.get("x-conductor-relay"));
-  const page = (await (await call(`/v1/sessions/${session}/receipts?after=${relay - 1}&limit=1`)).json()) as { receipts: { outcome: string; status: number; hostId: string }[] };
+  const page = (await (await call(`/v1/sessions/${session}/receipts?after=${relay - 1}&limit=1`)).json()) as {
+    receipts: { outcome: string; status: number; hostId: string }[];
+  };
   return page.receipts[0];
 }
 
@@ -39,7 +41,9 @@ describe("HTTP (OpenAI-shaped) relays", () => {
     const res = await chat(service, key, false);
     expect(res.status).toBe(200);
     expect(res.headers.get("x-conductor-host")).toBe(nearId);
-    expect(((await res.json()) as { choices: { message: { content: string } }[] }).choices[0].message.content).toContain("Conductor");
+    expect(((await res.json()) as { choices: { message: { content: string } }[] }).choices[0].message.content).toContain(
+      "Conductor",
+    );
   });
 
   it("streams server-sent events through as they arrive, before the stream ends", async () => {
@@ -99,6 +103,8 @@ describe("HTTP (OpenAI-shaped) relays", () => {
     const service = await createService({ kind: "jsonrpc", chainId: 31337 });
     const { key } = await createRequestor();
     expect((await call(`/v1/${service}`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(405);
-    expect((await call(`/v1/${service}/anything`, { method: "POST", headers: { authorization: `Bearer ${key}` } })).status).toBe(404);
+    expect((await call(`/v1/${service}/anything`, { method: "POST", headers: { authorization: `Bearer ${key}` } })).status).toBe(
+      404,
+    );
   });
 });

@@ -1,16 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Receipt } from "../../durable-objects/relay-session.js";
-import {
-  PLACES,
-  call,
-  createRequestor,
-  createService,
-  eth,
-  registerHost,
-  rpc,
-  startFaultHost,
-  testHosts,
-} from "./helpers.js";
+import { call, createRequestor, createService, eth, PLACES, registerHost, rpc, startFaultHost, testHosts } from "./helpers.js";
 
 const rpcErrorOf = async (res: Response) => ((await res.json()) as { error: { code: number; data?: { code: string } } }).error;
 
@@ -31,7 +21,10 @@ async function receiptsOf(sessionId: string): Promise<Receipt[]> {
   const all: Receipt[] = [];
   let after = -1;
   for (;;) {
-    const page = (await (await call(`/v1/sessions/${sessionId}/receipts?after=${after}&limit=200`)).json()) as { receipts: Receipt[]; next: number | null };
+    const page = (await (await call(`/v1/sessions/${sessionId}/receipts?after=${after}&limit=200`)).json()) as {
+      receipts: Receipt[];
+      next: number | null;
+    };
     all.push(...page.receipts);
     if (page.next === null) return all;
     after = page.next;
@@ -68,15 +61,21 @@ describe("JSON-RPC relays", () => {
 
   it("takes the key embedded in the URL for clients that only take a URL", async () => {
     const { service, key } = await anvilNetwork();
-    const res = await call(`/k/${key}/v1/${service}`, { method: "POST", body: JSON.stringify(eth("eth_chainId")), headers: { "content-type": "application/json" } });
+    const res = await call(`/k/${key}/v1/${service}`, {
+      method: "POST",
+      body: JSON.stringify(eth("eth_chainId")),
+      headers: { "content-type": "application/json" },
+    });
     expect(res.status).toBe(200);
     expect(((await res.json()) as { result: string }).result).toBe("0x7a69");
-    expect((await call(`/k/cr_wrong/v1/${service}`, { method: "POST", body: JSON.stringify(eth("eth_chainId")) })).status).toBe(401);
+    expect((await call(`/k/cr_wrong/v1/${service}`, { method: "POST", body: JSON.stringify(eth("eth_chainId")) })).status).toBe(
+      401,
+    );
   });
 
   it("answers bad input with JSON-RPC errors and HTTP statuses, admitting nothing", async () => {
     const { service, key } = await anvilNetwork();
-    const malformed = await rpc(service, key, "{\"jsonrpc\":", PLACES.paris);
+    const malformed = await rpc(service, key, '{"jsonrpc":', PLACES.paris);
     expect(malformed.status).toBe(400);
     expect((await rpcErrorOf(malformed)).code).toBe(-32700);
 
@@ -84,7 +83,12 @@ describe("JSON-RPC relays", () => {
     expect(invalid.status).toBe(400);
     expect((await rpcErrorOf(invalid)).code).toBe(-32600);
 
-    const big = await rpc(service, key, { jsonrpc: "2.0", id: 1, method: "eth_call", params: ["x".repeat(1024 * 1024 + 1)] }, PLACES.paris);
+    const big = await rpc(
+      service,
+      key,
+      { jsonrpc: "2.0", id: 1, method: "eth_call", params: ["x".repeat(1024 * 1024 + 1)] },
+      PLACES.paris,
+    );
     expect(big.status).toBe(413);
     expect((await rpcErrorOf(big)).data?.code).toBe("body_too_large");
 
@@ -110,7 +114,11 @@ describe("JSON-RPC relays", () => {
   });
 
   it("refuses relays over quota with 429 and Retry-After", async () => {
-    const service = await createService({ kind: "jsonrpc", chainId: 31337, computeUnits: { default: 1, methods: { eth_getLogs: 3 } } });
+    const service = await createService({
+      kind: "jsonrpc",
+      chainId: 31337,
+      computeUnits: { default: 1, methods: { eth_getLogs: 3 } },
+    });
     await registerHost({ endpoint: testHosts().anvils[0], services: [service], ...PLACES.frankfurt });
     const { key } = await createRequestor(5_000n); // 5 compute units per session
     expect((await rpc(service, key, eth("eth_getLogs", 1, [{}]), PLACES.paris)).status).toBe(200);
@@ -210,7 +218,9 @@ describe("JSON-RPC relays", () => {
     const { key } = await createRequestor();
     await near.set({ mode: "status", status: 500, times: 100 }); // the first 100 fail over to the far host
 
-    const responses = await Promise.all(Array.from({ length: 1000 }, (_, i) => rpc(service, key, eth("eth_blockNumber", i), PLACES.paris)));
+    const responses = await Promise.all(
+      Array.from({ length: 1000 }, (_, i) => rpc(service, key, eth("eth_blockNumber", i), PLACES.paris)),
+    );
     const bodies = await Promise.all(responses.map((r) => r.json() as Promise<{ id: number; result: string }>));
     expect(responses.every((r) => r.status === 200)).toBe(true);
     expect(bodies.map((b) => b.id)).toEqual(Array.from({ length: 1000 }, (_, i) => i));
@@ -222,10 +232,15 @@ describe("JSON-RPC relays", () => {
     const receipts = await receiptsOf(sessionId);
     expect(receipts).toHaveLength(1000);
     expect(receipts.every((r) => r.outcome === "ok" && r.status === 200)).toBe(true);
-    const byHost = { near: receipts.filter((r) => r.hostId === nearId).length, far: receipts.filter((r) => r.hostId === farId).length };
+    const byHost = {
+      near: receipts.filter((r) => r.hostId === nearId).length,
+      far: receipts.filter((r) => r.hostId === farId).length,
+    };
     expect(byHost).toEqual({ near: 900, far: 100 });
 
-    const session = (await (await call(`/v1/sessions/${sessionId}`)).json()) as { usage: { relays: number; usedComputeUnits: number; hosts: { hostId: string; relays: number; failures: number }[] } };
+    const session = (await (await call(`/v1/sessions/${sessionId}`)).json()) as {
+      usage: { relays: number; usedComputeUnits: number; hosts: { hostId: string; relays: number; failures: number }[] };
+    };
     expect(session.usage.relays).toBe(1000);
     expect(session.usage.usedComputeUnits).toBe(1000);
     const counters = Object.fromEntries(session.usage.hosts.map((h) => [h.hostId, h]));

@@ -4,7 +4,7 @@ import { epochStartMs, sessionEpoch } from "../../protocol/session.js";
 import { gatewayConfig } from "../../workers/config.js";
 import { sessionIdFor } from "../../workers/sessions/plan-session.js";
 import { relaySessionStub, sessionForRequest } from "../../workers/sessions/session-stub.js";
-import { PLACES, createRequestor, createService, registerHost, testHosts } from "./helpers.js";
+import { createRequestor, createService, PLACES, registerHost, testHosts } from "./helpers.js";
 
 describe("RelaySession rollover", () => {
   it("admits until the end of the grace window, then refuses", async () => {
@@ -35,7 +35,13 @@ describe("RelaySession rollover", () => {
     expect(late.epoch).toBe(1000);
     const unnamed = sessionForRequest(config, "req_a", "eth", start + 1000, undefined);
     expect(unnamed.epoch).toBe(1000);
-    const someoneElses = sessionForRequest(config, "req_a", "eth", start + 1000, sessionIdFor({ requestorId: "req_b", serviceId: "eth", epoch: 999 }));
+    const someoneElses = sessionForRequest(
+      config,
+      "req_a",
+      "eth",
+      start + 1000,
+      sessionIdFor({ requestorId: "req_b", serviceId: "eth", epoch: 999 }),
+    );
     expect(someoneElses.epoch).toBe(1000);
   });
 });

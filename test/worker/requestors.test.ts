@@ -1,9 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { PLACES, admin, call, createRequestor, createService, eth, registerHost, rpc, testHosts } from "./helpers.js";
+import { admin, call, createRequestor, createService, eth, PLACES, registerHost, rpc, testHosts } from "./helpers.js";
 
 describe("requestors and API keys", () => {
   it("needs the admin token to create requestors", async () => {
-    const res = await call("/v1/requestors", { method: "POST", body: JSON.stringify({ name: "x", stake: "1" }), headers: { authorization: "Bearer wrong" } });
+    const res = await call("/v1/requestors", {
+      method: "POST",
+      body: JSON.stringify({ name: "x", stake: "1" }),
+      headers: { authorization: "Bearer wrong" },
+    });
     expect(res.status).toBe(401);
   });
 
@@ -25,7 +29,9 @@ describe("requestors and API keys", () => {
     const second = (await (await admin(`/v1/requestors/${requestor.id}/keys`)).json()) as { id: string; key: string };
     expect(second.key).toMatch(/^cr_/);
 
-    const listed = (await (await admin(`/v1/requestors/${requestor.id}/keys`, undefined, "GET")).json()) as { keys: Record<string, unknown>[] };
+    const listed = (await (await admin(`/v1/requestors/${requestor.id}/keys`, undefined, "GET")).json()) as {
+      keys: Record<string, unknown>[];
+    };
     expect(listed.keys).toHaveLength(2);
     expect(JSON.stringify(listed)).not.toContain(second.key);
     expect(JSON.stringify(listed)).not.toContain(requestor.key);

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { SELECTION_ALGORITHM, epochStartMs, selectSessionHosts, sessionIdFromSeed, sessionSeed } from "../../protocol/session.js";
-import { PLACES, admin, call, createRequestor, createService, eth, registerHost, rpc, testHosts } from "./helpers.js";
+import { epochStartMs, SELECTION_ALGORITHM, selectSessionHosts, sessionIdFromSeed, sessionSeed } from "../../protocol/session.js";
+import { admin, call, createRequestor, createService, eth, PLACES, registerHost, rpc, testHosts } from "./helpers.js";
 
 interface SessionPlan {
   sessionId: string;
@@ -17,13 +17,20 @@ interface SessionPlan {
 }
 
 const current = async (service: string, key: string) =>
-  (await (await call(`/v1/sessions/current?service=${service}`, { headers: { authorization: `Bearer ${key}` } })).json()) as SessionPlan;
+  (await (
+    await call(`/v1/sessions/current?service=${service}`, { headers: { authorization: `Bearer ${key}` } })
+  ).json()) as SessionPlan;
 
 describe("sessions", () => {
   it("can be recomputed by anyone from the public registry", async () => {
     const service = await createService({ kind: "jsonrpc", chainId: 31337 });
     for (let i = 0; i < 30; i++) {
-      await registerHost({ endpoint: testHosts().anvils[i % 3], services: [service], ...PLACES.paris, stake: BigInt(1_000_000 * (1 + (i % 5))) });
+      await registerHost({
+        endpoint: testHosts().anvils[i % 3],
+        services: [service],
+        ...PLACES.paris,
+        stake: BigInt(1_000_000 * (1 + (i % 5))),
+      });
     }
     const requestor = await createRequestor(2_000_000n);
     const plan = await current(service, requestor.key);
@@ -50,7 +57,10 @@ describe("sessions", () => {
     const res = await rpc(service, requestor.key, eth("eth_chainId"), PLACES.paris);
     expect(res.headers.get("x-conductor-session")).toBe(plan.sessionId);
     expect(plan.hosts.map((h) => h.id)).toContain(res.headers.get("x-conductor-host"));
-    const record = (await (await call(`/v1/sessions/${plan.sessionId}`)).json()) as { hostIds: string[]; usage: { relays: number } };
+    const record = (await (await call(`/v1/sessions/${plan.sessionId}`)).json()) as {
+      hostIds: string[];
+      usage: { relays: number };
+    };
     expect(record.hostIds).toEqual(recomputed);
     expect(record.usage.relays).toBe(1);
   });

@@ -3,8 +3,8 @@
  * code runs on D1 (`drizzle-orm/d1`) and on libSQL (`drizzle-orm/libsql`).
  */
 import type { BatchItem, BatchResponse } from "drizzle-orm/batch";
-import type { BaseSQLiteDatabase } from "drizzle-orm/sqlite-core";
 import { drizzle } from "drizzle-orm/d1";
+import type { BaseSQLiteDatabase } from "drizzle-orm/sqlite-core";
 import * as schema from "../../schema/tables.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: the run-result type differs between drivers and no repository reads it.

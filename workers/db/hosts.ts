@@ -139,7 +139,10 @@ export async function listHosts(
     .limit(limit + 1)
     .all();
   const page = rows.slice(0, limit);
-  const services = await servicesOf(db, page.map((r) => r.id));
+  const services = await servicesOf(
+    db,
+    page.map((r) => r.id),
+  );
   return {
     hosts: page.map((row) => toHost(row, services.get(row.id) ?? [])),
     next: rows.length > limit ? page[page.length - 1].id : null,

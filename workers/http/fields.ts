@@ -3,10 +3,13 @@ import { type Address, type Hex, isAddress, isHex } from "viem";
 import { MAX_AMOUNT } from "../../protocol/parameters.js";
 import { badRequest } from "../errors.js";
 
-const invalid = (field: string, expected: string) =>
-  badRequest("invalid_field", `Field "${field}" must be ${expected}`);
+const invalid = (field: string, expected: string) => badRequest("invalid_field", `Field "${field}" must be ${expected}`);
 
-export function stringField(obj: Record<string, unknown>, field: string, { max = 256, pattern }: { max?: number; pattern?: RegExp } = {}): string {
+export function stringField(
+  obj: Record<string, unknown>,
+  field: string,
+  { max = 256, pattern }: { max?: number; pattern?: RegExp } = {},
+): string {
   const value = obj[field];
   if (typeof value !== "string" || value.length === 0 || value.length > max || (pattern && !pattern.test(value))) {
     throw invalid(field, `a non-empty string of at most ${max} characters${pattern ? ` matching ${pattern}` : ""}`);

@@ -53,7 +53,10 @@ export async function tryHosts<T>(
     attempts += 1;
     lastHost = host;
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(new DOMException("attempt timed out", "TimeoutError")), Math.min(budget.attemptTimeoutMs, remaining));
+    const timer = setTimeout(
+      () => controller.abort(new DOMException("attempt timed out", "TimeoutError")),
+      Math.min(budget.attemptTimeoutMs, remaining),
+    );
     try {
       const outcome = await attempt(host, controller.signal);
       if (outcome.ok) return { ok: true, host, value: outcome.value, attempts, failures };

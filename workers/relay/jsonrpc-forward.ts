@@ -1,5 +1,5 @@
 /** Forwarding a JSON-RPC relay: the answer is read whole and checked before it is returned. */
-import { type JsonRpcCall, isJsonRpcResponse } from "../../protocol/jsonrpc.js";
+import { isJsonRpcResponse, type JsonRpcCall } from "../../protocol/jsonrpc.js";
 import { type AttemptBudget, type AttemptsResult, statusFailure, tryHosts } from "./attempts.js";
 
 export interface JsonRpcAnswer {
@@ -31,7 +31,8 @@ export function forwardJsonRpc(
       return { ok: false, failure };
     }
     const text = await response.text();
-    if (!isJsonRpcResponse(text, batch)) return { ok: false, failure: { hostId: host.id, reason: "bad_response", status: response.status } };
+    if (!isJsonRpcResponse(text, batch))
+      return { ok: false, failure: { hostId: host.id, reason: "bad_response", status: response.status } };
     return { ok: true, value: { status: response.status, body: batch ? inRequestOrder(text, calls) : text } };
   });
 }

@@ -3,7 +3,7 @@
  * seconds. A new service is visible at once (misses are not cached); a changed one within TTL.
  */
 import type { Database } from "../db/database.js";
-import { type Service, getService } from "../db/services.js";
+import { getService, type Service } from "../db/services.js";
 
 const TTL_MS = 10_000;
 const cache = new Map<string, { service: Service; until: number }>();

@@ -12,19 +12,19 @@ import { checkHostEndpoint } from "../../protocol/endpoint.js";
 import { isGeoPoint } from "../../protocol/geo.js";
 import {
   type HostRegistryAction,
-  MAX_SIGNATURE_LIFETIME_SECONDS,
   hostIdFor,
   hostRegistryDomain,
   hostRegistryTypes,
+  MAX_SIGNATURE_LIFETIME_SECONDS,
 } from "../../protocol/host-registration.js";
 import { epochStartMs, sessionEpoch } from "../../protocol/session.js";
 import type { AppEnv } from "../app-env.js";
 import { type GatewayConfig, gatewayConfig } from "../config.js";
 import { type Database, database } from "../db/database.js";
 import {
-  type Host,
   consumeOperatorNonce,
   getHost,
+  type Host,
   insertHost,
   listHosts,
   markHostLeft,
@@ -128,7 +128,10 @@ function readLocation(message: Record<string, unknown>) {
 async function spendNonce(db: Database, envelope: SignedEnvelope): Promise<void> {
   if (!(await consumeOperatorNonce(db, envelope.operator, envelope.nonce))) {
     const expected = await nextOperatorNonce(db, envelope.operator);
-    throw conflict("nonce_mismatch", `Nonce ${envelope.nonce} is not the operator's next nonce (${expected}); the message was already used or is out of order`);
+    throw conflict(
+      "nonce_mismatch",
+      `Nonce ${envelope.nonce} is not the operator's next nonce (${expected}); the message was already used or is out of order`,
+    );
   }
 }
 
@@ -158,104 +161,109 @@ export const operatorsApp = new Hono<AppEnv>().get("/:address/nonce", async (c) 
 });
 
 export const hostsApp = new Hono<AppEnv>()
-    .get("/", async (c) => {
-      const page = await listHosts(database(c.env), {
-        service: c.req.query("service"),
-        after: c.req.query("cursor"),
-        limit: pageLimit(c.req.query("limit")),
-      });
-      return c.json({ hosts: page.hosts.map(hostJson), next: page.next });
-    })
-    .get("/:id", async (c) => {
-      const host = await getHost(database(c.env), c.req.param("id"));
-      if (!host) throw notFound("unknown_host", `No host "${c.req.param("id")}"`);
-      return c.json(hostJson(host));
-    })
-    .post("/", async (c) => {
-      const config = gatewayConfig(c.env);
-      const db = database(c.env);
-      const now = Date.now();
-      const envelope = await readSignedEnvelope(c.req.raw);
-      const m = envelope.message;
-      const endpoint = stringField(m, "endpoint", { max: 2048 });
-      const services = serviceListField(m, "services");
-      const location = readLocation(m);
-      const stake = amountField(m, "stake");
-      checkDeadline(envelope.deadline, now);
-      await checkSignature(config, "RegisterHost", envelope, {
-        operator: envelope.operator,
-        endpoint,
-        services,
-        latitudeE6: location.latitudeE6,
-        longitudeE6: location.longitudeE6,
-        stake,
-        nonce: envelope.nonce,
-        deadline: envelope.deadline,
-      });
-      if (stake === 0n) throw badRequest("stake_required", "A host must stake more than zero");
-      const normalizedEndpoint = checkEndpoint(config, endpoint);
-      await checkServicesExist(db, services);
-      await spendNonce(db, envelope);
-      const id = hostIdFor(envelope.operator, envelope.nonce);
-      await insertHost(
-        db,
-        {
-          id,
-          operator: envelope.operator,
-          endpoint: normalizedEndpoint,
-          latitude: location.latitude,
-          longitude: location.longitude,
-          stake,
-          activeSince: activationTime(config, now),
-          services,
-        },
-        now,
-      );
-      return c.json(hostJson((await getHost(db, id)) as Host), 201);
-    })
-    .patch("/:id", async (c) => {
-      const config = gatewayConfig(c.env);
-      const db = database(c.env);
-      const now = Date.now();
-      const envelope = await readSignedEnvelope(c.req.raw);
-      const m = envelope.message;
-      const hostId = stringField(m, "hostId", { max: 64 });
-      const endpoint = stringField(m, "endpoint", { max: 2048 });
-      const services = serviceListField(m, "services");
-      const location = readLocation(m);
-      checkDeadline(envelope.deadline, now);
-      await checkSignature(config, "UpdateHost", envelope, {
-        operator: envelope.operator,
-        hostId,
-        endpoint,
-        services,
-        latitudeE6: location.latitudeE6,
-        longitudeE6: location.longitudeE6,
-        nonce: envelope.nonce,
-        deadline: envelope.deadline,
-      });
-      await ownedActiveHost(db, c.req.param("id"), envelope.operator, hostId);
-      const normalizedEndpoint = checkEndpoint(config, endpoint);
-      await checkServicesExist(db, services);
-      await spendNonce(db, envelope);
-      await updateHost(db, hostId, { endpoint: normalizedEndpoint, latitude: location.latitude, longitude: location.longitude, services }, now);
-      return c.json(hostJson((await getHost(db, hostId)) as Host));
-    })
-    .post("/:id/leave", async (c) => {
-      const config = gatewayConfig(c.env);
-      const db = database(c.env);
-      const now = Date.now();
-      const envelope = await readSignedEnvelope(c.req.raw);
-      const hostId = stringField(envelope.message, "hostId", { max: 64 });
-      checkDeadline(envelope.deadline, now);
-      await checkSignature(config, "LeaveHost", envelope, {
-        operator: envelope.operator,
-        hostId,
-        nonce: envelope.nonce,
-        deadline: envelope.deadline,
-      });
-      await ownedActiveHost(db, c.req.param("id"), envelope.operator, hostId);
-      await spendNonce(db, envelope);
-      await markHostLeft(db, hostId, now);
-      return c.json(hostJson((await getHost(db, hostId)) as Host));
+  .get("/", async (c) => {
+    const page = await listHosts(database(c.env), {
+      service: c.req.query("service"),
+      after: c.req.query("cursor"),
+      limit: pageLimit(c.req.query("limit")),
     });
+    return c.json({ hosts: page.hosts.map(hostJson), next: page.next });
+  })
+  .get("/:id", async (c) => {
+    const host = await getHost(database(c.env), c.req.param("id"));
+    if (!host) throw notFound("unknown_host", `No host "${c.req.param("id")}"`);
+    return c.json(hostJson(host));
+  })
+  .post("/", async (c) => {
+    const config = gatewayConfig(c.env);
+    const db = database(c.env);
+    const now = Date.now();
+    const envelope = await readSignedEnvelope(c.req.raw);
+    const m = envelope.message;
+    const endpoint = stringField(m, "endpoint", { max: 2048 });
+    const services = serviceListField(m, "services");
+    const location = readLocation(m);
+    const stake = amountField(m, "stake");
+    checkDeadline(envelope.deadline, now);
+    await checkSignature(config, "RegisterHost", envelope, {
+      operator: envelope.operator,
+      endpoint,
+      services,
+      latitudeE6: location.latitudeE6,
+      longitudeE6: location.longitudeE6,
+      stake,
+      nonce: envelope.nonce,
+      deadline: envelope.deadline,
+    });
+    if (stake === 0n) throw badRequest("stake_required", "A host must stake more than zero");
+    const normalizedEndpoint = checkEndpoint(config, endpoint);
+    await checkServicesExist(db, services);
+    await spendNonce(db, envelope);
+    const id = hostIdFor(envelope.operator, envelope.nonce);
+    await insertHost(
+      db,
+      {
+        id,
+        operator: envelope.operator,
+        endpoint: normalizedEndpoint,
+        latitude: location.latitude,
+        longitude: location.longitude,
+        stake,
+        activeSince: activationTime(config, now),
+        services,
+      },
+      now,
+    );
+    return c.json(hostJson((await getHost(db, id)) as Host), 201);
+  })
+  .patch("/:id", async (c) => {
+    const config = gatewayConfig(c.env);
+    const db = database(c.env);
+    const now = Date.now();
+    const envelope = await readSignedEnvelope(c.req.raw);
+    const m = envelope.message;
+    const hostId = stringField(m, "hostId", { max: 64 });
+    const endpoint = stringField(m, "endpoint", { max: 2048 });
+    const services = serviceListField(m, "services");
+    const location = readLocation(m);
+    checkDeadline(envelope.deadline, now);
+    await checkSignature(config, "UpdateHost", envelope, {
+      operator: envelope.operator,
+      hostId,
+      endpoint,
+      services,
+      latitudeE6: location.latitudeE6,
+      longitudeE6: location.longitudeE6,
+      nonce: envelope.nonce,
+      deadline: envelope.deadline,
+    });
+    await ownedActiveHost(db, c.req.param("id"), envelope.operator, hostId);
+    const normalizedEndpoint = checkEndpoint(config, endpoint);
+    await checkServicesExist(db, services);
+    await spendNonce(db, envelope);
+    await updateHost(
+      db,
+      hostId,
+      { endpoint: normalizedEndpoint, latitude: location.latitude, longitude: location.longitude, services },
+      now,
+    );
+    return c.json(hostJson((await getHost(db, hostId)) as Host));
+  })
+  .post("/:id/leave", async (c) => {
+    const config = gatewayConfig(c.env);
+    const db = database(c.env);
+    const now = Date.now();
+    const envelope = await readSignedEnvelope(c.req.raw);
+    const hostId = stringField(envelope.message, "hostId", { max: 64 });
+    checkDeadline(envelope.deadline, now);
+    await checkSignature(config, "LeaveHost", envelope, {
+      operator: envelope.operator,
+      hostId,
+      nonce: envelope.nonce,
+      deadline: envelope.deadline,
+    });
+    await ownedActiveHost(db, c.req.param("id"), envelope.operator, hostId);
+    await spendNonce(db, envelope);
+    await markHostLeft(db, hostId, now);
+    return c.json(hostJson((await getHost(db, hostId)) as Host));
+  });

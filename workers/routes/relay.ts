@@ -6,9 +6,9 @@
  * Object (which writes the pending receipt), forward with failover, complete the receipt.
  */
 import { type Context, Hono } from "hono";
+import type { AdmitResult } from "../../durable-objects/relay-session.js";
 import { sha256Hex } from "../../protocol/hex.js";
 import { computeUnitsFor, parseJsonRpc } from "../../protocol/jsonrpc.js";
-import type { AdmitResult } from "../../durable-objects/relay-session.js";
 import type { AppEnv } from "../app-env.js";
 import { authenticateKey, bearerToken } from "../auth.js";
 import { type GatewayConfig, gatewayConfig } from "../config.js";
@@ -16,8 +16,8 @@ import { database } from "../db/database.js";
 import type { Service } from "../db/services.js";
 import { ApiError, badRequest, noHostAvailable, notFound, quotaExhausted } from "../errors.js";
 import { readBodyCapped } from "../http/body.js";
-import { callerLocation } from "../relay/caller-location.js";
 import type { AttemptBudget, AttemptFailure } from "../relay/attempts.js";
+import { callerLocation } from "../relay/caller-location.js";
 import { forwardHttp } from "../relay/http-forward.js";
 import { forwardJsonRpc } from "../relay/jsonrpc-forward.js";
 import { observeStream } from "../relay/observed-stream.js";
@@ -56,7 +56,8 @@ async function relay(c: RelayContext, serviceId: string, key: string | null, sub
   if (service.kind === "jsonrpc") {
     c.set("jsonRpcId", null);
     if (subpath !== "" && subpath !== "/") throw notFound("not_found", "JSON-RPC services take POST at the service root");
-    if (c.req.method !== "POST") throw new ApiError(405, "method_not_allowed", "JSON-RPC relays are POST requests", { Allow: "POST" }, -32600);
+    if (c.req.method !== "POST")
+      throw new ApiError(405, "method_not_allowed", "JSON-RPC relays are POST requests", { Allow: "POST" }, -32600);
   }
   const { requestor } = await authenticateKey(db, key);
   const body = await readBodyCapped(c.req.raw, config.maxRequestBytes);
@@ -95,7 +96,8 @@ interface RelayParts {
 async function relayJsonRpc(c: RelayContext, { service, body, admit, budget, stub, started }: RelayParts): Promise<Response> {
   const parsed = parseJsonRpc(new TextDecoder().decode(body));
   if (!parsed.ok) {
-    const error = parsed.code === -32700 ? badRequest("malformed_json", parsed.message) : badRequest("invalid_request", parsed.message);
+    const error =
+      parsed.code === -32700 ? badRequest("malformed_json", parsed.message) : badRequest("invalid_request", parsed.message);
     throw new ApiError(400, error.code, error.message, {}, parsed.code);
   }
   if (!parsed.batch) c.set("jsonRpcId", parsed.calls[0].id ?? null);
@@ -104,7 +106,12 @@ async function relayJsonRpc(c: RelayContext, { service, body, admit, budget, stu
 
   const result = await forwardJsonRpc(budget(admitted), body, parsed.calls, parsed.batch);
   if (result.failures.length && result.ok) await stub.recordHostFailures(result.failures.map((f) => f.hostId));
-  const headers = relayHeaders(admitted.sessionId, admitted.relayIndex, result.ok ? result.host.id : result.lastHost?.id ?? null, result.attempts);
+  const headers = relayHeaders(
+    admitted.sessionId,
+    admitted.relayIndex,
+    result.ok ? result.host.id : (result.lastHost?.id ?? null),
+    result.attempts,
+  );
   if (!result.ok) {
     const error = noHostAvailable(`No host of this session answered: ${describeFailures(result.failures)}`);
     await stub.complete({
@@ -129,7 +136,10 @@ async function relayJsonRpc(c: RelayContext, { service, body, admit, budget, stu
     attempts: result.attempts,
     now: Date.now(),
   });
-  return new Response(result.value.body, { status: result.value.status, headers: { "content-type": "application/json", ...headers } });
+  return new Response(result.value.body, {
+    status: result.value.status,
+    headers: { "content-type": "application/json", ...headers },
+  });
 }
 
 async function relayHttp(
@@ -144,7 +154,13 @@ async function relayHttp(
   const admitted = await admit(service.computeUnits.default, requestDigest);
   if (!admitted.ok) throw admissionError(admitted);
 
-  const result = await forwardHttp(budget(admitted), { method, subpath, search, headers: c.req.raw.headers, body: hasBody ? body : null });
+  const result = await forwardHttp(budget(admitted), {
+    method,
+    subpath,
+    search,
+    headers: c.req.raw.headers,
+    body: hasBody ? body : null,
+  });
   if (!result.ok) {
     const error = noHostAvailable(`No host of this session answered: ${describeFailures(result.failures)}`);
     await stub.complete({
@@ -212,7 +228,12 @@ function subpathAfter(path: string, serviceId: string): string {
 export const relayApp = new Hono<AppEnv>()
   .all("/v1/:service", (c) => relay(c, c.req.param("service"), bearerToken(c.req.header("Authorization")), ""))
   .all("/v1/:service/*", (c) =>
-    relay(c, c.req.param("service"), bearerToken(c.req.header("Authorization")), subpathAfter(c.req.path, c.req.param("service"))),
+    relay(
+      c,
+      c.req.param("service"),
+      bearerToken(c.req.header("Authorization")),
+      subpathAfter(c.req.path, c.req.param("service")),
+    ),
   )
   .all("/k/:key/v1/:service", (c) => relay(c, c.req.param("service"), c.req.param("key"), ""))
   .all("/k/:key/v1/:service/*", (c) =>

@@ -49,7 +49,12 @@ export const requestorsApp = new Hono<AppEnv>()
     requireAdmin(c.env, c.req.header("Authorization"));
     const db = database(c.env);
     const body = await readJsonObject(c.req.raw, 16 * 1024);
-    const requestor = { id: newId("req"), name: stringField(body, "name", { max: 128 }), stake: amountField(body, "stake"), createdAt: Date.now() };
+    const requestor = {
+      id: newId("req"),
+      name: stringField(body, "name", { max: 128 }),
+      stake: amountField(body, "stake"),
+      createdAt: Date.now(),
+    };
     await createRequestor(db, requestor);
     const apiKey = await issueKey(db, requestor.id);
     return c.json({ ...requestor, stake: requestor.stake.toString(), apiKey }, 201);

@@ -3,13 +3,22 @@ import { Hono } from "hono";
 import type { AppEnv } from "../app-env.js";
 import { requireAdmin } from "../auth.js";
 import { database } from "../db/database.js";
-import { type Service, createService, getService, listServices } from "../db/services.js";
+import { createService, getService, listServices, type Service } from "../db/services.js";
 import { badRequest, conflict, notFound } from "../errors.js";
 import { readJsonObject } from "../http/body.js";
-import { SERVICE_ID, integerField, stringField } from "../http/fields.js";
+import { integerField, SERVICE_ID, stringField } from "../http/fields.js";
 
 /** Path segments under `/v1` that name resources, so no service may take them. */
-export const RESERVED_SERVICE_IDS = new Set(["hosts", "services", "requestors", "sessions", "operators", "batches", "report-cards", "admin"]);
+export const RESERVED_SERVICE_IDS = new Set([
+  "hosts",
+  "services",
+  "requestors",
+  "sessions",
+  "operators",
+  "batches",
+  "report-cards",
+  "admin",
+]);
 
 function parseComputeUnits(body: Record<string, unknown>): Service["computeUnits"] {
   const table = body.computeUnits ?? { default: 1, methods: {} };
@@ -22,14 +31,17 @@ function parseComputeUnits(body: Record<string, unknown>): Service["computeUnits
     throw badRequest("invalid_field", 'Field "computeUnits.methods" must be an object of method to integer');
   }
   const entries = Object.entries(methods);
-  if (entries.length > 500 || !entries.every(([m, v]) => m.length <= 128 && Number.isSafeInteger(v) && (v as number) > 0 && (v as number) <= 1_000_000)) {
+  if (
+    entries.length > 500 ||
+    !entries.every(([m, v]) => m.length <= 128 && Number.isSafeInteger(v) && (v as number) > 0 && (v as number) <= 1_000_000)
+  ) {
     throw badRequest("invalid_field", 'Field "computeUnits.methods" must map method names to integers from 1 to 1000000');
   }
   return { default: integerField(t, "default", 1, 1_000_000), methods: methods as Record<string, number> };
 }
 
 export const servicesApp = new Hono<AppEnv>()
-  .get("/", async (c) => c.json({ services: (await listServices(database(c.env))) }))
+  .get("/", async (c) => c.json({ services: await listServices(database(c.env)) }))
   .get("/:id", async (c) => {
     const service = await getService(database(c.env), c.req.param("id"));
     if (!service) throw notFound("unknown_service", `No service "${c.req.param("id")}"`);
@@ -39,7 +51,8 @@ export const servicesApp = new Hono<AppEnv>()
     requireAdmin(c.env, c.req.header("Authorization"));
     const body = await readJsonObject(c.req.raw, 64 * 1024);
     const id = stringField(body, "id", { max: 63, pattern: SERVICE_ID });
-    if (RESERVED_SERVICE_IDS.has(id)) throw badRequest("reserved_service_id", `"${id}" names an API resource and cannot be a service id`);
+    if (RESERVED_SERVICE_IDS.has(id))
+      throw badRequest("reserved_service_id", `"${id}" names an API resource and cannot be a service id`);
     const kind = body.kind;
     if (kind !== "jsonrpc" && kind !== "http") throw badRequest("invalid_field", 'Field "kind" must be "jsonrpc" or "http"');
     const service: Service = {

@@ -4,9 +4,9 @@
  */
 import { sessionQuota } from "../../protocol/quota.js";
 import {
+  epochStartMs,
   SELECTION_ALGORITHM,
   type SessionCoordinates,
-  epochStartMs,
   selectSessionHosts,
   sessionIdFromSeed,
   sessionSeed,

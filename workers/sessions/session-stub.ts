@@ -1,6 +1,7 @@
 /** Finding a session's Durable Object and the session a request belongs to. */
-import { type SessionCoordinates, sessionEpoch } from "../../protocol/session.js";
+
 import type { RelaySession } from "../../durable-objects/relay-session.js";
+import { type SessionCoordinates, sessionEpoch } from "../../protocol/session.js";
 import type { GatewayConfig } from "../config.js";
 import { sessionIdFor } from "./plan-session.js";
 
