@@ -70,3 +70,22 @@ export async function tryHosts<T>(
   }
   return { ok: false, attempts, failures, lastHost };
 }
+
+/**
+ * Fetches from a host without following redirects; a status that counts as a failure (5xx, 429,
+ * 3xx) becomes one, with its body discarded.
+ */
+export async function fetchFromHost(
+  hostId: string,
+  url: string,
+  init: { method: string; headers: HeadersInit; body: BodyInit | null },
+  signal: AbortSignal,
+): Promise<AttemptOutcome<Response>> {
+  const response = await fetch(url, { ...init, redirect: "manual", signal });
+  const failure = statusFailure(hostId, response.status);
+  if (failure) {
+    await response.body?.cancel();
+    return { ok: false, failure };
+  }
+  return { ok: true, value: response };
+}

@@ -1,6 +1,6 @@
 /** Forwarding a JSON-RPC relay: the answer is read whole and checked before it is returned. */
 import { isJsonRpcResponse, type JsonRpcCall } from "../../protocol/jsonrpc.js";
-import { type AttemptBudget, type AttemptsResult, statusFailure, tryHosts } from "./attempts.js";
+import { type AttemptBudget, type AttemptsResult, fetchFromHost, tryHosts } from "./attempts.js";
 
 export interface JsonRpcAnswer {
   status: number;
@@ -18,21 +18,14 @@ export function forwardJsonRpc(
   batch: boolean,
 ): Promise<AttemptsResult<JsonRpcAnswer>> {
   return tryHosts(budget, async (host, signal) => {
-    const response = await fetch(host.endpoint, {
-      method: "POST",
-      headers: { "content-type": "application/json", accept: "application/json" },
-      body,
-      redirect: "manual",
-      signal,
-    });
-    const failure = statusFailure(host.id, response.status);
-    if (failure) {
-      await response.body?.cancel();
-      return { ok: false, failure };
-    }
+    const headers = { "content-type": "application/json", accept: "application/json" };
+    const fetched = await fetchFromHost(host.id, host.endpoint, { method: "POST", headers, body }, signal);
+    if (!fetched.ok) return fetched;
+    const response = fetched.value;
     const text = await response.text();
-    if (!isJsonRpcResponse(text, batch))
+    if (!isJsonRpcResponse(text, batch)) {
       return { ok: false, failure: { hostId: host.id, reason: "bad_response", status: response.status } };
+    }
     return { ok: true, value: { status: response.status, body: batch ? inRequestOrder(text, calls) : text } };
   });
 }

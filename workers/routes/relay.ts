@@ -6,7 +6,7 @@
  * Object (which writes the pending receipt), forward with failover, complete the receipt.
  */
 import { type Context, Hono } from "hono";
-import type { AdmitResult } from "../../durable-objects/relay-session.js";
+import type { AdmitResult, CompleteInput } from "../../durable-objects/relay-session.js";
 import { sha256Hex } from "../../protocol/hex.js";
 import { computeUnitsFor, parseJsonRpc } from "../../protocol/jsonrpc.js";
 import type { AppEnv } from "../app-env.js";
@@ -14,9 +14,9 @@ import { authenticateKey, bearerToken } from "../auth.js";
 import { type GatewayConfig, gatewayConfig } from "../config.js";
 import { database } from "../db/database.js";
 import type { Service } from "../db/services.js";
-import { ApiError, badRequest, noHostAvailable, notFound, quotaExhausted } from "../errors.js";
+import { ApiError, noHostAvailable, notFound, quotaExhausted } from "../errors.js";
 import { readBodyCapped } from "../http/body.js";
-import type { AttemptBudget, AttemptFailure } from "../relay/attempts.js";
+import type { AttemptBudget, AttemptFailure, AttemptsResult } from "../relay/attempts.js";
 import { callerLocation } from "../relay/caller-location.js";
 import { forwardHttp } from "../relay/http-forward.js";
 import { forwardJsonRpc } from "../relay/jsonrpc-forward.js";
@@ -26,6 +26,7 @@ import { relaySessionStub, sessionForRequest } from "../sessions/session-stub.js
 
 type RelayContext = Context<AppEnv>;
 type Admitted = Extract<AdmitResult, { ok: true }>;
+type AttemptsFailed = Extract<AttemptsResult<unknown>, { ok: false }>;
 
 function admissionError(result: Exclude<AdmitResult, { ok: true }>): ApiError {
   if (result.reason === "quota_exhausted") return quotaExhausted(result.retryAfterSeconds);
@@ -93,48 +94,50 @@ interface RelayParts {
   started: number;
 }
 
-async function relayJsonRpc(c: RelayContext, { service, body, admit, budget, stub, started }: RelayParts): Promise<Response> {
+/** Completes the relay's receipt; latency and completion time are taken now. */
+function completeReceipt(
+  { stub, started }: RelayParts,
+  admitted: Admitted,
+  attempts: number,
+  fields: Pick<CompleteInput, "hostId" | "responseDigest" | "status" | "outcome">,
+) {
+  const now = Date.now();
+  return stub.complete({ relayIndex: admitted.relayIndex, latencyMs: now - started, attempts, now, ...fields });
+}
+
+/** Every attempted host failed: the receipt says so (returning the quota) and the caller gets 503. */
+async function allHostsFailed(parts: RelayParts, admitted: Admitted, result: AttemptsFailed): Promise<never> {
+  const error = noHostAvailable(`No host of this session answered: ${describeFailures(result.failures)}`);
+  const hostId = result.lastHost?.id ?? null;
+  await completeReceipt(parts, admitted, result.attempts, {
+    hostId,
+    responseDigest: sha256Hex(error.message),
+    status: error.status,
+    outcome: "failed",
+  });
+  const headers = relayHeaders(admitted.sessionId, admitted.relayIndex, hostId, result.attempts);
+  throw new ApiError(error.status, error.code, error.message, headers, error.rpcCode);
+}
+
+async function relayJsonRpc(c: RelayContext, parts: RelayParts): Promise<Response> {
+  const { service, body, admit, budget, stub } = parts;
   const parsed = parseJsonRpc(new TextDecoder().decode(body));
   if (!parsed.ok) {
-    const error =
-      parsed.code === -32700 ? badRequest("malformed_json", parsed.message) : badRequest("invalid_request", parsed.message);
-    throw new ApiError(400, error.code, error.message, {}, parsed.code);
+    throw new ApiError(400, parsed.code === -32700 ? "malformed_json" : "invalid_request", parsed.message, {}, parsed.code);
   }
   if (!parsed.batch) c.set("jsonRpcId", parsed.calls[0].id ?? null);
   const admitted = await admit(computeUnitsFor(parsed.calls, service.computeUnits), sha256Hex(body));
   if (!admitted.ok) throw admissionError(admitted);
 
   const result = await forwardJsonRpc(budget(admitted), body, parsed.calls, parsed.batch);
-  if (result.failures.length && result.ok) await stub.recordHostFailures(result.failures.map((f) => f.hostId));
-  const headers = relayHeaders(
-    admitted.sessionId,
-    admitted.relayIndex,
-    result.ok ? result.host.id : (result.lastHost?.id ?? null),
-    result.attempts,
-  );
-  if (!result.ok) {
-    const error = noHostAvailable(`No host of this session answered: ${describeFailures(result.failures)}`);
-    await stub.complete({
-      relayIndex: admitted.relayIndex,
-      hostId: result.lastHost?.id ?? null,
-      responseDigest: sha256Hex(error.message),
-      status: error.status,
-      outcome: "failed",
-      latencyMs: Date.now() - started,
-      attempts: result.attempts,
-      now: Date.now(),
-    });
-    throw new ApiError(error.status, error.code, error.message, headers, error.rpcCode);
-  }
-  await stub.complete({
-    relayIndex: admitted.relayIndex,
+  if (!result.ok) return allHostsFailed(parts, admitted, result);
+  if (result.failures.length) await stub.recordHostFailures(result.failures.map((f) => f.hostId));
+  const headers = relayHeaders(admitted.sessionId, admitted.relayIndex, result.host.id, result.attempts);
+  await completeReceipt(parts, admitted, result.attempts, {
     hostId: result.host.id,
     responseDigest: sha256Hex(result.value.body),
     status: result.value.status,
     outcome: "ok",
-    latencyMs: Date.now() - started,
-    attempts: result.attempts,
-    now: Date.now(),
   });
   return new Response(result.value.body, {
     status: result.value.status,
@@ -142,11 +145,8 @@ async function relayJsonRpc(c: RelayContext, { service, body, admit, budget, stu
   });
 }
 
-async function relayHttp(
-  c: RelayContext,
-  config: GatewayConfig,
-  { body, admit, budget, stub, started, service, subpath }: RelayParts & { subpath: string },
-): Promise<Response> {
+async function relayHttp(c: RelayContext, config: GatewayConfig, parts: RelayParts & { subpath: string }): Promise<Response> {
+  const { body, admit, budget, stub, service, subpath } = parts;
   const method = c.req.method;
   const hasBody = method !== "GET" && method !== "HEAD";
   const search = new URL(c.req.url).search;
@@ -161,21 +161,7 @@ async function relayHttp(
     headers: c.req.raw.headers,
     body: hasBody ? body : null,
   });
-  if (!result.ok) {
-    const error = noHostAvailable(`No host of this session answered: ${describeFailures(result.failures)}`);
-    await stub.complete({
-      relayIndex: admitted.relayIndex,
-      hostId: result.lastHost?.id ?? null,
-      responseDigest: sha256Hex(error.message),
-      status: error.status,
-      outcome: "failed",
-      latencyMs: Date.now() - started,
-      attempts: result.attempts,
-      now: Date.now(),
-    });
-    const headers = relayHeaders(admitted.sessionId, admitted.relayIndex, result.lastHost?.id ?? null, result.attempts);
-    throw new ApiError(error.status, error.code, error.message, headers, error.rpcCode);
-  }
+  if (!result.ok) return allHostsFailed(parts, admitted, result);
   if (result.failures.length) await stub.recordHostFailures(result.failures.map((f) => f.hostId));
 
   const upstream = result.value;
@@ -187,15 +173,11 @@ async function relayHttp(
     if (value) headers.set(name, value);
   }
   if (!upstream.body) {
-    await stub.complete({
-      relayIndex: admitted.relayIndex,
+    await completeReceipt(parts, admitted, result.attempts, {
       hostId: result.host.id,
       responseDigest: sha256Hex(""),
       status: upstream.status,
       outcome: "ok",
-      latencyMs: Date.now() - started,
-      attempts: result.attempts,
-      now: Date.now(),
     });
     return new Response(null, { status: upstream.status, headers });
   }
@@ -203,15 +185,11 @@ async function relayHttp(
     sse: contentType.startsWith("text/event-stream"),
     idleTimeoutMs: config.streamIdleTimeoutMs,
     onEnd: (end) =>
-      stub.complete({
-        relayIndex: admitted.relayIndex,
+      completeReceipt(parts, admitted, result.attempts, {
         hostId: result.host.id,
         responseDigest: end.responseDigest,
         status: end.ok ? upstream.status : 502,
         outcome: end.ok ? "ok" : "failed",
-        latencyMs: Date.now() - started,
-        attempts: result.attempts,
-        now: Date.now(),
       }),
   });
   // Covers a caller that hangs up mid-stream: the receipt is still completed.
