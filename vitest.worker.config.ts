@@ -21,6 +21,11 @@ export default defineConfig(async () => {
             ATTEMPT_TIMEOUT_MS: "1500",
             RELAY_DEADLINE_MS: "6000",
             STREAM_IDLE_TIMEOUT_MS: "3000",
+            // Nothing in a test waits on a clock: probe rounds run through runDurableObjectAlarm and
+            // breakers heal through probes, so their own timers are set beyond any test's length.
+            PROBE_INTERVAL_MIN_MS: "3600000",
+            PROBE_INTERVAL_MAX_MS: "3600000",
+            BREAKER_COOLDOWN_MS: "3600000",
           },
         },
       })),

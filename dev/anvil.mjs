@@ -33,7 +33,19 @@ export async function waitForRpc(url, timeoutMs = 20_000) {
  * @returns {Promise<{ url: string, port: number, process: import("node:child_process").ChildProcess, stop: () => void }>}
  */
 export async function startAnvil({ port, chainId = 31337, blockTime }) {
-  const args = ["--port", String(port), "--host", "127.0.0.1", "--chain-id", String(chainId), "--silent"];
+  // A fixed genesis timestamp gives every local anvil the same genesis block, so fishermen's
+  // known-answer canary (a block hash most hosts agree on) works across separate processes.
+  const args = [
+    "--port",
+    String(port),
+    "--host",
+    "127.0.0.1",
+    "--chain-id",
+    String(chainId),
+    "--timestamp",
+    "1700000000",
+    "--silent",
+  ];
   if (blockTime) args.push("--block-time", String(blockTime));
   const child = spawn(anvilBinary(), args, { stdio: ["ignore", "ignore", "inherit"] });
   const url = `http://127.0.0.1:${port}`;

@@ -10,12 +10,24 @@
  * share an index or overspend the quota.
  */
 import { DurableObject } from "cloudflare:workers";
-import { type GeoPoint, orderByDistance } from "../protocol/geo.js";
+import {
+  admitThrough,
+  type BreakerParameters,
+  type BreakerState,
+  newBreaker,
+  recordFailure,
+  recordProbeSuccess,
+  recordSuccess,
+} from "../protocol/breaker.js";
+import type { GeoPoint } from "../protocol/geo.js";
+import { DEFAULT_LATENCY_PROFILES, latencyScore } from "../protocol/quality.js";
+import { rankHosts, updateQuality } from "../protocol/routing.js";
 import type { SessionCoordinates } from "../protocol/session.js";
 import { gatewayConfig } from "../workers/config.js";
 import { database } from "../workers/db/database.js";
 import { recordSession } from "../workers/db/sessions.js";
 import { planSession, type SessionHost, type SessionPlan } from "../workers/sessions/plan-session.js";
+import { fishermanStub } from "../workers/sessions/session-stub.js";
 
 export interface AdmitInput {
   coordinates: SessionCoordinates;
@@ -32,6 +44,15 @@ export type AdmitResult =
   | { ok: false; reason: "quota_exhausted"; retryAfterSeconds: number }
   | { ok: false; reason: "session_closed" | "no_hosts" };
 
+/** What one attempt (a relay's or a probe's) showed about a host. */
+export interface HostObservation {
+  hostId: string;
+  ok: boolean;
+  latencyMs: number;
+  /** From a 429's `Retry-After`: keep traffic away this long. */
+  retryAfterMs?: number;
+}
+
 export interface CompleteInput {
   relayIndex: number;
   hostId: string | null;
@@ -42,6 +63,8 @@ export interface CompleteInput {
   outcome: "ok" | "failed";
   latencyMs: number;
   attempts: number;
+  /** Every attempt of the relay, in order, for the breakers and live quality. */
+  observations: HostObservation[];
   now: number;
 }
 
@@ -65,6 +88,9 @@ export interface HostUsage {
   relays: number;
   computeUnits: number;
   failures: number;
+  /** Live quality in [0, 1] from relays and probes in this session. */
+  quality: number;
+  breaker: BreakerState["state"];
 }
 
 export interface SessionUsage {
@@ -97,17 +123,24 @@ CREATE TABLE IF NOT EXISTS host_counters (
   failures INTEGER NOT NULL DEFAULT 0
 );`;
 
+/** Live routing state of one host in this session (memory only: a restart starts fresh). */
+interface HostLiveState {
+  quality: number;
+  breaker: BreakerState;
+}
+
 export class RelaySession extends DurableObject<Env> {
   private plan: SessionPlan | null = null;
   private relayCount = 0;
   private usedComputeUnits = 0;
+  private live = new Map<string, HostLiveState>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     ctx.blockConcurrencyWhile(async () => {
       this.ctx.storage.sql.exec(SCHEMA);
       const row = this.ctx.storage.sql.exec<{ body: string }>("SELECT body FROM plan WHERE id = 1").toArray()[0];
-      if (row) this.plan = JSON.parse(row.body);
+      if (row) this.adoptPlan(JSON.parse(row.body));
       const totals = this.ctx.storage.sql
         .exec<{ relays: number; used: number }>(
           "SELECT COUNT(*) AS relays, COALESCE(SUM(CASE WHEN outcome = 'failed' THEN 0 ELSE compute_units END), 0) AS used FROM receipts",
@@ -142,9 +175,59 @@ export class RelaySession extends DurableObject<Env> {
         createdAt: Date.now(),
       });
       this.ctx.storage.sql.exec("INSERT INTO plan (id, body) VALUES (1, ?)", JSON.stringify(plan));
-      this.plan = plan;
+      this.adoptPlan(plan);
+      if (plan.hosts.length) await fishermanStub(this.env, plan.sessionId).start(plan);
     });
     return this.plan as unknown as SessionPlan;
+  }
+
+  private adoptPlan(plan: SessionPlan): void {
+    this.plan = plan;
+    const breaker = this.breakerParameters();
+    for (const host of plan.hosts) this.live.set(host.id, { quality: host.reputation, breaker: newBreaker(breaker) });
+  }
+
+  private breakerParameters(): BreakerParameters {
+    const config = gatewayConfig(this.env);
+    return {
+      threshold: config.breakerThreshold,
+      cooldownMs: config.breakerCooldownMs,
+      maxCooldownMs: config.breakerCooldownMs * 12,
+    };
+  }
+
+  /** Hosts for one relay, best first: available hosts by distance and quality, then the rest. */
+  private candidates(plan: SessionPlan, caller: GeoPoint | null, relayIndex: number, now: number): SessionHost[] {
+    const routable = plan.hosts.map((host) => {
+      const live = this.live.get(host.id) as HostLiveState;
+      const b = live.breaker;
+      const available = now >= b.retryAfterUntil && (b.state === "closed" || (!b.trialInFlight && now >= b.openUntil));
+      return { ...host, quality: live.quality, available };
+    });
+    const ranked = rankHosts(routable, caller, relayIndex);
+    // The first choice is the one that will be tried: if its breaker is recovering, this is its trial.
+    if (ranked[0]?.available) admitThrough((this.live.get(ranked[0].id) as HostLiveState).breaker, now);
+    return ranked.map(({ quality: _q, available: _a, ...host }) => host);
+  }
+
+  private observe(observations: readonly HostObservation[], now: number, probe = false): void {
+    const plan = this.plan;
+    if (!plan) return;
+    const profile = DEFAULT_LATENCY_PROFILES[plan.service.kind];
+    const breaker = this.breakerParameters();
+    for (const o of observations) {
+      const live = this.live.get(o.hostId);
+      if (!live) continue;
+      live.quality = updateQuality(live.quality, o.ok ? latencyScore(o.latencyMs, profile) : 0);
+      if (o.ok && probe) recordProbeSuccess(live.breaker);
+      else if (o.ok) recordSuccess(live.breaker, breaker);
+      else recordFailure(live.breaker, now, breaker, o.retryAfterMs);
+    }
+  }
+
+  /** Probe results from the session's fisherman: they move quality and let healed hosts back in. */
+  observeProbes(observations: HostObservation[], now: number): void {
+    this.observe(observations, now, true);
   }
 
   /** Admits one relay: checks the window and quota, stores its pending receipt, orders the hosts. */
@@ -170,7 +253,12 @@ export class RelaySession extends DurableObject<Env> {
     );
     this.relayCount += 1;
     this.usedComputeUnits += input.computeUnits;
-    return { ok: true, sessionId: plan.sessionId, relayIndex, candidates: orderByDistance(plan.hosts, input.caller) };
+    return {
+      ok: true,
+      sessionId: plan.sessionId,
+      relayIndex,
+      candidates: this.candidates(plan, input.caller, relayIndex, input.now),
+    };
   }
 
   /** Completes a pending receipt; a second completion of the same relay changes nothing. */
@@ -196,40 +284,47 @@ export class RelaySession extends DurableObject<Env> {
     );
     const failed = input.outcome === "failed";
     if (failed) this.usedComputeUnits -= receipt.compute_units;
-    if (input.hostId) {
+    if (input.hostId && !failed) {
       this.ctx.storage.sql.exec(
-        `INSERT INTO host_counters (host_id, relays, compute_units, failures) VALUES (?, ?, ?, ?)
-         ON CONFLICT (host_id) DO UPDATE SET relays = relays + excluded.relays,
-           compute_units = compute_units + excluded.compute_units, failures = failures + excluded.failures`,
+        `INSERT INTO host_counters (host_id, relays, compute_units) VALUES (?, 1, ?)
+         ON CONFLICT (host_id) DO UPDATE SET relays = relays + 1, compute_units = compute_units + excluded.compute_units`,
         input.hostId,
-        failed ? 0 : 1,
-        failed ? 0 : receipt.compute_units,
-        failed ? 1 : 0,
+        receipt.compute_units,
       );
     }
-    return true;
-  }
-
-  /** Records that a host failed an attempt that another host then served (failover). */
-  recordHostFailures(hostIds: string[]): void {
-    for (const hostId of hostIds) {
+    for (const o of input.observations) {
+      if (o.ok) continue;
       this.ctx.storage.sql.exec(
         `INSERT INTO host_counters (host_id, failures) VALUES (?, 1)
          ON CONFLICT (host_id) DO UPDATE SET failures = failures + 1`,
-        hostId,
+        o.hostId,
       );
     }
+    this.observe(input.observations, input.now);
+    return true;
   }
 
   /** Quota and counts so far, or null when the session never opened. */
   usage(): SessionUsage | null {
     if (!this.plan) return null;
-    const hosts = this.ctx.storage.sql
-      .exec<{ host_id: string; relays: number; compute_units: number; failures: number }>(
-        "SELECT host_id, relays, compute_units, failures FROM host_counters ORDER BY host_id",
-      )
-      .toArray()
-      .map((r) => ({ hostId: r.host_id, relays: r.relays, computeUnits: r.compute_units, failures: r.failures }));
+    const counters = new Map(
+      this.ctx.storage.sql
+        .exec<{ host_id: string; relays: number; compute_units: number; failures: number }>("SELECT * FROM host_counters")
+        .toArray()
+        .map((r) => [r.host_id, r]),
+    );
+    const hosts = this.plan.hosts.map((host) => {
+      const c = counters.get(host.id);
+      const live = this.live.get(host.id) as HostLiveState;
+      return {
+        hostId: host.id,
+        relays: c?.relays ?? 0,
+        computeUnits: c?.compute_units ?? 0,
+        failures: c?.failures ?? 0,
+        quality: live.quality,
+        breaker: live.breaker.state,
+      };
+    });
     return {
       sessionId: this.plan.sessionId,
       quota: this.plan.quota,

@@ -21,6 +21,17 @@ export interface ProtocolParameters {
   maxAttempts: number;
   /** A streamed answer that sends nothing for this long is cut and counted as a failure, in milliseconds. */
   streamIdleTimeoutMs: number;
+  /** Fisherman probe rounds come at a random interval between these, in milliseconds. */
+  probeIntervalMinMs: number;
+  probeIntervalMaxMs: number;
+  /** Fewer samples than this and a report card says "insufficient samples" instead of a score. */
+  reportCardMinSamples: number;
+  /** How long a jailed host waits before a release probe may free it, in seconds. */
+  jailCooldownSeconds: number;
+  /** Consecutive failures that open a host's circuit breaker. */
+  breakerThreshold: number;
+  /** How long an open breaker keeps traffic away before a trial, in milliseconds (doubles on failed trials). */
+  breakerCooldownMs: number;
 }
 
 export const DEFAULT_PARAMETERS: ProtocolParameters = {
@@ -33,6 +44,12 @@ export const DEFAULT_PARAMETERS: ProtocolParameters = {
   relayDeadlineMs: 10_000,
   maxAttempts: 3,
   streamIdleTimeoutMs: 30_000,
+  probeIntervalMinMs: 15_000,
+  probeIntervalMaxMs: 35_000,
+  reportCardMinSamples: 6,
+  jailCooldownSeconds: 3_600,
+  breakerThreshold: 3,
+  breakerCooldownMs: 10_000,
 };
 
 /** DB-CPTM has 6 decimals: 1 DB-CPTM = 1,000,000 minor units. */
@@ -66,5 +83,11 @@ export function readParameters(vars: ParameterVars): ProtocolParameters {
     relayDeadlineMs: positiveInteger(vars, "RELAY_DEADLINE_MS", d.relayDeadlineMs),
     maxAttempts: positiveInteger(vars, "MAX_ATTEMPTS", d.maxAttempts),
     streamIdleTimeoutMs: positiveInteger(vars, "STREAM_IDLE_TIMEOUT_MS", d.streamIdleTimeoutMs),
+    probeIntervalMinMs: positiveInteger(vars, "PROBE_INTERVAL_MIN_MS", d.probeIntervalMinMs),
+    probeIntervalMaxMs: positiveInteger(vars, "PROBE_INTERVAL_MAX_MS", d.probeIntervalMaxMs),
+    reportCardMinSamples: positiveInteger(vars, "REPORT_CARD_MIN_SAMPLES", d.reportCardMinSamples),
+    jailCooldownSeconds: positiveInteger(vars, "JAIL_COOLDOWN_SECONDS", d.jailCooldownSeconds),
+    breakerThreshold: positiveInteger(vars, "BREAKER_THRESHOLD", d.breakerThreshold),
+    breakerCooldownMs: positiveInteger(vars, "BREAKER_COOLDOWN_MS", d.breakerCooldownMs),
   };
 }

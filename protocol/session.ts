@@ -5,9 +5,10 @@
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
 import { type Hex, sha256Hex } from "./hex.js";
+import { DEFAULT_REPUTATION } from "./quality.js";
 
 /** Names the selection algorithm; bumped whenever its output could change. */
-export const SELECTION_ALGORITHM = "wrh-sha256-v1";
+export const SELECTION_ALGORITHM = "wrh-sha256-v2";
 
 /** One host as seen by session selection: the registry fields that decide eligibility and weight. */
 export interface SelectableHost {
@@ -18,6 +19,18 @@ export interface SelectableHost {
   activeSince: number;
   /** Unix milliseconds at which the host left, or null while it serves. */
   leftAt: number | null;
+  /** Reputation as of the epoch (`reputationAsOf`); absent means the neutral prior. */
+  reputation?: number;
+  /** Jailed for this epoch: never chosen. */
+  jailed?: boolean;
+}
+
+/** Reputation below this still weighs this much, so a recovering host is not starved forever. */
+export const REPUTATION_FLOOR = 0.05;
+
+/** Selection weight: stake x reputation, the reputation floored at `REPUTATION_FLOOR`. */
+export function selectionWeight(host: SelectableHost): number {
+  return Number(host.stake) * Math.max(REPUTATION_FLOOR, host.reputation ?? DEFAULT_REPUTATION.prior);
 }
 
 export interface SessionCoordinates {
@@ -47,11 +60,11 @@ export function sessionIdFromSeed(seed: Hex): string {
 }
 
 /**
- * A host is eligible for an epoch when it was active before the epoch began and had not left
- * by then. Using only the epoch's start keeps the answer stable for the whole epoch.
+ * A host is eligible for an epoch when it has stake, is not jailed for the epoch, was active
+ * before the epoch began and had not left by then. Using only the epoch's start keeps the answer stable for the whole epoch.
  */
 export function isEligible(host: SelectableHost, epochStart: number): boolean {
-  return host.stake > 0n && host.activeSince <= epochStart && (host.leftAt === null || host.leftAt > epochStart);
+  return host.stake > 0n && !host.jailed && host.activeSince <= epochStart && (host.leftAt === null || host.leftAt > epochStart);
 }
 
 const TWO_POW_53 = 2 ** 53;
@@ -77,8 +90,8 @@ export interface SelectSessionHostsParameters {
 }
 
 /**
- * Picks a session's hosts: weighted rendezvous hashing over (seed, host id) with weight from
- * stake, top `count` kept, best first. Ties (practically impossible) fall back to the host id.
+ * Picks a session's hosts: weighted rendezvous hashing over (seed, host id) with weight
+ * `selectionWeight` (stake x reputation, floored), top `count` kept, best first. Ties (practically impossible) fall back to the host id.
  *
  * @example
  * const seed = sessionSeed({ requestorId: "req_1", serviceId: "eth", epoch: 2_900_000 });
@@ -89,7 +102,7 @@ export function selectSessionHosts({ seed, hosts, epochStart, count }: SelectSes
   const scored: { id: string; score: number }[] = [];
   for (const host of hosts) {
     if (!isEligible(host, epochStart)) continue;
-    scored.push({ id: host.id, score: rendezvousScore(seedState, host.id, Number(host.stake)) });
+    scored.push({ id: host.id, score: rendezvousScore(seedState, host.id, selectionWeight(host)) });
   }
   scored.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return scored.slice(0, count).map((s) => s.id);

@@ -101,3 +101,51 @@ export const sessions = sqliteTable(
   },
   (t) => [unique().on(t.requestorId, t.serviceId, t.epoch), index("sessions_ends_at").on(t.endsAt)],
 );
+
+export const reportCards = sqliteTable(
+  "report_cards",
+  {
+    sessionId: text("session_id").notNull(),
+    hostId: text("host_id")
+      .notNull()
+      .references(() => hosts.id),
+    serviceId: text("service_id").notNull(),
+    epoch: integer("epoch").notNull(),
+    samples: integer("samples").notNull(),
+    availability: real("availability").notNull(),
+    latencyP50Ms: integer("latency_p50_ms"),
+    latencyP90Ms: integer("latency_p90_ms"),
+    latencyScore: real("latency_score"),
+    correctness: real("correctness"),
+    freshness: real("freshness"),
+    identityFailureRate: real("identity_failure_rate").notNull(),
+    score: real("score"),
+    status: text("status", { enum: ["scored", "insufficient_samples"] }).notNull(),
+    /** SHA-256 over the card's samples (canonical JSON lines), committing to what was measured. */
+    samplesHash: text("samples_hash").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.sessionId, t.hostId] }),
+    index("report_cards_host").on(t.hostId, t.epoch),
+    index("report_cards_epoch").on(t.epoch),
+  ],
+);
+
+export const hostJail = sqliteTable(
+  "host_jail",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    hostId: text("host_id")
+      .notNull()
+      .references(() => hosts.id),
+    reason: text("reason").notNull(),
+    jailedAt: integer("jailed_at").notNull(),
+    fromEpoch: integer("from_epoch").notNull(),
+    releaseAfter: integer("release_after").notNull(),
+    releasedAt: integer("released_at"),
+    untilEpoch: integer("until_epoch"),
+    releaseReason: text("release_reason"),
+  },
+  (t) => [index("host_jail_host").on(t.hostId, t.fromEpoch)],
+);

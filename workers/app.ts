@@ -9,6 +9,7 @@ import { jsonRpcError } from "../protocol/jsonrpc.js";
 import type { AppEnv } from "./app-env.js";
 import { ApiError } from "./errors.js";
 import { hostsApp, operatorsApp } from "./routes/hosts.js";
+import { reportCardsApp, reputationApp } from "./routes/quality.js";
 import { relayApp } from "./routes/relay.js";
 import { requestorsApp } from "./routes/requestors.js";
 import { servicesApp } from "./routes/services.js";
@@ -30,6 +31,8 @@ app.get("/health", (c) => c.json({ ok: true }));
 
 app.route("/v1/services", servicesApp);
 app.route("/v1/hosts", hostsApp);
+app.route("/v1/hosts", reputationApp);
+app.route("/v1/report-cards", reportCardsApp);
 app.route("/v1/operators", operatorsApp);
 app.route("/v1/requestors", requestorsApp);
 app.route("/v1/sessions", sessionsApp);

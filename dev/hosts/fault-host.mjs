@@ -3,14 +3,17 @@
 // `npm run dev` as the demo inference host.
 //
 // Control (JSON bodies, from the test or a person):
-//   POST /__control        { mode, times?, delayMs?, status?, retryAfter?, chainId?, model? }
+//   POST /__control        { mode, times?, delayMs?, status?, retryAfter?, chainId?, model?, head?, wrongAnswers? }
 //   POST /__control/release  lets a held stream (mode "hold_stream") send its remaining chunks
-//   GET  /__control/stats    { requests, byMode, last: { method, path, headers, body } }
+//   GET  /__control/stats    { requests, byMode, last, history } (requests as { method, path, headers, body })
 // Modes: ok, status (answer `status`), rate_limit (429 + Retry-After), reset (destroy the
 // socket), silent (never answer), slow (wait `delayMs`, then answer), garbage (200, not JSON),
 // cut (half a body, then destroy), cut_stream (SSE: two chunks, then destroy), no_done (SSE
 // ends without [DONE]), hold_stream (SSE: first chunk, then wait for /__control/release).
-// `times: n` applies the mode to the next n requests, then returns to "ok".
+// `times: n` applies the mode to the next n requests, then returns to "ok". Lasting knobs:
+// `chainId`, `model`, `head` (the block number it reports), `wrongAnswers` (wrong block hashes
+// and a different chat answer).
+import { createHash } from "node:crypto";
 import http from "node:http";
 
 /**
@@ -19,16 +22,25 @@ import http from "node:http";
  */
 
 const CHAT_WORDS = ["Conductor", " relays", " your", " request", " to", " the", " nearest", " host", "."];
+const WRONG_WORDS = ["Something", " else", " entirely", "."];
+const DEFAULT_HEAD = 64;
+
+/** Every healthy fault host serves the same chain: block hashes depend on the number only. */
+const blockHash = (n, salt) => `0x${createHash("sha256").update(`conductor-fault-chain:${n}${salt}`).digest("hex")}`;
 
 /** @param {FaultHostOptions} options */
 export async function startFaultHost({ name, chainId = 31337, model = "conductor-demo-1", port = 0 }) {
   /** @type {Fault} */
   let fault = { mode: "ok" };
   let requests = 0;
+  let head = DEFAULT_HEAD;
+  let wrongAnswers = false;
   /** @type {Record<string, number>} */
   const byMode = {};
   /** @type {unknown} */
   let last = null;
+  /** @type {unknown[]} the last 50 requests, oldest first */
+  let history = [];
   /** @type {Array<() => void>} */
   let releases = [];
   const sockets = new Set();
@@ -55,7 +67,17 @@ export async function startFaultHost({ name, chainId = 31337, model = "conductor
       case "net_version":
         return String(chainId);
       case "eth_blockNumber":
-        return "0x10";
+        return `0x${head.toString(16)}`;
+      case "eth_getBlockByNumber": {
+        const n = Number.parseInt(call.params?.[0] ?? "0x0", 16);
+        if (n > head) return null;
+        return {
+          number: `0x${n.toString(16)}`,
+          hash: blockHash(n, wrongAnswers ? "-forked" : ""),
+          parentHash: blockHash(n - 1, ""),
+          transactions: [],
+        };
+      }
       case "web3_clientVersion":
         return `fault-host/${name}`;
       default:
@@ -74,8 +96,9 @@ export async function startFaultHost({ name, chainId = 31337, model = "conductor
     return json(res, 200, Array.isArray(request) ? request.map(answer) : answer(request));
   };
 
+  const words = () => (wrongAnswers ? WRONG_WORDS : CHAT_WORDS);
   const sseChunk = (index) =>
-    `data: ${JSON.stringify({ id: "chatcmpl-demo", object: "chat.completion.chunk", model, choices: [{ index: 0, delta: { content: CHAT_WORDS[index] }, finish_reason: null }] })}\n\n`;
+    `data: ${JSON.stringify({ id: "chatcmpl-demo", object: "chat.completion.chunk", model, choices: [{ index: 0, delta: { content: words()[index] }, finish_reason: null }] })}\n\n`;
 
   const answerChat = async (res, body, current) => {
     let request = {};
@@ -90,8 +113,8 @@ export async function startFaultHost({ name, chainId = 31337, model = "conductor
         object: "chat.completion",
         created: 0,
         model,
-        choices: [{ index: 0, message: { role: "assistant", content: CHAT_WORDS.join("") }, finish_reason: "stop" }],
-        usage: { prompt_tokens: 5, completion_tokens: CHAT_WORDS.length, total_tokens: 5 + CHAT_WORDS.length },
+        choices: [{ index: 0, message: { role: "assistant", content: words().join("") }, finish_reason: "stop" }],
+        usage: { prompt_tokens: 5, completion_tokens: words().length, total_tokens: 5 + words().length },
       });
     }
     res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
@@ -99,7 +122,7 @@ export async function startFaultHost({ name, chainId = 31337, model = "conductor
     if (current.mode === "hold_stream") {
       res.write(sseChunk(0));
       await new Promise((resolve) => releases.push(resolve));
-      for (let i = 1; i < CHAT_WORDS.length; i++) res.write(sseChunk(i));
+      for (let i = 1; i < words().length; i++) res.write(sseChunk(i));
       return res.end("data: [DONE]\n\n");
     }
     if (current.mode === "cut_stream") {
@@ -107,13 +130,13 @@ export async function startFaultHost({ name, chainId = 31337, model = "conductor
       res.write(sseChunk(1));
       return setTimeout(() => res.socket?.destroy(), 5);
     }
-    for (let i = 0; i < CHAT_WORDS.length; i++) res.write(sseChunk(i));
+    for (let i = 0; i < words().length; i++) res.write(sseChunk(i));
     if (current.mode === "no_done") return res.end();
     return res.end("data: [DONE]\n\n");
   };
 
   const control = (req, res, body) => {
-    if (req.url === "/__control/stats") return json(res, 200, { name, requests, byMode, last });
+    if (req.url === "/__control/stats") return json(res, 200, { name, requests, byMode, last, history });
     if (req.url === "/__control/release") {
       const waiting = releases;
       releases = [];
@@ -129,6 +152,8 @@ export async function startFaultHost({ name, chainId = 31337, model = "conductor
     const next = JSON.parse(body || "{}");
     if (next.chainId !== undefined) chainId = next.chainId;
     if (next.model !== undefined) model = next.model;
+    if (next.head !== undefined) head = next.head;
+    if (next.wrongAnswers !== undefined) wrongAnswers = next.wrongAnswers;
     fault = {
       mode: next.mode ?? "ok",
       times: next.times,
@@ -147,6 +172,7 @@ export async function startFaultHost({ name, chainId = 31337, model = "conductor
       if (req.url?.startsWith("/__control")) return control(req, res, body);
       requests += 1;
       last = { method: req.method, path: req.url, headers: req.headers, body };
+      history = [...history.slice(-49), last];
       const current = takeFault();
       byMode[current.mode] = (byMode[current.mode] ?? 0) + 1;
       switch (current.mode) {

@@ -96,3 +96,46 @@ describe("session coordinates", () => {
     expect(sessionIdFromSeed(seed)).toBe(`ses_${seed.slice(2, 34)}`);
   });
 });
+
+describe("selection weights", () => {
+  const seed = sessionSeed({ requestorId: "req_w", serviceId: "eth", epoch: 1 });
+
+  it("never chooses a jailed host", () => {
+    const hosts = [host("a", 1n), { ...host("b", 1n), jailed: true }];
+    expect(selectSessionHosts({ seed, hosts, epochStart: 1, count: 24 })).toEqual(["a"]);
+    expect(isEligible({ ...host("b", 1n), jailed: true }, 1)).toBe(false);
+  });
+
+  it("weighs by stake x reputation, with a floor so a low-reputation host is still chosen sometimes", () => {
+    const trials = 20_000;
+    let goodWins = 0;
+    let floorWins = 0;
+    for (let epoch = 0; epoch < trials; epoch++) {
+      const s = sessionSeed({ requestorId: "req_q", serviceId: "eth", epoch });
+      const pick = selectSessionHosts({
+        seed: s,
+        hosts: [
+          { ...host("good", 1_000_000n), reputation: 0.9 },
+          { ...host("poor", 1_000_000n), reputation: 0.3 },
+        ],
+        epochStart: 1,
+        count: 1,
+      })[0];
+      if (pick === "good") goodWins += 1;
+      const floored = selectSessionHosts({
+        seed: s,
+        hosts: [
+          { ...host("x", 1_000_000n), reputation: 1 },
+          { ...host("zero", 1_000_000n), reputation: 0 },
+        ],
+        epochStart: 1,
+        count: 1,
+      })[0];
+      if (floored === "zero") floorWins += 1;
+    }
+    expect(goodWins / trials).toBeGreaterThan(0.73); // 0.9 / (0.9 + 0.3) = 0.75
+    expect(goodWins / trials).toBeLessThan(0.77);
+    expect(floorWins / trials).toBeGreaterThan(0.035); // 0.05 / 1.05 ≈ 0.048
+    expect(floorWins / trials).toBeLessThan(0.06);
+  });
+});

@@ -119,6 +119,13 @@ export function rpc(service: string, key: string, body: unknown, from?: Location
   });
 }
 
+export interface HostRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
 export interface FaultHost {
   name: string;
   url: string;

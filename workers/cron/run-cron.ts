@@ -1,13 +1,10 @@
 /**
- * Cron entry (DESIGN.md step 7). Closing sessions, committing batches, verifying and settling
- * arrive with the on-chain commitments; until then a tick only reports the sessions that ended.
+ * Cron entry (DESIGN.md step 7). Today: release jailed hosts whose cooldown has passed and who
+ * pass their release probes. Closing sessions into on-chain batches arrives with the on-chain
+ * commitments.
  */
-import { lt } from "drizzle-orm";
-import { sessions } from "../../schema/tables.js";
-import { database } from "../db/database.js";
+import { releaseJailedHosts } from "../quality/jail-release.js";
 
-export async function runCron(env: Env, scheduledTime: number): Promise<{ endedSessions: number }> {
-  const db = database(env);
-  const ended = await db.$count(sessions, lt(sessions.endsAt, scheduledTime));
-  return { endedSessions: ended };
+export async function runCron(env: Env, scheduledTime: number) {
+  return { jail: await releaseJailedHosts(env, scheduledTime) };
 }

@@ -8,9 +8,14 @@ import type { SessionHost } from "../sessions/plan-session.js";
 
 export interface AttemptFailure {
   hostId: string;
-  reason: "connect_error" | "timeout" | "server_error" | "rate_limited" | "redirect" | "bad_response" | "cut_stream";
+  reason: "connect_error" | "timeout" | "server_error" | "rate_limited" | "redirect" | "bad_response" | "wrong_answer";
   status?: number;
+  /** From a 429's `Retry-After`, in milliseconds. */
+  retryAfterMs?: number;
 }
+
+/** A failure as the attempt loop records it, with how long the attempt took. */
+export type TimedFailure = AttemptFailure & { latencyMs: number };
 
 export interface AttemptBudget {
   candidates: readonly SessionHost[];
@@ -24,15 +29,35 @@ export interface AttemptBudget {
 export type AttemptOutcome<T> = { ok: true; value: T } | { ok: false; failure: AttemptFailure };
 
 export type AttemptsResult<T> =
-  | { ok: true; host: SessionHost; value: T; attempts: number; failures: AttemptFailure[] }
-  | { ok: false; attempts: number; failures: AttemptFailure[]; lastHost: SessionHost | null };
+  | { ok: true; host: SessionHost; value: T; attempts: number; latencyMs: number; failures: TimedFailure[] }
+  | { ok: false; attempts: number; failures: TimedFailure[]; lastHost: SessionHost | null };
 
-/** Classifies a host's HTTP status: null when it is an answer, else the failure it counts as. */
-export function statusFailure(hostId: string, status: number): AttemptFailure | null {
+/** Seconds or an HTTP date in `Retry-After`, as milliseconds from now (capped at ten minutes). */
+function retryAfterMs(header: string | null): number | undefined {
+  if (!header) return undefined;
+  const seconds = /^\d+$/.test(header.trim()) ? Number(header) : (Date.parse(header) - Date.now()) / 1000;
+  return Number.isFinite(seconds) ? Math.min(600_000, Math.max(0, seconds * 1000)) : undefined;
+}
+
+/** Classifies a host's HTTP answer: null when it is an answer, else the failure it counts as. */
+export function statusFailure(hostId: string, response: Response): AttemptFailure | null {
+  const status = response.status;
   if (status >= 500) return { hostId, reason: "server_error", status };
-  if (status === 429) return { hostId, reason: "rate_limited", status };
+  if (status === 429)
+    return { hostId, reason: "rate_limited", status, retryAfterMs: retryAfterMs(response.headers.get("retry-after")) };
   if (status >= 300 && status < 400) return { hostId, reason: "redirect", status };
   return null;
+}
+
+/** Every attempt of a finished relay as host observations (failures, then the answer). */
+export function observationsOf(result: AttemptsResult<unknown>) {
+  const failed = result.failures.map((f) => ({
+    hostId: f.hostId,
+    ok: false,
+    latencyMs: f.latencyMs,
+    retryAfterMs: f.retryAfterMs,
+  }));
+  return result.ok ? [...failed, { hostId: result.host.id, ok: true, latencyMs: result.latencyMs }] : failed;
 }
 
 /**
@@ -44,7 +69,7 @@ export async function tryHosts<T>(
   budget: AttemptBudget,
   attempt: (host: SessionHost, signal: AbortSignal) => Promise<AttemptOutcome<T>>,
 ): Promise<AttemptsResult<T>> {
-  const failures: AttemptFailure[] = [];
+  const failures: TimedFailure[] = [];
   let attempts = 0;
   let lastHost: SessionHost | null = null;
   for (const host of budget.candidates.slice(0, budget.maxAttempts)) {
@@ -57,12 +82,18 @@ export async function tryHosts<T>(
       () => controller.abort(new DOMException("attempt timed out", "TimeoutError")),
       Math.min(budget.attemptTimeoutMs, remaining),
     );
+    const began = Date.now();
     try {
       const outcome = await attempt(host, controller.signal);
-      if (outcome.ok) return { ok: true, host, value: outcome.value, attempts, failures };
-      failures.push(outcome.failure);
+      const latencyMs = Date.now() - began;
+      if (outcome.ok) return { ok: true, host, value: outcome.value, attempts, latencyMs, failures };
+      failures.push({ ...outcome.failure, latencyMs });
     } catch (error) {
-      failures.push({ hostId: host.id, reason: controller.signal.aborted ? "timeout" : "connect_error" });
+      failures.push({
+        hostId: host.id,
+        reason: controller.signal.aborted ? "timeout" : "connect_error",
+        latencyMs: Date.now() - began,
+      });
       if (!controller.signal.aborted) console.warn("relay attempt failed", host.id, String(error));
     } finally {
       clearTimeout(timer);
@@ -82,7 +113,7 @@ export async function fetchFromHost(
   signal: AbortSignal,
 ): Promise<AttemptOutcome<Response>> {
   const response = await fetch(url, { ...init, redirect: "manual", signal });
-  const failure = statusFailure(hostId, response.status);
+  const failure = statusFailure(hostId, response);
   if (failure) {
     await response.body?.cancel();
     return { ok: false, failure };

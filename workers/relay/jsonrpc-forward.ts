@@ -9,13 +9,16 @@ export interface JsonRpcAnswer {
 
 /**
  * Sends the body to each candidate in turn; an answer that is not well-formed JSON-RPC
- * (garbage, HTML, a cut body) counts as a host failure and fails over.
+ * (garbage, HTML, a cut body) counts as a host failure and fails over. With `expectedChainId`,
+ * an `eth_chainId` or `net_version` answer naming another chain is a wrong answer and fails
+ * over too (the check that can be made per request).
  */
 export function forwardJsonRpc(
   budget: AttemptBudget,
   body: Uint8Array,
   calls: readonly JsonRpcCall[],
   batch: boolean,
+  expectedChainId?: number | null,
 ): Promise<AttemptsResult<JsonRpcAnswer>> {
   return tryHosts(budget, async (host, signal) => {
     const headers = { "content-type": "application/json", accept: "application/json" };
@@ -25,6 +28,9 @@ export function forwardJsonRpc(
     const text = await response.text();
     if (!isJsonRpcResponse(text, batch)) {
       return { ok: false, failure: { hostId: host.id, reason: "bad_response", status: response.status } };
+    }
+    if (expectedChainId && !batch && namesAnotherChain(calls[0].method, text, expectedChainId)) {
+      return { ok: false, failure: { hostId: host.id, reason: "wrong_answer", status: response.status } };
     }
     return { ok: true, value: { status: response.status, body: batch ? inRequestOrder(text, calls) : text } };
   });
@@ -42,4 +48,12 @@ function inRequestOrder(text: string, calls: readonly JsonRpcCall[]): string {
   if (ordered.some((a) => a === undefined)) return text;
   const alreadyOrdered = ordered.every((a, i) => a === answers[i]);
   return alreadyOrdered ? text : JSON.stringify(ordered);
+}
+
+function namesAnotherChain(method: string, text: string, chainId: number): boolean {
+  if (method !== "eth_chainId" && method !== "net_version") return false;
+  const result = (JSON.parse(text) as { result?: unknown }).result;
+  if (typeof result !== "string") return false;
+  const named = method === "eth_chainId" ? Number.parseInt(result, 16) : Number(result);
+  return named !== chainId;
 }

@@ -16,7 +16,7 @@ import { database } from "../db/database.js";
 import type { Service } from "../db/services.js";
 import { ApiError, noHostAvailable, notFound, quotaExhausted } from "../errors.js";
 import { readBodyCapped } from "../http/body.js";
-import type { AttemptBudget, AttemptFailure, AttemptsResult } from "../relay/attempts.js";
+import { type AttemptBudget, type AttemptFailure, type AttemptsResult, observationsOf } from "../relay/attempts.js";
 import { callerLocation } from "../relay/caller-location.js";
 import { forwardHttp } from "../relay/http-forward.js";
 import { forwardJsonRpc } from "../relay/jsonrpc-forward.js";
@@ -98,18 +98,25 @@ interface RelayParts {
 function completeReceipt(
   { stub, started }: RelayParts,
   admitted: Admitted,
-  attempts: number,
+  result: AttemptsResult<unknown>,
   fields: Pick<CompleteInput, "hostId" | "responseDigest" | "status" | "outcome">,
 ) {
   const now = Date.now();
-  return stub.complete({ relayIndex: admitted.relayIndex, latencyMs: now - started, attempts, now, ...fields });
+  return stub.complete({
+    relayIndex: admitted.relayIndex,
+    latencyMs: now - started,
+    attempts: result.attempts,
+    observations: observationsOf(result),
+    now,
+    ...fields,
+  });
 }
 
 /** Every attempted host failed: the receipt says so (returning the quota) and the caller gets 503. */
 async function allHostsFailed(parts: RelayParts, admitted: Admitted, result: AttemptsFailed): Promise<never> {
   const error = noHostAvailable(`No host of this session answered: ${describeFailures(result.failures)}`);
   const hostId = result.lastHost?.id ?? null;
-  await completeReceipt(parts, admitted, result.attempts, {
+  await completeReceipt(parts, admitted, result, {
     hostId,
     responseDigest: sha256Hex(error.message),
     status: error.status,
@@ -120,7 +127,7 @@ async function allHostsFailed(parts: RelayParts, admitted: Admitted, result: Att
 }
 
 async function relayJsonRpc(c: RelayContext, parts: RelayParts): Promise<Response> {
-  const { service, body, admit, budget, stub } = parts;
+  const { service, body, admit, budget } = parts;
   const parsed = parseJsonRpc(new TextDecoder().decode(body));
   if (!parsed.ok) {
     throw new ApiError(400, parsed.code === -32700 ? "malformed_json" : "invalid_request", parsed.message, {}, parsed.code);
@@ -129,11 +136,10 @@ async function relayJsonRpc(c: RelayContext, parts: RelayParts): Promise<Respons
   const admitted = await admit(computeUnitsFor(parsed.calls, service.computeUnits), sha256Hex(body));
   if (!admitted.ok) throw admissionError(admitted);
 
-  const result = await forwardJsonRpc(budget(admitted), body, parsed.calls, parsed.batch);
+  const result = await forwardJsonRpc(budget(admitted), body, parsed.calls, parsed.batch, service.chainId);
   if (!result.ok) return allHostsFailed(parts, admitted, result);
-  if (result.failures.length) await stub.recordHostFailures(result.failures.map((f) => f.hostId));
   const headers = relayHeaders(admitted.sessionId, admitted.relayIndex, result.host.id, result.attempts);
-  await completeReceipt(parts, admitted, result.attempts, {
+  await completeReceipt(parts, admitted, result, {
     hostId: result.host.id,
     responseDigest: sha256Hex(result.value.body),
     status: result.value.status,
@@ -146,7 +152,7 @@ async function relayJsonRpc(c: RelayContext, parts: RelayParts): Promise<Respons
 }
 
 async function relayHttp(c: RelayContext, config: GatewayConfig, parts: RelayParts & { subpath: string }): Promise<Response> {
-  const { body, admit, budget, stub, service, subpath } = parts;
+  const { body, admit, budget, service, subpath } = parts;
   const method = c.req.method;
   const hasBody = method !== "GET" && method !== "HEAD";
   const search = new URL(c.req.url).search;
@@ -162,7 +168,6 @@ async function relayHttp(c: RelayContext, config: GatewayConfig, parts: RelayPar
     body: hasBody ? body : null,
   });
   if (!result.ok) return allHostsFailed(parts, admitted, result);
-  if (result.failures.length) await stub.recordHostFailures(result.failures.map((f) => f.hostId));
 
   const upstream = result.value;
   const contentType = upstream.headers.get("content-type") ?? "application/octet-stream";
@@ -173,7 +178,7 @@ async function relayHttp(c: RelayContext, config: GatewayConfig, parts: RelayPar
     if (value) headers.set(name, value);
   }
   if (!upstream.body) {
-    await completeReceipt(parts, admitted, result.attempts, {
+    await completeReceipt(parts, admitted, result, {
       hostId: result.host.id,
       responseDigest: sha256Hex(""),
       status: upstream.status,
@@ -185,7 +190,7 @@ async function relayHttp(c: RelayContext, config: GatewayConfig, parts: RelayPar
     sse: contentType.startsWith("text/event-stream"),
     idleTimeoutMs: config.streamIdleTimeoutMs,
     onEnd: (end) =>
-      completeReceipt(parts, admitted, result.attempts, {
+      completeReceipt(parts, admitted, result, {
         hostId: result.host.id,
         responseDigest: end.responseDigest,
         status: end.ok ? upstream.status : 502,

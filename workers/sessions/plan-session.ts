@@ -1,7 +1,9 @@
 /**
- * Builds a session's plan from the registry: seed, hosts (by `selectSessionHosts`), quota and
- * time bounds. Run by the session's Durable Object when it opens; the plan is frozen from then.
+ * Builds a session's plan from the registry: seed, hosts (by `selectSessionHosts`, weighted by
+ * stake x reputation, jailed hosts out), quota and time bounds. Run by the session's Durable
+ * Object when it opens; the plan is frozen from then.
  */
+import { DEFAULT_REPUTATION, reputationAsOf } from "../../protocol/quality.js";
 import { sessionQuota } from "../../protocol/quota.js";
 import {
   epochStartMs,
@@ -14,6 +16,8 @@ import {
 import type { GatewayConfig } from "../config.js";
 import type { Database } from "../db/database.js";
 import { listServiceHosts } from "../db/hosts.js";
+import { hostsJailedInEpoch, scoredCardsForService } from "../db/quality.js";
+import { getService } from "../db/services.js";
 
 /** A host as a session routes to it. */
 export interface SessionHost {
@@ -21,6 +25,15 @@ export interface SessionHost {
   endpoint: string;
   latitude: number;
   longitude: number;
+  /** Reputation as of the session's epoch: the starting point of live quality. */
+  reputation: number;
+}
+
+/** What the session's relays and probes need to know about its service. */
+export interface SessionService {
+  kind: "jsonrpc" | "http";
+  chainId: number | null;
+  model: string | null;
 }
 
 /** Everything a session needs, fixed when it opens. */
@@ -28,6 +41,7 @@ export interface SessionPlan extends SessionCoordinates {
   sessionId: string;
   seed: `0x${string}`;
   algorithm: string;
+  service: SessionService;
   /** Compute units the session admits. */
   quota: number;
   startsAt: number;
@@ -41,6 +55,21 @@ export function sessionIdFor(coordinates: SessionCoordinates): string {
   return sessionIdFromSeed(sessionSeed(coordinates));
 }
 
+/** Reputation and jail of each candidate host as of an epoch, from the public report cards and jail terms. */
+export async function selectionInputs(db: Database, serviceId: string, epoch: number, sessionSeconds: number) {
+  const epochStart = epochStartMs(epoch, sessionSeconds);
+  const [candidates, cards, jailed] = await Promise.all([
+    listServiceHosts(db, serviceId),
+    scoredCardsForService(db, serviceId, epoch - DEFAULT_REPUTATION.windowEpochs),
+    hostsJailedInEpoch(db, serviceId, epoch),
+  ]);
+  return candidates.map((host) => ({
+    ...host,
+    reputation: reputationAsOf(cards.get(host.id) ?? [], { epoch, epochStart }),
+    jailed: jailed.has(host.id),
+  }));
+}
+
 export async function planSession(
   db: Database,
   config: GatewayConfig,
@@ -49,7 +78,11 @@ export async function planSession(
 ): Promise<SessionPlan> {
   const seed = sessionSeed(coordinates);
   const startsAt = epochStartMs(coordinates.epoch, config.sessionSeconds);
-  const candidates = await listServiceHosts(db, coordinates.serviceId);
+  const [service, candidates] = await Promise.all([
+    getService(db, coordinates.serviceId),
+    selectionInputs(db, coordinates.serviceId, coordinates.epoch, config.sessionSeconds),
+  ]);
+  if (!service) throw new Error(`planSession: unknown service ${coordinates.serviceId}`);
   const chosen = selectSessionHosts({ seed, hosts: candidates, epochStart: startsAt, count: config.hostsPerSession });
   const byId = new Map(candidates.map((h) => [h.id, h]));
   return {
@@ -57,12 +90,13 @@ export async function planSession(
     sessionId: sessionIdFromSeed(seed),
     seed,
     algorithm: SELECTION_ALGORITHM,
+    service: { kind: service.kind, chainId: service.chainId, model: service.model },
     quota: sessionQuota(requestorStake, config.stakePerComputeUnit),
     startsAt,
     endsAt: startsAt + config.sessionSeconds * 1000,
     hosts: chosen.map((id) => {
-      const { endpoint, latitude, longitude } = byId.get(id) as (typeof candidates)[number];
-      return { id, endpoint, latitude, longitude };
+      const { endpoint, latitude, longitude, reputation } = byId.get(id) as (typeof candidates)[number];
+      return { id, endpoint, latitude, longitude, reputation };
     }),
   };
 }

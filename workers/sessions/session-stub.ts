@@ -1,5 +1,6 @@
 /** Finding a session's Durable Object and the session a request belongs to. */
 
+import type { Fisherman } from "../../durable-objects/fisherman.js";
 import type { RelaySession } from "../../durable-objects/relay-session.js";
 import { type SessionCoordinates, sessionEpoch } from "../../protocol/session.js";
 import type { GatewayConfig } from "../config.js";
@@ -32,4 +33,10 @@ export function sessionForRequest(
   }
   const current = { requestorId, serviceId, epoch };
   return { ...current, sessionId: sessionIdFor(current) };
+}
+
+/** The `Fisherman` object of a session id. */
+export function fishermanStub(env: Env, sessionId: string): DurableObjectStub<Fisherman> {
+  const namespace = env.FISHERMAN as DurableObjectNamespace<Fisherman>;
+  return namespace.get(namespace.idFromName(sessionId));
 }

@@ -1,0 +1,204 @@
+/**
+ * One round of fisherman probes over a set of hosts (DESIGN.md step 6). Probes go through the
+ * relays' own forwarding code (`forwardJsonRpc`, `forwardHttp`), so a host receives them exactly
+ * as it receives relays: same headers, same body shape, no marker.
+ *
+ * - `jsonrpc` (EVM): `eth_blockNumber` (freshness: lag behind the best head), `eth_chainId`
+ *   (identity), and a known-answer canary: the hash of a block `CANARY_DEPTH` below the best head,
+ *   checked against the hash most hosts agree on.
+ * - `http` (inference): `GET /models` (identity: the declared model is served) and a
+ *   deterministic streamed chat completion (temperature 0, fixed seed) whose text is checked
+ *   against the text most hosts agree on, timing the first token and the whole answer.
+ *
+ * The best head is the highest head at least two hosts reached (the highest with one host), so
+ * one host inventing a far-future head cannot make the others look stale.
+ */
+import type { JsonRpcCall } from "../../protocol/jsonrpc.js";
+import { freshnessScore, majority, type ProbeSample } from "../../protocol/quality.js";
+import type { GatewayConfig } from "../config.js";
+import type { AttemptBudget } from "../relay/attempts.js";
+import { forwardHttp } from "../relay/http-forward.js";
+import { forwardJsonRpc } from "../relay/jsonrpc-forward.js";
+import type { SessionHost, SessionService } from "../sessions/plan-session.js";
+
+export const CANARY_DEPTH = 8;
+export const FRESHNESS_TOLERANCE_BLOCKS = 2;
+export const PROBE_PROMPT = "Reply with one short sentence about relays.";
+const PROBE_SEED = 7;
+
+export interface ProbeRoundInput {
+  service: SessionService;
+  hosts: readonly SessionHost[];
+  config: GatewayConfig;
+  /** JSON-RPC ids for the probes, like a client's counter. */
+  nextId: () => number;
+}
+
+const single = (host: SessionHost, timeoutMs: number): AttemptBudget => ({
+  candidates: [host],
+  maxAttempts: 1,
+  attemptTimeoutMs: timeoutMs,
+  deadline: Date.now() + timeoutMs,
+});
+
+interface CallResult {
+  ok: boolean;
+  latencyMs: number;
+  result?: unknown;
+}
+
+async function rpcCall(input: ProbeRoundInput, host: SessionHost, method: string, params: unknown[]): Promise<CallResult> {
+  const call: JsonRpcCall = { jsonrpc: "2.0", id: input.nextId(), method, params };
+  const began = Date.now();
+  const result = await forwardJsonRpc(
+    single(host, input.config.attemptTimeoutMs),
+    new TextEncoder().encode(JSON.stringify(call)),
+    [call],
+    false,
+  );
+  const latencyMs = Date.now() - began;
+  if (!result.ok || result.value.status >= 400) return { ok: false, latencyMs };
+  const answer = JSON.parse(result.value.body) as { result?: unknown; error?: unknown };
+  return answer.error === undefined ? { ok: true, latencyMs, result: answer.result } : { ok: false, latencyMs };
+}
+
+const sample = (hostId: string, probe: string, call: CallResult, checks: Record<string, number> = {}): ProbeSample => ({
+  hostId,
+  at: Date.now(),
+  probe,
+  ok: call.ok,
+  latencyMs: call.latencyMs,
+  checks: call.ok ? checks : {},
+});
+
+async function probeJsonRpc(input: ProbeRoundInput): Promise<ProbeSample[]> {
+  const { hosts, service } = input;
+  const [heads, chainIds] = await Promise.all([
+    Promise.all(hosts.map((h) => rpcCall(input, h, "eth_blockNumber", []))),
+    Promise.all(hosts.map((h) => rpcCall(input, h, "eth_chainId", []))),
+  ]);
+  const headOf = (c: CallResult) => (c.ok && typeof c.result === "string" ? Number.parseInt(c.result, 16) : null);
+  const known = heads
+    .map(headOf)
+    .filter((h): h is number => h !== null && Number.isFinite(h))
+    .sort((a, b) => b - a);
+  const bestHead = known.length >= 2 ? known[1] : (known[0] ?? 0);
+  const canaryBlock = Math.max(0, bestHead - CANARY_DEPTH);
+  const canaries = await Promise.all(
+    hosts.map((h) => rpcCall(input, h, "eth_getBlockByNumber", [`0x${canaryBlock.toString(16)}`, false])),
+  );
+  const hashOf = (c: CallResult) => (c.ok ? ((c.result as { hash?: string } | null)?.hash ?? null) : null);
+  const agreed = majority(canaries.map(hashOf).filter((h): h is string => typeof h === "string"));
+
+  return hosts.flatMap((host, i) => {
+    const head = headOf(heads[i]);
+    const chainId =
+      chainIds[i].ok && typeof chainIds[i].result === "string" ? Number.parseInt(chainIds[i].result as string, 16) : null;
+    const canaryHash = hashOf(canaries[i]);
+    return [
+      sample(
+        host.id,
+        "eth_blockNumber",
+        { ...heads[i], ok: heads[i].ok && head !== null },
+        head === null ? {} : { freshness: freshnessScore(bestHead - head, FRESHNESS_TOLERANCE_BLOCKS) },
+      ),
+      sample(host.id, "eth_chainId", chainIds[i], service.chainId ? { chainId: chainId === service.chainId ? 1 : 0 } : {}),
+      sample(host.id, "eth_getBlockByNumber", canaries[i], agreed ? { canary: canaryHash === agreed ? 1 : 0 } : {}),
+    ];
+  });
+}
+
+async function httpCall(host: SessionHost, method: string, subpath: string, body: unknown, timeoutMs: number) {
+  const headers = new Headers({ accept: body ? "text/event-stream" : "application/json" });
+  if (body) headers.set("content-type", "application/json");
+  const encoded = body ? new TextEncoder().encode(JSON.stringify(body)) : null;
+  return forwardHttp(single(host, timeoutMs), { method, subpath, search: "", headers, body: encoded });
+}
+
+/** Reads an OpenAI-shaped SSE answer: the text, time to first chunk, and whether it ended with [DONE]. */
+async function readChatStream(response: Response, began: number, idleMs: number) {
+  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+  const decoder = new TextDecoder();
+  let raw = "";
+  let firstByteMs: number | undefined;
+  for (;;) {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const idle = new Promise<"idle">((resolve) => {
+      timer = setTimeout(() => resolve("idle"), idleMs);
+    });
+    const chunk = await Promise.race([reader.read(), idle]).finally(() => timer !== undefined && clearTimeout(timer));
+    if (chunk === "idle") {
+      await reader.cancel().catch(() => {});
+      return { complete: false, text: "", firstByteMs };
+    }
+    if (chunk.done) break;
+    firstByteMs ??= Date.now() - began;
+    raw += decoder.decode(chunk.value, { stream: true });
+  }
+  let text = "";
+  for (const line of raw.split("\n")) {
+    if (!line.startsWith("data: ") || line === "data: [DONE]") continue;
+    try {
+      text += (JSON.parse(line.slice(6)) as { choices?: { delta?: { content?: string } }[] }).choices?.[0]?.delta?.content ?? "";
+    } catch {
+      return { complete: false, text: "", firstByteMs };
+    }
+  }
+  return { complete: raw.trimEnd().endsWith("data: [DONE]"), text, firstByteMs };
+}
+
+async function probeHttp(input: ProbeRoundInput): Promise<ProbeSample[]> {
+  const { hosts, service, config } = input;
+  const timeoutMs = config.attemptTimeoutMs;
+  const models = await Promise.all(
+    hosts.map(async (host) => {
+      const began = Date.now();
+      try {
+        const result = await httpCall(host, "GET", "/models", null, timeoutMs);
+        if (!result.ok || result.value.status >= 400) return { ok: false, latencyMs: Date.now() - began };
+        const listed = ((await result.value.json()) as { data?: { id?: string }[] }).data?.map((m) => m.id) ?? [];
+        return { ok: true, latencyMs: Date.now() - began, result: listed };
+      } catch {
+        return { ok: false, latencyMs: Date.now() - began };
+      }
+    }),
+  );
+  const prompt = {
+    model: service.model,
+    stream: true,
+    temperature: 0,
+    seed: PROBE_SEED,
+    messages: [{ role: "user", content: PROBE_PROMPT }],
+  };
+  const chats = await Promise.all(
+    hosts.map(async (host) => {
+      const began = Date.now();
+      try {
+        const result = await httpCall(host, "POST", "/chat/completions", prompt, timeoutMs);
+        if (!result.ok || result.value.status >= 400) return { ok: false, latencyMs: Date.now() - began, text: "" };
+        const read = await readChatStream(result.value, began, config.streamIdleTimeoutMs);
+        return { ok: read.complete, latencyMs: Date.now() - began, firstByteMs: read.firstByteMs, text: read.text };
+      } catch {
+        return { ok: false, latencyMs: Date.now() - began, text: "" };
+      }
+    }),
+  );
+  const agreed = majority(chats.filter((c) => c.ok).map((c) => c.text));
+  return hosts.flatMap((host, i) => [
+    sample(
+      host.id,
+      "models",
+      models[i],
+      service.model ? { model: (models[i].result as string[] | undefined)?.includes(service.model) ? 1 : 0 } : {},
+    ),
+    {
+      ...sample(host.id, "chat", chats[i], agreed === null ? {} : { prompt: chats[i].text === agreed ? 1 : 0 }),
+      firstByteMs: chats[i].firstByteMs,
+    },
+  ]);
+}
+
+/** Probes every host once with the plan for the service's kind. */
+export function probeRound(input: ProbeRoundInput): Promise<ProbeSample[]> {
+  return input.service.kind === "jsonrpc" ? probeJsonRpc(input) : probeHttp(input);
+}
