@@ -126,23 +126,32 @@ export interface HostRequest {
   body: string;
 }
 
+export interface HostRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** Knobs of `dev/hosts/fault-host.mjs`: a mode (optionally for the next `times` requests) and lasting settings. */
+export interface Fault {
+  mode: string;
+  times?: number;
+  delayMs?: number;
+  status?: number;
+  retryAfter?: number;
+  chainId?: number;
+  model?: string;
+  head?: number;
+  wrongAnswers?: boolean;
+}
+
 export interface FaultHost {
   name: string;
   url: string;
-  set(fault: {
-    mode: string;
-    times?: number;
-    delayMs?: number;
-    status?: number;
-    retryAfter?: number;
-    chainId?: number;
-  }): Promise<void>;
+  set(fault: Fault): Promise<void>;
   release(): Promise<void>;
-  stats(): Promise<{
-    requests: number;
-    byMode: Record<string, number>;
-    last: { method: string; path: string; headers: Record<string, string>; body: string } | null;
-  }>;
+  stats(): Promise<{ requests: number; byMode: Record<string, number>; last: HostRequest | null; history: HostRequest[] }>;
 }
 
 /** Starts a fault-injecting host of this test's own (through the Node-side factory). */
