@@ -116,6 +116,7 @@ CREATE TABLE IF NOT EXISTS receipts (
   created_at INTEGER NOT NULL,
   completed_at INTEGER
 );
+CREATE TABLE IF NOT EXISTS host_live (host_id TEXT PRIMARY KEY, quality REAL NOT NULL, breaker TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS host_counters (
   host_id TEXT PRIMARY KEY,
   relays INTEGER NOT NULL DEFAULT 0,
@@ -123,7 +124,7 @@ CREATE TABLE IF NOT EXISTS host_counters (
   failures INTEGER NOT NULL DEFAULT 0
 );`;
 
-/** Live routing state of one host in this session (memory only: a restart starts fresh). */
+/** Live routing state of one host in this session, kept in memory and written through to `host_live`. */
 interface HostLiveState {
   quality: number;
   breaker: BreakerState;
@@ -185,6 +186,21 @@ export class RelaySession extends DurableObject<Env> {
     this.plan = plan;
     const breaker = this.breakerParameters();
     for (const host of plan.hosts) this.live.set(host.id, { quality: host.reputation, breaker: newBreaker(breaker) });
+    // A Durable Object is evicted when idle; what routing learned survives in storage.
+    for (const row of this.ctx.storage.sql.exec<{ host_id: string; quality: number; breaker: string }>(
+      "SELECT * FROM host_live",
+    )) {
+      if (this.live.has(row.host_id)) this.live.set(row.host_id, { quality: row.quality, breaker: JSON.parse(row.breaker) });
+    }
+  }
+
+  private saveLive(hostId: string, live: HostLiveState): void {
+    this.ctx.storage.sql.exec(
+      "INSERT OR REPLACE INTO host_live (host_id, quality, breaker) VALUES (?, ?, ?)",
+      hostId,
+      live.quality,
+      JSON.stringify(live.breaker),
+    );
   }
 
   private breakerParameters(): BreakerParameters {
@@ -206,7 +222,11 @@ export class RelaySession extends DurableObject<Env> {
     });
     const ranked = rankHosts(routable, caller, relayIndex);
     // The first choice is the one that will be tried: if its breaker is recovering, this is its trial.
-    if (ranked[0]?.available) admitThrough((this.live.get(ranked[0].id) as HostLiveState).breaker, now);
+    const first = ranked[0] && this.live.get(ranked[0].id);
+    if (first && ranked[0].available && first.breaker.state !== "closed") {
+      admitThrough(first.breaker, now);
+      this.saveLive(ranked[0].id, first);
+    }
     return ranked.map(({ quality: _q, available: _a, ...host }) => host);
   }
 
@@ -222,6 +242,7 @@ export class RelaySession extends DurableObject<Env> {
       if (o.ok && probe) recordProbeSuccess(live.breaker);
       else if (o.ok) recordSuccess(live.breaker, breaker);
       else recordFailure(live.breaker, now, breaker, o.retryAfterMs);
+      this.saveLive(o.hostId, live);
     }
   }
 

@@ -1,4 +1,4 @@
-import { runDurableObjectAlarm } from "cloudflare:test";
+import { evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { epochStartMs, selectSessionHosts, sessionSeed } from "../../protocol/session.js";
@@ -206,10 +206,15 @@ describe("quality-aware routing", () => {
     for (let i = 0; i < 5; i++) expect(await relay()).toMatchObject({ host: backupId, attempts: "1" });
     expect((await near.stats()).requests).toBe(nearRequestsWhenOpened); // no traffic while open
     const { session } = await relay();
+    // What routing learned survives the object being evicted while idle.
+    await evictDurableObject(relaySessionStub(env, session));
     const usage = (await (await call(`/v1/sessions/${session}`)).json()) as {
-      usage: { hosts: { hostId: string; breaker: string }[] };
+      usage: { hosts: { hostId: string; breaker: string; quality: number }[] };
     };
-    expect(usage.usage.hosts.find((h) => h.hostId === nearId)?.breaker).toBe("open");
+    const nearUsage = usage.usage.hosts.find((h) => h.hostId === nearId);
+    expect(nearUsage?.breaker).toBe("open");
+    expect(nearUsage?.quality).toBeLessThan(0.5);
+    expect((await relay()).attempts).toBe("1");
 
     // The host heals; the fisherman's next round sees it answer, and its trial relay succeeds.
     await near.set({ mode: "ok" });
