@@ -19,7 +19,10 @@ import {
   recordProbeSuccess,
   recordSuccess,
 } from "../protocol/breaker.js";
+import { type ReceiptLeaf, sessionTree } from "../protocol/commitments.js";
 import type { GeoPoint } from "../protocol/geo.js";
+import type { Hex } from "../protocol/hex.js";
+import type { MerkleTree } from "../protocol/merkle.js";
 import { DEFAULT_LATENCY_PROFILES, latencyScore } from "../protocol/quality.js";
 import { rankHosts, updateQuality } from "../protocol/routing.js";
 import type { SessionCoordinates } from "../protocol/session.js";
@@ -103,6 +106,7 @@ export interface SessionUsage {
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS plan (id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS closure (id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS receipts (
   relay_index INTEGER PRIMARY KEY,
   host_id TEXT,
@@ -130,8 +134,19 @@ interface HostLiveState {
   breaker: BreakerState;
 }
 
+/** A closed session: its receipts folded into a Merkle root (null when it admitted nothing). */
+export interface SessionClosure {
+  closedAt: number;
+  sessionRoot: Hex | null;
+  relayCount: number;
+  /** Compute units of the relays that were served (outcome `ok`). */
+  computeUnits: number;
+}
+
 export class RelaySession extends DurableObject<Env> {
   private plan: SessionPlan | null = null;
+  private closure: SessionClosure | null = null;
+  private tree: MerkleTree | null = null;
   private relayCount = 0;
   private usedComputeUnits = 0;
   private live = new Map<string, HostLiveState>();
@@ -142,6 +157,8 @@ export class RelaySession extends DurableObject<Env> {
       this.ctx.storage.sql.exec(SCHEMA);
       const row = this.ctx.storage.sql.exec<{ body: string }>("SELECT body FROM plan WHERE id = 1").toArray()[0];
       if (row) this.adoptPlan(JSON.parse(row.body));
+      const closed = this.ctx.storage.sql.exec<{ body: string }>("SELECT body FROM closure WHERE id = 1").toArray()[0];
+      if (closed) this.closure = JSON.parse(closed.body);
       const totals = this.ctx.storage.sql
         .exec<{ relays: number; used: number }>(
           "SELECT COUNT(*) AS relays, COALESCE(SUM(CASE WHEN outcome = 'failed' THEN 0 ELSE compute_units END), 0) AS used FROM receipts",
@@ -255,7 +272,7 @@ export class RelaySession extends DurableObject<Env> {
   async admit(input: AdmitInput): Promise<AdmitResult> {
     const plan = await this.open(input.coordinates, input.requestorStake);
     const grace = gatewayConfig(this.env).rolloverGraceSeconds * 1000;
-    if (input.now >= plan.endsAt + grace) return { ok: false, reason: "session_closed" };
+    if (this.closure || input.now >= plan.endsAt + grace) return { ok: false, reason: "session_closed" };
     if (plan.hosts.length === 0) return { ok: false, reason: "no_hosts" };
     if (this.usedComputeUnits + input.computeUnits > plan.quota) {
       return {
@@ -282,8 +299,13 @@ export class RelaySession extends DurableObject<Env> {
     };
   }
 
-  /** Completes a pending receipt; a second completion of the same relay changes nothing. */
+  /**
+   * Completes a pending receipt; a second completion of the same relay changes nothing, and so
+   * does any completion after the session closed (a relay still streaming then is committed as
+   * pending).
+   */
   complete(input: CompleteInput): boolean {
+    if (this.closure) return false;
     const receipt = this.ctx.storage.sql
       .exec<{ compute_units: number }>(
         "SELECT compute_units FROM receipts WHERE relay_index = ? AND outcome = 'pending'",
@@ -353,6 +375,56 @@ export class RelaySession extends DurableObject<Env> {
       relays: this.relayCount,
       hosts,
     };
+  }
+
+  /**
+   * Closes the session once its grace window has passed: folds every receipt into the session's
+   * Merkle root (protocol/commitments.ts). Idempotent: later calls return the same closure.
+   */
+  close(now: number): SessionClosure {
+    if (this.closure) return this.closure;
+    const plan = this.plan;
+    if (plan && now < plan.endsAt + gatewayConfig(this.env).rolloverGraceSeconds * 1000) {
+      throw new Error(`session ${plan.sessionId} is still open`);
+    }
+    const leaves = plan ? this.receiptLeaves(plan) : [];
+    this.tree = leaves.length ? sessionTree(leaves) : null;
+    const closure: SessionClosure = {
+      closedAt: now,
+      sessionRoot: this.tree?.root ?? null,
+      relayCount: leaves.length,
+      computeUnits: leaves.reduce((n, r) => n + (r.outcome === "ok" ? r.computeUnits : 0), 0),
+    };
+    this.ctx.storage.sql.exec("INSERT INTO closure (id, body) VALUES (1, ?)", JSON.stringify(closure));
+    this.closure = closure;
+    return closure;
+  }
+
+  private receiptLeaves(plan: SessionPlan): ReceiptLeaf[] {
+    return this.ctx.storage.sql
+      .exec<Record<string, string | number | null>>("SELECT * FROM receipts ORDER BY relay_index")
+      .toArray()
+      .map((r) => ({
+        sessionSeed: plan.seed,
+        relayIndex: r.relay_index as number,
+        hostId: r.host_id as string | null,
+        requestDigest: r.request_digest as string,
+        responseDigest: r.response_digest as string | null,
+        status: r.status as number,
+        outcome: r.outcome as ReceiptLeaf["outcome"],
+        latencyMs: r.latency_ms as number | null,
+        computeUnits: r.compute_units as number,
+        createdAt: r.created_at as number,
+      }));
+  }
+
+  /** A receipt of a closed session with its proof to the session root, or null. */
+  receiptProof(relayIndex: number): { leaf: ReceiptLeaf; proof: Hex[]; sessionRoot: Hex } | null {
+    const plan = this.plan;
+    if (!plan || !this.closure?.sessionRoot || relayIndex < 0 || relayIndex >= this.closure.relayCount) return null;
+    const leaves = this.receiptLeaves(plan);
+    this.tree ??= sessionTree(leaves);
+    return { leaf: leaves[relayIndex], proof: this.tree.proof(relayIndex), sessionRoot: this.closure.sessionRoot };
   }
 
   /** Receipts in relay order, a page at a time. */

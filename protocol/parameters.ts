@@ -32,6 +32,8 @@ export interface ProtocolParameters {
   breakerThreshold: number;
   /** How long an open breaker keeps traffic away before a trial, in milliseconds (doubles on failed trials). */
   breakerCooldownMs: number;
+  /** Most sessions folded into one on-chain batch. */
+  maxSessionsPerBatch: number;
 }
 
 export const DEFAULT_PARAMETERS: ProtocolParameters = {
@@ -50,6 +52,7 @@ export const DEFAULT_PARAMETERS: ProtocolParameters = {
   jailCooldownSeconds: 3_600,
   breakerThreshold: 3,
   breakerCooldownMs: 10_000,
+  maxSessionsPerBatch: 500,
 };
 
 /** DB-CPTM has 6 decimals: 1 DB-CPTM = 1,000,000 minor units. */
@@ -89,5 +92,6 @@ export function readParameters(vars: ParameterVars): ProtocolParameters {
     jailCooldownSeconds: positiveInteger(vars, "JAIL_COOLDOWN_SECONDS", d.jailCooldownSeconds),
     breakerThreshold: positiveInteger(vars, "BREAKER_THRESHOLD", d.breakerThreshold),
     breakerCooldownMs: positiveInteger(vars, "BREAKER_COOLDOWN_MS", d.breakerCooldownMs),
+    maxSessionsPerBatch: positiveInteger(vars, "MAX_SESSIONS_PER_BATCH", d.maxSessionsPerBatch),
   };
 }

@@ -98,8 +98,20 @@ export const sessions = sqliteTable(
     startsAt: integer("starts_at").notNull(),
     endsAt: integer("ends_at").notNull(),
     createdAt: integer("created_at").notNull(),
+    /** Set by cron when the session is closed and its receipts folded into `sessionRoot`. */
+    closedAt: integer("closed_at"),
+    sessionRoot: text("session_root"),
+    relayCount: integer("relay_count"),
+    /** Compute units of the session's successful relays. */
+    computeUnits: integer("compute_units"),
+    batchId: text("batch_id"),
   },
-  (t) => [unique().on(t.requestorId, t.serviceId, t.epoch), index("sessions_ends_at").on(t.endsAt)],
+  (t) => [
+    unique().on(t.requestorId, t.serviceId, t.epoch),
+    index("sessions_ends_at").on(t.endsAt),
+    index("sessions_open").on(t.closedAt, t.endsAt),
+    index("sessions_unbatched").on(t.batchId, t.closedAt),
+  ],
 );
 
 export const reportCards = sqliteTable(
@@ -148,4 +160,46 @@ export const hostJail = sqliteTable(
     releaseReason: text("release_reason"),
   },
   (t) => [index("host_jail_host").on(t.hostId, t.fromEpoch)],
+);
+
+export const batches = sqliteTable(
+  "batches",
+  {
+    /** keccak256 of the batch's content (protocol/commitments.ts `batchIdOf`). */
+    id: text("id").primaryKey(),
+    root: text("root").notNull(),
+    reportCardRoot: text("report_card_root").notNull(),
+    relayCount: integer("relay_count").notNull(),
+    computeUnits: integer("compute_units").notNull(),
+    sessionCount: integer("session_count").notNull(),
+    state: text("state", { enum: ["pending", "submitted", "committed", "verified", "expired", "failed"] }).notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: integer("next_attempt_at").notNull(),
+    lastError: text("last_error"),
+    commitTx: text("commit_tx"),
+    committedBlock: integer("committed_block"),
+    /** The transaction that verified or expired the batch, when the gateway saw it. */
+    finalTx: text("final_tx"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [index("batches_state").on(t.state, t.nextAttemptAt)],
+);
+
+export const batchSessions = sqliteTable(
+  "batch_sessions",
+  {
+    batchId: text("batch_id")
+      .notNull()
+      .references(() => batches.id),
+    ordinal: integer("ordinal").notNull(),
+    sessionId: text("session_id")
+      .notNull()
+      .references(() => sessions.id),
+    sessionSeed: text("session_seed").notNull(),
+    sessionRoot: text("session_root").notNull(),
+    relayCount: integer("relay_count").notNull(),
+    computeUnits: integer("compute_units").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.batchId, t.ordinal] }), unique().on(t.sessionId)],
 );

@@ -8,6 +8,7 @@ import { cors } from "hono/cors";
 import { jsonRpcError } from "../protocol/jsonrpc.js";
 import type { AppEnv } from "./app-env.js";
 import { ApiError } from "./errors.js";
+import { batchesApp, receiptProofApp } from "./routes/batches.js";
 import { hostsApp, operatorsApp } from "./routes/hosts.js";
 import { reportCardsApp, reputationApp } from "./routes/quality.js";
 import { relayApp } from "./routes/relay.js";
@@ -36,6 +37,8 @@ app.route("/v1/report-cards", reportCardsApp);
 app.route("/v1/operators", operatorsApp);
 app.route("/v1/requestors", requestorsApp);
 app.route("/v1/sessions", sessionsApp);
+app.route("/v1/sessions", receiptProofApp);
+app.route("/v1/batches", batchesApp);
 app.route("/", relayApp);
 
 app.notFound((c) => c.json({ error: { code: "not_found", message: `No route for ${c.req.method} ${c.req.path}` } }, 404));

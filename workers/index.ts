@@ -2,6 +2,7 @@
 import { app } from "./app.js";
 import { runCron } from "./cron/run-cron.js";
 
+export { BatchProducer } from "../durable-objects/batch-producer.js";
 export { Fisherman } from "../durable-objects/fisherman.js";
 export { RelaySession } from "../durable-objects/relay-session.js";
 

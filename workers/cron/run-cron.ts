@@ -1,10 +1,13 @@
 /**
- * Cron entry (DESIGN.md step 7). Today: release jailed hosts whose cooldown has passed and who
- * pass their release probes. Closing sessions into on-chain batches arrives with the on-chain
- * commitments.
+ * Cron entry (DESIGN.md step 7): the commit pipeline (close ended sessions, batch them, move
+ * batches to the chain and follow them there) through the single-writer `BatchProducer`, then
+ * jail release probes.
  */
+import { batchProducerStub } from "../../durable-objects/batch-producer.js";
 import { releaseJailedHosts } from "../quality/jail-release.js";
 
 export async function runCron(env: Env, scheduledTime: number) {
-  return { jail: await releaseJailedHosts(env, scheduledTime) };
+  const commitments = await batchProducerStub(env).tick(scheduledTime);
+  const jail = await releaseJailedHosts(env, scheduledTime);
+  return { commitments, jail };
 }

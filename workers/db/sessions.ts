@@ -4,9 +4,10 @@ import { sessions } from "../../schema/tables.js";
 import type { Database } from "./database.js";
 
 export type SessionRecord = typeof sessions.$inferSelect;
+export type NewSessionRecord = typeof sessions.$inferInsert;
 
 /** Records a session once; later calls for the same id change nothing. */
-export async function recordSession(db: Database, session: SessionRecord): Promise<void> {
+export async function recordSession(db: Database, session: NewSessionRecord): Promise<void> {
   await db.insert(sessions).values(session).onConflictDoNothing();
 }
 

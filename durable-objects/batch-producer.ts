@@ -1,0 +1,44 @@
+/**
+ * BatchProducer: the single writer of the commit pipeline (one instance, named "main"). Cron
+ * calls `tick`; overlapping ticks share the run in progress instead of starting another, so two
+ * cron runs never close, batch or submit the same thing twice, and the submitting account's
+ * transactions go out one at a time (no nonce races).
+ */
+import { DurableObject } from "cloudflare:workers";
+import { advanceBatches } from "../workers/commitments/advance-batches.js";
+import { buildPendingBatch } from "../workers/commitments/build-batches.js";
+import { closeEndedSessions } from "../workers/commitments/close-sessions.js";
+import { gatewayConfig } from "../workers/config.js";
+import { database } from "../workers/db/database.js";
+
+export interface CommitTickReport {
+  closedSessions: number;
+  newBatch: string | null;
+  advancedBatches: number;
+}
+
+export class BatchProducer extends DurableObject<Env> {
+  private running: Promise<CommitTickReport> | null = null;
+
+  /** Runs the pipeline once (or joins the run already going). */
+  tick(now: number): Promise<CommitTickReport> {
+    this.running ??= this.run(now).finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+
+  private async run(now: number): Promise<CommitTickReport> {
+    const db = database(this.env);
+    const config = gatewayConfig(this.env);
+    const closedSessions = await closeEndedSessions(this.env, db, config, now);
+    const newBatch = await buildPendingBatch(db, config.maxSessionsPerBatch, now);
+    const advancedBatches = await advanceBatches(this.env, db, now);
+    return { closedSessions, newBatch, advancedBatches };
+  }
+}
+
+export function batchProducerStub(env: Env): DurableObjectStub<BatchProducer> {
+  const namespace = env.BATCH_PRODUCER as DurableObjectNamespace<BatchProducer>;
+  return namespace.get(namespace.idFromName("main"));
+}

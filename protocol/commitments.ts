@@ -1,0 +1,163 @@
+/**
+ * What goes on-chain (DESIGN.md steps 7-8): leaf encodings of receipts, sessions and report
+ * cards, the batch id, and the challenge a committed batch must answer. The contract
+ * (`contracts-abi/ProofRegistry.sol`) hashes the same ABI encodings, so a proof built here
+ * verifies there.
+ *
+ * Leaf encodings (each field one ABI word; leaves are OpenZeppelin standard leaves):
+ *   receipt:     (bytes32 sessionSeed, uint64 relayIndex, bytes32 hostKey, bytes32 requestDigest,
+ *                 bytes32 responseDigest, uint16 status, uint8 outcome, uint32 latencyMs,
+ *                 uint32 computeUnits, uint64 createdAt)
+ *   session:     (bytes32 sessionSeed, uint32 ordinal, bytes32 sessionRoot, uint64 relayCount,
+ *                 uint64 computeUnits)
+ *   report card: (bytes32 sessionSeed, bytes32 hostKey, uint32 samples, uint32 scoreE6,
+ *                 bytes32 samplesHash)  — scoreE6 = 2^32 - 1 when the card has no score
+ * `hostKey` is keccak256 of the host id's UTF-8 bytes (zero when no host answered); a missing
+ * digest or latency is zero; `outcome` is 0 pending, 1 ok, 2 failed.
+ */
+import { keccak_256 } from "@noble/hashes/sha3.js";
+import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
+import type { Hex } from "./hex.js";
+import { encodeWords, MerkleTree, standardLeafHash } from "./merkle.js";
+
+export const ZERO_HASH: Hex = `0x${"0".repeat(64)}`;
+
+export const RECEIPT_LEAF_TYPES = [
+  "bytes32",
+  "uint64",
+  "bytes32",
+  "bytes32",
+  "bytes32",
+  "uint16",
+  "uint8",
+  "uint32",
+  "uint32",
+  "uint64",
+] as const;
+export const SESSION_LEAF_TYPES = ["bytes32", "uint32", "bytes32", "uint64", "uint64"] as const;
+export const REPORT_CARD_LEAF_TYPES = ["bytes32", "bytes32", "uint32", "uint32", "bytes32"] as const;
+
+const OUTCOME_CODES = { pending: 0, ok: 1, failed: 2 } as const;
+export type ReceiptOutcome = keyof typeof OUTCOME_CODES;
+
+const keccakHex = (bytes: Uint8Array): Hex => `0x${bytesToHex(keccak_256(bytes))}`;
+
+/** The on-chain key of a host id. */
+export function hostKey(hostId: string | null): Hex {
+  return hostId ? keccakHex(utf8ToBytes(hostId)) : ZERO_HASH;
+}
+
+/** A receipt as committed: the stored receipt plus its session's seed. */
+export interface ReceiptLeaf {
+  sessionSeed: Hex;
+  relayIndex: number;
+  hostId: string | null;
+  requestDigest: string;
+  responseDigest: string | null;
+  status: number;
+  outcome: ReceiptOutcome;
+  latencyMs: number | null;
+  computeUnits: number;
+  createdAt: number;
+}
+
+/** The receipt's ABI values in leaf order (also what OpenZeppelin's tree takes). */
+export function receiptLeafValues(r: ReceiptLeaf) {
+  return [
+    r.sessionSeed,
+    BigInt(r.relayIndex),
+    hostKey(r.hostId),
+    (r.requestDigest || ZERO_HASH) as Hex,
+    (r.responseDigest ?? ZERO_HASH) as Hex,
+    BigInt(r.status),
+    BigInt(OUTCOME_CODES[r.outcome]),
+    BigInt(r.latencyMs ?? 0),
+    BigInt(r.computeUnits),
+    BigInt(r.createdAt),
+  ] as const;
+}
+
+export const receiptLeafHash = (r: ReceiptLeaf) => standardLeafHash(encodeWords(receiptLeafValues(r)));
+
+export interface SessionLeaf {
+  sessionSeed: Hex;
+  ordinal: number;
+  sessionRoot: Hex;
+  relayCount: number;
+  computeUnits: number;
+}
+
+export function sessionLeafValues(s: SessionLeaf) {
+  return [s.sessionSeed, BigInt(s.ordinal), s.sessionRoot, BigInt(s.relayCount), BigInt(s.computeUnits)] as const;
+}
+
+export const sessionLeafHash = (s: SessionLeaf) => standardLeafHash(encodeWords(sessionLeafValues(s)));
+
+export interface ReportCardLeaf {
+  sessionSeed: Hex;
+  hostId: string;
+  samples: number;
+  score: number | null;
+  samplesHash: string;
+}
+
+export const UNSCORED = 2 ** 32 - 1;
+
+export function reportCardLeafValues(c: ReportCardLeaf) {
+  const scoreE6 = c.score === null ? UNSCORED : Math.round(c.score * 1_000_000);
+  return [c.sessionSeed, hostKey(c.hostId), BigInt(c.samples), BigInt(scoreE6), c.samplesHash as Hex] as const;
+}
+
+export const reportCardLeafHash = (c: ReportCardLeaf) => standardLeafHash(encodeWords(reportCardLeafValues(c)));
+
+/** A session's receipts (in relay order, 0..n-1) as a tree; its root is the session root. */
+export function sessionTree(receipts: readonly ReceiptLeaf[]): MerkleTree {
+  receipts.forEach((r, i) => {
+    if (r.relayIndex !== i) throw new Error(`sessionTree: receipt ${i} has relay index ${r.relayIndex}`);
+  });
+  return new MerkleTree(receipts.map(receiptLeafHash));
+}
+
+export interface BatchSummary {
+  root: Hex;
+  relayCount: number;
+  computeUnits: number;
+  reportCardRoot: Hex;
+  sessionCount: number;
+}
+
+/** Everything a batch commits to, from its sessions (ordinals 0..n-1) and report cards. */
+export function buildBatch(sessions: readonly SessionLeaf[], cards: readonly ReportCardLeaf[]) {
+  sessions.forEach((s, i) => {
+    if (s.ordinal !== i) throw new Error(`buildBatch: session ${i} has ordinal ${s.ordinal}`);
+  });
+  const tree = new MerkleTree(sessions.map(sessionLeafHash));
+  const cardTree = cards.length ? new MerkleTree(cards.map(reportCardLeafHash)) : null;
+  const summary: BatchSummary = {
+    root: tree.root,
+    relayCount: sessions.reduce((n, s) => n + s.relayCount, 0),
+    computeUnits: sessions.reduce((n, s) => n + s.computeUnits, 0),
+    reportCardRoot: cardTree?.root ?? ZERO_HASH,
+    sessionCount: sessions.length,
+  };
+  return { tree, cardTree, summary, batchId: batchIdOf(summary) };
+}
+
+/** A batch's id: keccak256 of its content, so the same batch always has the same id. */
+export function batchIdOf(b: BatchSummary): Hex {
+  return keccakHex(encodeWords([b.root, BigInt(b.relayCount), BigInt(b.computeUnits), b.reportCardRoot, BigInt(b.sessionCount)]));
+}
+
+/** The challenge seed: keccak256(abi.encode(blockhash(challengeBlock), batchId)). */
+export function challengeSeed(blockHash: Hex, batchId: Hex): Hex {
+  return keccakHex(encodeWords([blockHash, batchId]));
+}
+
+/** Which session (ordinal) and which receipt (relay index) in it the challenge asks for. */
+export function challengedSession(seed: Hex, sessionCount: number): number {
+  return Number(BigInt(seed) % BigInt(sessionCount));
+}
+
+export function challengedRelay(seed: Hex, sessionSeed: Hex, relayCount: number): number {
+  return Number(BigInt(keccakHex(encodeWords([seed, sessionSeed]))) % BigInt(relayCount));
+}

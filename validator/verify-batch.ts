@@ -1,0 +1,189 @@
+/**
+ * The validator's work on one batch (DESIGN.md step 8), independent of the gateway's code paths:
+ * it reads only the gateway's public API and the chain, recomputes every session root, the batch
+ * root, the totals and the report-card root with `protocol/`, refuses (and says why) when any of
+ * them differs from what was committed, and otherwise proves the challenged receipt (Verify Tx).
+ */
+import type { Address, Hash, Hex, PublicClient, WalletClient } from "viem";
+import { proofRegistryAbi } from "../contracts-abi/ProofRegistry.js";
+import {
+  type ReceiptLeaf,
+  type SessionLeaf,
+  buildBatch,
+  challengedRelay,
+  receiptLeafValues,
+  sessionLeafValues,
+  sessionTree,
+} from "../protocol/commitments.js";
+import type { MerkleTree } from "../protocol/merkle.js";
+
+export interface ValidatorDeps {
+  /** GET against the gateway's public API (a path such as `/v1/batches`). */
+  gateway: (path: string) => Promise<Response>;
+  publicClient: PublicClient;
+  walletClient: WalletClient;
+  contract: Address;
+}
+
+export type BatchVerdict =
+  | { batchId: Hex; status: "proved"; tx: Hash; sessionOrdinal: number; relayIndex: number }
+  | { batchId: Hex; status: "refused"; reason: string }
+  | { batchId: Hex; status: "waiting"; reason: string };
+
+interface BatchView {
+  id: Hex;
+  root: Hex;
+  reportCardRoot: Hex;
+  relayCount: number;
+  computeUnits: number;
+  sessionCount: number;
+  sessions: { ordinal: number; sessionId: string; sessionSeed: Hex; sessionRoot: Hex; relayCount: number; computeUnits: number }[];
+}
+
+interface ReceiptView {
+  relayIndex: number;
+  hostId: string | null;
+  requestDigest: string;
+  responseDigest: string | null;
+  status: number;
+  outcome: ReceiptLeaf["outcome"];
+  latencyMs: number | null;
+  computeUnits: number;
+  createdAt: number;
+}
+
+async function getJson<T>(deps: ValidatorDeps, path: string): Promise<T> {
+  const res = await deps.gateway(path);
+  if (!res.ok) throw new Error(`GET ${path}: ${res.status} ${await res.text()}`);
+  return res.json() as Promise<T>;
+}
+
+async function allReceipts(deps: ValidatorDeps, sessionId: string): Promise<ReceiptView[]> {
+  const out: ReceiptView[] = [];
+  let after = -1;
+  for (;;) {
+    const page = await getJson<{ receipts: ReceiptView[]; next: number | null }>(deps, `/v1/sessions/${sessionId}/receipts?after=${after}&limit=200`);
+    out.push(...page.receipts);
+    if (page.next === null) return out;
+    after = page.next;
+  }
+}
+
+async function allCards(deps: ValidatorDeps, sessionId: string) {
+  const out: { hostId: string; samples: number; score: number | null; samplesHash: string }[] = [];
+  let cursor = "";
+  for (;;) {
+    const page = await getJson<{ cards: typeof out; next: string | null }>(
+      deps,
+      `/v1/report-cards?session=${sessionId}&limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`,
+    );
+    out.push(...page.cards);
+    if (!page.next) return out;
+    cursor = page.next;
+  }
+}
+
+export interface RecomputedBatch {
+  sessions: (SessionLeaf & { sessionId: string; tree: MerkleTree; receipts: ReceiptLeaf[] })[];
+  batchTree: MerkleTree;
+}
+
+/** Recomputes a batch from public data; the reason when anything differs from the commitment. */
+export async function recomputeBatch(deps: ValidatorDeps, batchId: Hex): Promise<{ ok: true; batch: RecomputedBatch } | { ok: false; reason: string }> {
+  const view = await getJson<BatchView>(deps, `/v1/batches/${batchId}`);
+  const sessions: RecomputedBatch["sessions"] = [];
+  const cards = [];
+  for (const member of view.sessions) {
+    const receipts = (await allReceipts(deps, member.sessionId)).map((r) => ({ ...r, sessionSeed: member.sessionSeed }));
+    if (receipts.length === 0) return { ok: false, reason: `session ${member.sessionId} has no receipts` };
+    const tree = sessionTree(receipts);
+    const computeUnits = receipts.reduce((n, r) => n + (r.outcome === "ok" ? r.computeUnits : 0), 0);
+    if (tree.root !== member.sessionRoot) {
+      return { ok: false, reason: `session ${member.sessionId}: recomputed receipt root ${tree.root} differs from the committed ${member.sessionRoot}` };
+    }
+    if (receipts.length !== member.relayCount || computeUnits !== member.computeUnits) {
+      return { ok: false, reason: `session ${member.sessionId}: recomputed ${receipts.length} relays / ${computeUnits} CU differ from ${member.relayCount} / ${member.computeUnits}` };
+    }
+    sessions.push({ ...member, tree, receipts });
+    for (const c of await allCards(deps, member.sessionId)) cards.push({ ...c, sessionSeed: member.sessionSeed });
+  }
+  cards.sort((a, b) => (a.sessionSeed + a.hostId < b.sessionSeed + b.hostId ? -1 : 1));
+  const rebuilt = buildBatch(sessions, cards);
+  const [root, reportCardRoot, relayCount, computeUnits, sessionCount] = await deps.publicClient.readContract({
+    address: deps.contract,
+    abi: proofRegistryAbi,
+    functionName: "batches",
+    args: [batchId],
+  });
+  const committed = { root, relayCount: Number(relayCount), computeUnits: Number(computeUnits), reportCardRoot, sessionCount };
+  for (const [field, mine, theirs] of [
+    ["batch root", rebuilt.summary.root, committed.root],
+    ["relay count", rebuilt.summary.relayCount, committed.relayCount],
+    ["compute units", rebuilt.summary.computeUnits, committed.computeUnits],
+    ["report-card root", rebuilt.summary.reportCardRoot, committed.reportCardRoot],
+    ["session count", rebuilt.summary.sessionCount, committed.sessionCount],
+  ] as const) {
+    if (mine !== theirs) return { ok: false, reason: `recomputed ${field} ${mine} differs from the on-chain ${theirs}` };
+  }
+  if (rebuilt.batchId !== batchId) return { ok: false, reason: `recomputed batch id ${rebuilt.batchId} differs` };
+  return { ok: true, batch: { sessions, batchTree: rebuilt.tree } };
+}
+
+/** Recomputes a committed batch and, when everything matches, proves its challenged receipt. */
+export async function proveBatch(deps: ValidatorDeps, batchId: Hex): Promise<BatchVerdict> {
+  const recomputed = await recomputeBatch(deps, batchId);
+  if (!recomputed.ok) return { batchId, status: "refused", reason: recomputed.reason };
+  const [challengeAt, block] = await Promise.all([
+    deps.publicClient.readContract({ address: deps.contract, abi: proofRegistryAbi, functionName: "challengeBlock", args: [batchId] }),
+    deps.publicClient.getBlockNumber(),
+  ]);
+  if (block <= challengeAt) return { batchId, status: "waiting", reason: `challenge block ${challengeAt} not reached (now ${block})` };
+  const [seed, ordinal] = await deps.publicClient.readContract({ address: deps.contract, abi: proofRegistryAbi, functionName: "challenge", args: [batchId] });
+  const session = recomputed.batch.sessions[ordinal];
+  const relayIndex = challengedRelay(seed, session.sessionSeed, session.relayCount);
+  const receipt = session.receipts[relayIndex];
+  const [sessionSeed, sessionOrdinal, sessionRoot, relayCount, computeUnits] = sessionLeafValues(session);
+  const values = receiptLeafValues(receipt);
+  const { request } = await deps.publicClient.simulateContract({
+    account: deps.walletClient.account,
+    address: deps.contract,
+    abi: proofRegistryAbi,
+    functionName: "proveBatch",
+    args: [
+      batchId,
+      { sessionSeed, ordinal: Number(sessionOrdinal), sessionRoot, relayCount, computeUnits },
+      recomputed.batch.batchTree.proof(ordinal),
+      {
+        sessionSeed: values[0],
+        relayIndex: values[1],
+        hostKey: values[2],
+        requestDigest: values[3],
+        responseDigest: values[4],
+        status: Number(values[5]),
+        outcome: Number(values[6]),
+        latencyMs: Number(values[7]),
+        computeUnits: Number(values[8]),
+        createdAt: values[9],
+      },
+      session.tree.proof(relayIndex),
+    ],
+  });
+  const tx = await deps.walletClient.writeContract({ ...request, chain: null });
+  const mined = await deps.publicClient.waitForTransactionReceipt({ hash: tx });
+  if (mined.status !== "success") return { batchId, status: "refused", reason: `proveBatch reverted in ${tx}` };
+  return { batchId, status: "proved", tx, sessionOrdinal: ordinal, relayIndex };
+}
+
+/** One pass: every batch the gateway lists as committed. */
+export async function validateOnce(deps: ValidatorDeps): Promise<BatchVerdict[]> {
+  const { batches } = await getJson<{ batches: { id: Hex }[] }>(deps, "/v1/batches?state=committed&limit=50");
+  const verdicts: BatchVerdict[] = [];
+  for (const { id } of batches) {
+    try {
+      verdicts.push(await proveBatch(deps, id));
+    } catch (error) {
+      verdicts.push({ batchId: id, status: "waiting", reason: error instanceof Error ? error.message : String(error) });
+    }
+  }
+  return verdicts;
+}

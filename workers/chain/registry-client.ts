@@ -1,0 +1,102 @@
+/**
+ * The gateway's view of `ProofRegistry` through viem. Configured by `CHAIN_RPC_URL` and
+ * `CHAIN_PRIVATE_KEY` (secrets) and `PROOF_REGISTRY_ADDRESS` (a var); without them the chain is
+ * off and batches wait as `pending`.
+ */
+import {
+  type Address,
+  BaseError,
+  ContractFunctionRevertedError,
+  createPublicClient,
+  createWalletClient,
+  type Hash,
+  type Hex,
+  http,
+  isAddress,
+} from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { proofRegistryAbi } from "../../contracts-abi/ProofRegistry.js";
+import type { BatchSummary } from "../../protocol/commitments.js";
+
+export type OnChainState = "none" | "committed" | "verified" | "expired";
+const STATES: OnChainState[] = ["none", "committed", "verified", "expired"];
+
+export function registryChain(env: Env) {
+  const vars = env as unknown as Record<string, string | undefined>;
+  const url = vars.CHAIN_RPC_URL;
+  const key = vars.CHAIN_PRIVATE_KEY;
+  const address = vars.PROOF_REGISTRY_ADDRESS;
+  if (!url || !key || !address || !isAddress(address)) return null;
+  const account = privateKeyToAccount(key as Hex);
+  const transport = http(url, { retryCount: 0, timeout: 10_000 });
+  return {
+    address: address as Address,
+    account,
+    public: createPublicClient({ transport }),
+    wallet: createWalletClient({ account, transport }),
+  };
+}
+
+export type RegistryChain = NonNullable<ReturnType<typeof registryChain>>;
+
+export async function onChainBatch(chain: RegistryChain, batchId: Hex) {
+  const [, , , , , committedBlock, state] = await chain.public.readContract({
+    address: chain.address,
+    abi: proofRegistryAbi,
+    functionName: "batches",
+    args: [batchId],
+  });
+  return { state: STATES[state] ?? "none", committedBlock: Number(committedBlock) };
+}
+
+/** Simulates then sends `commitBatch`; a revert surfaces as `ChainRevert` with the contract's error name. */
+export async function sendCommit(chain: RegistryChain, batchId: Hex, b: BatchSummary): Promise<Hash> {
+  const { request } = await chain.public.simulateContract({
+    account: chain.account,
+    address: chain.address,
+    abi: proofRegistryAbi,
+    functionName: "commitBatch",
+    args: [batchId, b.root, BigInt(b.relayCount), BigInt(b.computeUnits), b.reportCardRoot, b.sessionCount],
+  });
+  return chain.wallet.writeContract({ ...request, chain: null });
+}
+
+export async function sendExpire(chain: RegistryChain, batchId: Hex): Promise<Hash> {
+  const { request } = await chain.public.simulateContract({
+    account: chain.account,
+    address: chain.address,
+    abi: proofRegistryAbi,
+    functionName: "expireBatch",
+    args: [batchId],
+  });
+  return chain.wallet.writeContract({ ...request, chain: null });
+}
+
+/** The last block in which a committed batch can still be proven. */
+export async function proofDeadline(chain: RegistryChain, batchId: Hex): Promise<number> {
+  const [challengeAt, window] = await Promise.all([
+    chain.public.readContract({ address: chain.address, abi: proofRegistryAbi, functionName: "challengeBlock", args: [batchId] }),
+    chain.public.readContract({ address: chain.address, abi: proofRegistryAbi, functionName: "proofWindow" }),
+  ]);
+  return Number(challengeAt + window);
+}
+
+/** The transaction that verified a batch, from its `BatchVerified` event. */
+export async function verifyingTx(chain: RegistryChain, batchId: Hex, fromBlock: number): Promise<Hash | null> {
+  const logs = await chain.public.getContractEvents({
+    address: chain.address,
+    abi: proofRegistryAbi,
+    eventName: "BatchVerified",
+    args: { batchId },
+    fromBlock: BigInt(fromBlock),
+  });
+  return logs[0]?.transactionHash ?? null;
+}
+
+/** The contract's error name when `error` is a revert, else null (a transient failure). */
+export function revertName(error: unknown): string | null {
+  if (!(error instanceof BaseError)) return null;
+  const revert = error.walk((e) => e instanceof ContractFunctionRevertedError);
+  if (revert instanceof ContractFunctionRevertedError) return revert.data?.errorName ?? revert.reason ?? "reverted";
+  return null;
+}

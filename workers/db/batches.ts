@@ -1,0 +1,166 @@
+/** Repository: closing sessions, batches over closed sessions, and each batch's chain progress. */
+import { and, asc, desc, eq, inArray, isNotNull, isNull, lt, lte, sql } from "drizzle-orm";
+import { batches, batchSessions, reportCards, sessions } from "../../schema/tables.js";
+import type { Database } from "./database.js";
+
+export type BatchRecord = typeof batches.$inferSelect;
+export type BatchSessionRecord = typeof batchSessions.$inferSelect;
+export type BatchState = BatchRecord["state"];
+
+/** Sessions whose grace window ended before `closableBefore` and that are not closed yet. */
+export async function sessionsToClose(db: Database, closableBefore: number, limit: number) {
+  return db
+    .select({ id: sessions.id, seed: sessions.seed, endsAt: sessions.endsAt })
+    .from(sessions)
+    .where(and(isNull(sessions.closedAt), lt(sessions.endsAt, closableBefore)))
+    .orderBy(asc(sessions.endsAt))
+    .limit(limit)
+    .all();
+}
+
+export async function markSessionClosed(
+  db: Database,
+  id: string,
+  closed: { closedAt: number; sessionRoot: string | null; relayCount: number; computeUnits: number },
+): Promise<void> {
+  await db
+    .update(sessions)
+    .set(closed)
+    .where(and(eq(sessions.id, id), isNull(sessions.closedAt)));
+}
+
+/** Closed sessions with receipts that no batch holds yet, in id order. */
+export async function unbatchedSessions(db: Database, limit: number) {
+  return db
+    .select({
+      id: sessions.id,
+      seed: sessions.seed,
+      sessionRoot: sessions.sessionRoot,
+      relayCount: sessions.relayCount,
+      computeUnits: sessions.computeUnits,
+    })
+    .from(sessions)
+    .where(and(isNotNull(sessions.closedAt), isNull(sessions.batchId), isNotNull(sessions.sessionRoot)))
+    .orderBy(asc(sessions.id))
+    .limit(limit)
+    .all() as Promise<{ id: string; seed: string; sessionRoot: string; relayCount: number; computeUnits: number }[]>;
+}
+
+/** Report cards of the given sessions (for the batch's report-card root). */
+export async function reportCardsOfSessions(db: Database, sessionIds: string[]) {
+  if (sessionIds.length === 0) return [];
+  const out = [];
+  // D1 binds at most 100 parameters per statement.
+  for (let i = 0; i < sessionIds.length; i += 90) {
+    out.push(
+      ...(await db
+        .select({
+          sessionId: reportCards.sessionId,
+          hostId: reportCards.hostId,
+          samples: reportCards.samples,
+          score: reportCards.score,
+          samplesHash: reportCards.samplesHash,
+        })
+        .from(reportCards)
+        .where(inArray(reportCards.sessionId, sessionIds.slice(i, i + 90)))
+        .all()),
+    );
+  }
+  return out;
+}
+
+/**
+ * Records a batch, its sessions and their batch id in one transaction, so a session is never in
+ * two batches and a batch never misses a session. False when the batch already exists.
+ */
+export async function insertBatch(
+  db: Database,
+  batch: Omit<BatchRecord, "lastError" | "commitTx" | "committedBlock" | "finalTx">,
+  members: BatchSessionRecord[],
+): Promise<boolean> {
+  if (await getBatch(db, batch.id)) return false;
+  const statements = [
+    db.insert(batches).values(batch),
+    ...chunk(members, 10).map((rows) => db.insert(batchSessions).values(rows)),
+    ...chunk(members, 90).map((rows) =>
+      db
+        .update(sessions)
+        .set({ batchId: batch.id })
+        .where(
+          inArray(
+            sessions.id,
+            rows.map((m) => m.sessionId),
+          ),
+        ),
+    ),
+  ] as const;
+  await db.batch(statements as unknown as Parameters<Database["batch"]>[0]);
+  return true;
+}
+
+function chunk<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+export async function getBatch(db: Database, id: string): Promise<BatchRecord | null> {
+  return (await db.select().from(batches).where(eq(batches.id, id)).get()) ?? null;
+}
+
+export async function batchMembers(db: Database, batchId: string): Promise<BatchSessionRecord[]> {
+  return db.select().from(batchSessions).where(eq(batchSessions.batchId, batchId)).orderBy(asc(batchSessions.ordinal)).all();
+}
+
+export async function batchOfSession(db: Database, sessionId: string): Promise<BatchSessionRecord | null> {
+  return (await db.select().from(batchSessions).where(eq(batchSessions.sessionId, sessionId)).get()) ?? null;
+}
+
+/** Batches in the given states whose next attempt is due. */
+export async function batchesDue(db: Database, states: BatchState[], now: number, limit = 20): Promise<BatchRecord[]> {
+  return db
+    .select()
+    .from(batches)
+    .where(and(inArray(batches.state, states), lte(batches.nextAttemptAt, now)))
+    .orderBy(asc(batches.createdAt))
+    .limit(limit)
+    .all();
+}
+
+export async function updateBatch(db: Database, id: string, changes: Partial<BatchRecord>, now: number): Promise<void> {
+  await db
+    .update(batches)
+    .set({ ...changes, updatedAt: now })
+    .where(eq(batches.id, id));
+}
+
+/** Records a failed attempt: the reason, one more attempt, and the next try after exponential backoff. */
+export async function recordBatchAttemptFailure(
+  db: Database,
+  batch: BatchRecord,
+  state: BatchState,
+  reason: string,
+  now: number,
+): Promise<void> {
+  const attempts = batch.attempts + 1;
+  const backoff = Math.min(10 * 60_000, 5_000 * 2 ** Math.min(attempts - 1, 10));
+  await db
+    .update(batches)
+    .set({ state, attempts, lastError: reason.slice(0, 500), nextAttemptAt: now + backoff, updatedAt: now })
+    .where(eq(batches.id, batch.id));
+}
+
+export async function listBatches(
+  db: Database,
+  { state, before, limit }: { state?: BatchState; before?: number; limit: number },
+) {
+  const rows = await db
+    .select()
+    .from(batches)
+    .where(and(state ? eq(batches.state, state) : undefined, before !== undefined ? lt(batches.createdAt, before) : undefined))
+    .orderBy(desc(batches.createdAt), desc(sql`${batches.id}`))
+    .limit(limit + 1)
+    .all();
+  const page = rows.slice(0, limit);
+  return { batches: page, next: rows.length > limit ? String(page[page.length - 1].createdAt) : null };
+}
