@@ -1,41 +1,4 @@
-/**
- * Integration tests in workerd (the Workers runtime) against real local D1 and Durable Objects,
- * with real hosts (anvil, fault-injecting servers) started by `test/support/global-setup.ts`.
- */
-import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
-import { defineConfig } from "vitest/config";
+/** Workerd integration tests of the gateway (see test/support/worker-vitest.ts). */
+import { workerTestConfig } from "./test/support/worker-vitest.js";
 
-export default defineConfig(async () => {
-  const migrations = await readD1Migrations("schema/migrations");
-  return {
-    plugins: [
-      cloudflareTest(({ inject }) => ({
-        wrangler: { configPath: "./wrangler.toml" },
-        miniflare: {
-          bindings: {
-            TEST_MIGRATIONS: migrations,
-            TEST_HOSTS: JSON.stringify(inject("testHosts")),
-            ADMIN_TOKEN: "test-admin-token",
-            ALLOW_LOOPBACK_HOSTS: "true",
-            DEV_MODE: "true",
-            ATTEMPT_TIMEOUT_MS: "1500",
-            RELAY_DEADLINE_MS: "6000",
-            STREAM_IDLE_TIMEOUT_MS: "3000",
-            // Nothing in a test waits on a clock: probe rounds run through runDurableObjectAlarm and
-            // breakers heal through probes, so their own timers are set beyond any test's length.
-            PROBE_INTERVAL_MIN_MS: "3600000",
-            PROBE_INTERVAL_MAX_MS: "3600000",
-            BREAKER_COOLDOWN_MS: "3600000",
-          },
-        },
-      })),
-    ],
-    test: {
-      include: ["test/worker/**/*.test.ts"],
-      globalSetup: ["test/support/global-setup.ts"],
-      setupFiles: ["test/worker/apply-migrations.ts"],
-      testTimeout: 30_000,
-      hookTimeout: 60_000,
-    },
-  };
-});
+export default workerTestConfig(["test/worker/**/*.test.ts"]);

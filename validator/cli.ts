@@ -4,7 +4,7 @@
 //
 // Configuration (environment): GATEWAY_URL, CHAIN_RPC_URL, PROOF_REGISTRY_ADDRESS,
 // VALIDATOR_PRIVATE_KEY; VALIDATOR_INTERVAL_MS (default 5000); `--once` for a single pass.
-import { type Address, type Hex, createPublicClient, createWalletClient, http } from "viem";
+import { type Address, createPublicClient, createWalletClient, type Hex, http } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { validateOnce } from "./verify-batch.js";
 

@@ -7,11 +7,11 @@
 import type { Address, Hash, Hex, PublicClient, WalletClient } from "viem";
 import { proofRegistryAbi } from "../contracts-abi/ProofRegistry.js";
 import {
-  type ReceiptLeaf,
-  type SessionLeaf,
   buildBatch,
   challengedRelay,
+  type ReceiptLeaf,
   receiptLeafValues,
+  type SessionLeaf,
   sessionLeafValues,
   sessionTree,
 } from "../protocol/commitments.js";
@@ -28,7 +28,10 @@ export interface ValidatorDeps {
 export type BatchVerdict =
   | { batchId: Hex; status: "proved"; tx: Hash; sessionOrdinal: number; relayIndex: number }
   | { batchId: Hex; status: "refused"; reason: string }
-  | { batchId: Hex; status: "waiting"; reason: string };
+  | { batchId: Hex; status: "waiting"; reason: string }
+  | { batchId: Hex; status: "skipped"; reason: string };
+
+const ON_CHAIN_STATES = ["unknown", "committed", "verified", "expired"] as const;
 
 interface BatchView {
   id: Hex;
@@ -37,7 +40,14 @@ interface BatchView {
   relayCount: number;
   computeUnits: number;
   sessionCount: number;
-  sessions: { ordinal: number; sessionId: string; sessionSeed: Hex; sessionRoot: Hex; relayCount: number; computeUnits: number }[];
+  sessions: {
+    ordinal: number;
+    sessionId: string;
+    sessionSeed: Hex;
+    sessionRoot: Hex;
+    relayCount: number;
+    computeUnits: number;
+  }[];
 }
 
 interface ReceiptView {
@@ -62,7 +72,10 @@ async function allReceipts(deps: ValidatorDeps, sessionId: string): Promise<Rece
   const out: ReceiptView[] = [];
   let after = -1;
   for (;;) {
-    const page = await getJson<{ receipts: ReceiptView[]; next: number | null }>(deps, `/v1/sessions/${sessionId}/receipts?after=${after}&limit=200`);
+    const page = await getJson<{ receipts: ReceiptView[]; next: number | null }>(
+      deps,
+      `/v1/sessions/${sessionId}/receipts?after=${after}&limit=200`,
+    );
     out.push(...page.receipts);
     if (page.next === null) return out;
     after = page.next;
@@ -89,7 +102,10 @@ export interface RecomputedBatch {
 }
 
 /** Recomputes a batch from public data; the reason when anything differs from the commitment. */
-export async function recomputeBatch(deps: ValidatorDeps, batchId: Hex): Promise<{ ok: true; batch: RecomputedBatch } | { ok: false; reason: string }> {
+export async function recomputeBatch(
+  deps: ValidatorDeps,
+  batchId: Hex,
+): Promise<{ ok: true; batch: RecomputedBatch } | { ok: false; reason: string }> {
   const view = await getJson<BatchView>(deps, `/v1/batches/${batchId}`);
   const sessions: RecomputedBatch["sessions"] = [];
   const cards = [];
@@ -99,10 +115,16 @@ export async function recomputeBatch(deps: ValidatorDeps, batchId: Hex): Promise
     const tree = sessionTree(receipts);
     const computeUnits = receipts.reduce((n, r) => n + (r.outcome === "ok" ? r.computeUnits : 0), 0);
     if (tree.root !== member.sessionRoot) {
-      return { ok: false, reason: `session ${member.sessionId}: recomputed receipt root ${tree.root} differs from the committed ${member.sessionRoot}` };
+      return {
+        ok: false,
+        reason: `session ${member.sessionId}: recomputed receipt root ${tree.root} differs from the committed ${member.sessionRoot}`,
+      };
     }
     if (receipts.length !== member.relayCount || computeUnits !== member.computeUnits) {
-      return { ok: false, reason: `session ${member.sessionId}: recomputed ${receipts.length} relays / ${computeUnits} CU differ from ${member.relayCount} / ${member.computeUnits}` };
+      return {
+        ok: false,
+        reason: `session ${member.sessionId}: recomputed ${receipts.length} relays / ${computeUnits} CU differ from ${member.relayCount} / ${member.computeUnits}`,
+      };
     }
     sessions.push({ ...member, tree, receipts });
     for (const c of await allCards(deps, member.sessionId)) cards.push({ ...c, sessionSeed: member.sessionSeed });
@@ -131,14 +153,34 @@ export async function recomputeBatch(deps: ValidatorDeps, batchId: Hex): Promise
 
 /** Recomputes a committed batch and, when everything matches, proves its challenged receipt. */
 export async function proveBatch(deps: ValidatorDeps, batchId: Hex): Promise<BatchVerdict> {
+  const state = (
+    await deps.publicClient.readContract({
+      address: deps.contract,
+      abi: proofRegistryAbi,
+      functionName: "batches",
+      args: [batchId],
+    })
+  )[6];
+  if (state !== 1) return { batchId, status: "skipped", reason: `the batch is ${ON_CHAIN_STATES[state] ?? "unknown"} on-chain` };
   const recomputed = await recomputeBatch(deps, batchId);
   if (!recomputed.ok) return { batchId, status: "refused", reason: recomputed.reason };
   const [challengeAt, block] = await Promise.all([
-    deps.publicClient.readContract({ address: deps.contract, abi: proofRegistryAbi, functionName: "challengeBlock", args: [batchId] }),
+    deps.publicClient.readContract({
+      address: deps.contract,
+      abi: proofRegistryAbi,
+      functionName: "challengeBlock",
+      args: [batchId],
+    }),
     deps.publicClient.getBlockNumber(),
   ]);
-  if (block <= challengeAt) return { batchId, status: "waiting", reason: `challenge block ${challengeAt} not reached (now ${block})` };
-  const [seed, ordinal] = await deps.publicClient.readContract({ address: deps.contract, abi: proofRegistryAbi, functionName: "challenge", args: [batchId] });
+  if (block <= challengeAt)
+    return { batchId, status: "waiting", reason: `challenge block ${challengeAt} not reached (now ${block})` };
+  const [seed, ordinal] = await deps.publicClient.readContract({
+    address: deps.contract,
+    abi: proofRegistryAbi,
+    functionName: "challenge",
+    args: [batchId],
+  });
   const session = recomputed.batch.sessions[ordinal];
   const relayIndex = challengedRelay(seed, session.sessionSeed, session.relayCount);
   const receipt = session.receipts[relayIndex];

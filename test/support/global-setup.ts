@@ -7,12 +7,14 @@ import http from "node:http";
 import type { TestProject } from "vitest/node";
 import { startAnvil } from "../../dev/anvil.mjs";
 import { startFaultHost } from "../../dev/hosts/fault-host.mjs";
+import { startTestChain, type TestChain } from "./chain.js";
 import { freePort } from "./free-port.js";
 import type { TestHostsEnv } from "./test-hosts.js";
 
 declare module "vitest" {
   export interface ProvidedContext {
     testHosts: TestHostsEnv;
+    testChain: TestChain;
   }
 }
 
@@ -37,9 +39,12 @@ export default async function setup(project: TestProject) {
   await new Promise<void>((resolve) => factory.listen(factoryPort, "127.0.0.1", resolve));
 
   project.provide("testHosts", { anvils: anvils.map((a) => a.url), chainId, factory: `http://127.0.0.1:${factoryPort}` });
+  const chain = await startTestChain();
+  project.provide("testChain", chain.chain);
 
   return async () => {
     for (const anvil of anvils) anvil.stop();
+    await chain.stop();
     await Promise.all(faultHosts.map((h) => h.close()));
     await new Promise((resolve) => factory.close(resolve));
   };

@@ -5,3 +5,10 @@ declare namespace Cloudflare {
     TEST_HOSTS: string;
   }
 }
+
+declare namespace Cloudflare {
+  interface Env {
+    /** JSON of `TestChain` from test/support/chain.ts. */
+    TEST_CHAIN: string;
+  }
+}

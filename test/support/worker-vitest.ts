@@ -1,0 +1,51 @@
+/**
+ * Shared configuration of the workerd test projects: tests run inside workerd against real local
+ * D1 and Durable Objects, with real hosts and a real chain from `global-setup.ts`.
+ */
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+import type { TestChain } from "./test-hosts.js";
+
+export function workerTestConfig(include: string[]) {
+  return defineConfig(async () => {
+    const migrations = await readD1Migrations("schema/migrations");
+    return {
+      plugins: [
+        cloudflareTest(({ inject }) => {
+          const chain = inject<TestChain>("testChain");
+          return {
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              bindings: {
+                TEST_MIGRATIONS: migrations,
+                TEST_HOSTS: JSON.stringify(inject("testHosts")),
+                TEST_CHAIN: JSON.stringify(chain),
+                ADMIN_TOKEN: "test-admin-token",
+                ALLOW_LOOPBACK_HOSTS: "true",
+                DEV_MODE: "true",
+                ATTEMPT_TIMEOUT_MS: "1500",
+                RELAY_DEADLINE_MS: "6000",
+                STREAM_IDLE_TIMEOUT_MS: "3000",
+                // Nothing in a test waits on a clock: probe rounds run through runDurableObjectAlarm and
+                // breakers heal through probes, so their own timers are set beyond any test's length.
+                PROBE_INTERVAL_MIN_MS: "3600000",
+                PROBE_INTERVAL_MAX_MS: "3600000",
+                BREAKER_COOLDOWN_MS: "3600000",
+                CHAIN_RPC_URL: chain.rpc,
+                CHAIN_PRIVATE_KEY: chain.submitterKey,
+                PROOF_REGISTRY_ADDRESS: chain.contract,
+              },
+            },
+          };
+        }),
+      ],
+      test: {
+        include,
+        globalSetup: ["test/support/global-setup.ts"],
+        setupFiles: ["test/worker/apply-migrations.ts"],
+        testTimeout: 30_000,
+        hookTimeout: 60_000,
+      },
+    };
+  });
+}

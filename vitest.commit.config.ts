@@ -1,0 +1,7 @@
+/**
+ * Workerd tests of the commit pipeline. A project of their own (so a database of their own):
+ * closing sessions closes every ended session, which must not reach other files' sessions.
+ */
+import { workerTestConfig } from "./test/support/worker-vitest.js";
+
+export default workerTestConfig(["test/commit/**/*.test.ts"]);
