@@ -1,0 +1,140 @@
+// Gas of ProofRegistry.commitBatch and proveBatch for batches of 10 to 100,000 relays, measured
+// on a local anvil. Sessions hold up to 1,000 relays each (so 100,000 relays = 100 sessions).
+// Run: npm run bench:gas   (prints a table; writes bench/chain-gas.json)
+import fs from "node:fs";
+import { createPublicClient, createWalletClient, type Hex, http } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { proofRegistryAbi } from "../contracts-abi/ProofRegistry.js";
+import { startAnvil } from "../dev/anvil.mjs";
+import {
+  buildBatch,
+  challengedRelay,
+  type ReceiptLeaf,
+  receiptLeafValues,
+  type SessionLeaf,
+  sessionTree,
+} from "../protocol/commitments.js";
+import { sha256Hex } from "../protocol/hex.js";
+import { ANVIL_KEYS, deployProofRegistry } from "../test/support/chain.js";
+import { freePort } from "../test/support/free-port.js";
+
+const SIZES = [10, 100, 1_000, 10_000, 100_000];
+const PER_SESSION = 1_000;
+
+export async function measureGas(sizes = SIZES) {
+  const anvil = await startAnvil({ port: await freePort() });
+  try {
+    const contract = await deployProofRegistry(anvil.url, ANVIL_KEYS[0], 1, 100);
+    const account = privateKeyToAccount(ANVIL_KEYS[0]);
+    const transport = http(anvil.url);
+    const client = createPublicClient({ transport });
+    const wallet = createWalletClient({ account, transport });
+    const rows = [];
+    for (const relays of sizes) {
+      const sessionCount = Math.ceil(relays / PER_SESSION);
+      const members = Array.from({ length: sessionCount }, (_, ordinal) => {
+        const n = Math.min(PER_SESSION, relays - ordinal * PER_SESSION);
+        const sessionSeed = sha256Hex(`gas-${relays}-${ordinal}`);
+        const receipts: ReceiptLeaf[] = Array.from({ length: n }, (_, i) => ({
+          sessionSeed,
+          relayIndex: i,
+          hostId: `host_${i % 24}`,
+          requestDigest: sha256Hex(`q${relays}-${ordinal}-${i}`),
+          responseDigest: sha256Hex(`r${relays}-${ordinal}-${i}`),
+          status: 200,
+          outcome: "ok",
+          latencyMs: 40,
+          computeUnits: 1,
+          createdAt: 1_700_000_000_000 + i,
+        }));
+        const tree = sessionTree(receipts);
+        return {
+          leaf: { sessionSeed, ordinal, sessionRoot: tree.root, relayCount: n, computeUnits: n } as SessionLeaf,
+          receipts,
+          tree,
+        };
+      });
+      const b = buildBatch(
+        members.map((m) => m.leaf),
+        [],
+      );
+      const commitTx = await wallet.writeContract({
+        address: contract,
+        abi: proofRegistryAbi,
+        functionName: "commitBatch",
+        args: [
+          b.batchId,
+          b.summary.root,
+          BigInt(b.summary.relayCount),
+          BigInt(b.summary.computeUnits),
+          b.summary.reportCardRoot,
+          b.summary.sessionCount,
+        ],
+        chain: null,
+      });
+      const committed = await client.waitForTransactionReceipt({ hash: commitTx });
+      await client.request({ method: "anvil_mine" as never, params: ["0x2"] as never });
+      const [seed, ordinal] = await client.readContract({
+        address: contract,
+        abi: proofRegistryAbi,
+        functionName: "challenge",
+        args: [b.batchId],
+      });
+      const member = members[ordinal];
+      const relayIndex = challengedRelay(seed, member.leaf.sessionSeed, member.leaf.relayCount);
+      const v = receiptLeafValues(member.receipts[relayIndex]);
+      const proveTx = await wallet.writeContract({
+        address: contract,
+        abi: proofRegistryAbi,
+        functionName: "proveBatch",
+        args: [
+          b.batchId,
+          { ...member.leaf, relayCount: BigInt(member.leaf.relayCount), computeUnits: BigInt(member.leaf.computeUnits) },
+          b.tree.proof(ordinal),
+          {
+            sessionSeed: v[0],
+            relayIndex: v[1],
+            hostKey: v[2],
+            requestDigest: v[3],
+            responseDigest: v[4],
+            status: Number(v[5]),
+            outcome: Number(v[6]),
+            latencyMs: Number(v[7]),
+            computeUnits: Number(v[8]),
+            createdAt: v[9],
+          },
+          member.tree.proof(relayIndex),
+        ] as never,
+        chain: null,
+      });
+      const proved = await client.waitForTransactionReceipt({ hash: proveTx });
+      const commitGas = Number(committed.gasUsed);
+      const proveGas = Number(proved.gasUsed);
+      rows.push({
+        relays,
+        sessions: sessionCount,
+        commitGas,
+        proveGas,
+        proofDepth: b.tree.proof(ordinal).length + member.tree.proof(relayIndex).length,
+        gasPerRelay: (commitGas + proveGas) / relays,
+      });
+    }
+    return rows;
+  } finally {
+    anvil.stop();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const rows = await measureGas();
+  console.log("relays   sessions  commitBatch gas  proveBatch gas  proof depth  gas/relay");
+  for (const r of rows) {
+    console.log(
+      `${String(r.relays).padStart(7)}  ${String(r.sessions).padStart(8)}  ${String(r.commitGas).padStart(15)}  ${String(r.proveGas).padStart(14)}  ${String(r.proofDepth).padStart(11)}  ${r.gasPerRelay.toFixed(2).padStart(9)}`,
+    );
+  }
+  fs.writeFileSync(
+    new URL("./chain-gas.json", import.meta.url),
+    `${JSON.stringify({ date: new Date().toISOString(), rows }, null, 2)}\n`,
+  );
+}
