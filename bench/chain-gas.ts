@@ -2,7 +2,7 @@
 // on a local anvil. Sessions hold up to 1,000 relays each (so 100,000 relays = 100 sessions).
 // Run: npm run bench:gas   (prints a table; writes bench/chain-gas.json)
 import fs from "node:fs";
-import { createPublicClient, createWalletClient, type Hex, http } from "viem";
+import { createPublicClient, createWalletClient, http } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { proofRegistryAbi } from "../contracts-abi/ProofRegistry.js";
 import { startAnvil } from "../dev/anvil.mjs";

@@ -12,6 +12,7 @@ import { privateKeyToAccount } from "viem/accounts";
 import { hostRegistryDomain, hostRegistryTypes, toMicrodegrees } from "../protocol/host-registration.js";
 import { startAnvil } from "./anvil.mjs";
 import { startFaultHost } from "./hosts/fault-host.mjs";
+import { ANVIL_KEYS, deployProofRegistry } from "./proof-registry.ts";
 
 const require = createRequire(import.meta.url);
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
@@ -72,11 +73,48 @@ function waitForExit(child) {
   });
 }
 
+/** Protocol parameters a developer may shorten for a quick local cycle (passed to the gateway as vars). */
+const PASSED_VARS = [
+  "SESSION_SECONDS",
+  "ROLLOVER_GRACE_SECONDS",
+  "PROBE_INTERVAL_MIN_MS",
+  "PROBE_INTERVAL_MAX_MS",
+  "HOSTS_PER_SESSION",
+];
+
+function spawnNode(args, env, stdio) {
+  return spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio,
+    detached: process.platform !== "win32",
+  });
+}
+
+/** Stops a child (and its process group) and waits up to five seconds for it. */
+async function stopChild(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  try {
+    process.kill(-child.pid, "SIGTERM");
+  } catch {
+    child.kill("SIGTERM");
+  }
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+}
+
 /**
  * Starts the network. Options: `port` of the gateway (default 8787), `dir` for state and
- * `dev.json` (default `.conductor`), `quiet` to keep wrangler's output off the console.
+ * `dev.json` (default `.conductor`), `quiet` to keep wrangler's and the validator's output off
+ * the console, `cronIntervalMs` between cron runs (default 5000).
  */
-export async function startNetwork({ port = 8787, dir = path.join(ROOT, ".conductor"), quiet = false, log = console.log } = {}) {
+export async function startNetwork({
+  port = 8787,
+  dir = path.join(ROOT, ".conductor"),
+  quiet = false,
+  log = console.log,
+  cronIntervalMs = 5000,
+} = {}) {
   const stateDir = path.join(dir, "state");
   fs.rmSync(stateDir, { recursive: true, force: true }); // the demo network is new each time, like its anvil chains
   fs.mkdirSync(stateDir, { recursive: true });
@@ -94,6 +132,13 @@ export async function startNetwork({ port = 8787, dir = path.join(ROOT, ".conduc
     }
     const inference = await startFaultHost({ name: "inference-paris", model: "conductor-demo-1" });
     stops.push(() => inference.close());
+
+    log("starting the commitment chain and deploying ProofRegistry...");
+    const chainAnvil = await startAnvil({ port: await freePort(), chainId: CHAIN_ID, blockTime: 1 });
+    stops.push(async () => chainAnvil.stop());
+    const challengeDelay = 2;
+    const proofWindow = 100;
+    const contract = await deployProofRegistry(chainAnvil.url, ANVIL_KEYS[0], challengeDelay, proofWindow);
 
     const adminToken = `dev-admin-${randomBytes(12).toString("hex")}`;
     const wranglerEnv = { WRANGLER_SEND_METRICS: "false", NO_D1_WARNING: "true" };
@@ -125,19 +170,18 @@ export async function startNetwork({ port = 8787, dir = path.join(ROOT, ".conduc
         "ALLOW_LOOPBACK_HOSTS:true",
         "--var",
         `REGISTRY_CHAIN_ID:${REGISTRY_CHAIN_ID}`,
+        "--var",
+        `CHAIN_RPC_URL:${chainAnvil.url}`,
+        "--var",
+        `CHAIN_PRIVATE_KEY:${ANVIL_KEYS[0]}`,
+        "--var",
+        `PROOF_REGISTRY_ADDRESS:${contract}`,
+        "--test-scheduled",
+        ...PASSED_VARS.filter((name) => process.env[name]).flatMap((name) => ["--var", `${name}:${process.env[name]}`]),
       ],
       { env: wranglerEnv, stdio },
     );
-    stops.push(async () => {
-      if (gatewayProcess.exitCode !== null) return;
-      const exited = new Promise((resolve) => gatewayProcess.once("exit", resolve));
-      try {
-        process.kill(-gatewayProcess.pid, "SIGTERM");
-      } catch {
-        gatewayProcess.kill("SIGTERM");
-      }
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-    });
+    stops.push(() => stopChild(gatewayProcess));
     const gateway = `http://127.0.0.1:${port}`;
     await waitForHealth(gateway, gatewayProcess);
 
@@ -218,6 +262,28 @@ export async function startNetwork({ port = 8787, dir = path.join(ROOT, ".conduc
     });
 
     const requestor = await adminCall("/v1/requestors", { name: "demo-dapp", stake: "10000000" });
+
+    // Cloudflare runs cron triggers in production; locally the dev network calls the scheduled
+    // handler itself (wrangler dev --test-scheduled), on a short interval.
+    const cron = setInterval(() => {
+      fetch(`${gateway}/__scheduled?cron=*+*+*+*+*`).catch(() => {});
+    }, cronIntervalMs);
+    stops.push(async () => clearInterval(cron));
+
+    log("starting the validator...");
+    const tsxCli = path.join(path.dirname(require.resolve("tsx/package.json")), "dist", "cli.mjs");
+    const validatorProcess = spawnNode(
+      [tsxCli, "validator/cli.ts"],
+      {
+        GATEWAY_URL: gateway,
+        CHAIN_RPC_URL: chainAnvil.url,
+        PROOF_REGISTRY_ADDRESS: contract,
+        VALIDATOR_PRIVATE_KEY: ANVIL_KEYS[1],
+        VALIDATOR_INTERVAL_MS: String(Math.min(cronIntervalMs, 5000)),
+      },
+      quiet ? "ignore" : "inherit",
+    );
+    stops.push(() => stopChild(validatorProcess));
     const apiKey = requestor.apiKey.key;
     const info = {
       gateway,
@@ -235,6 +301,16 @@ export async function startNetwork({ port = 8787, dir = path.join(ROOT, ".conduc
       },
       hosts,
       requestor: { id: requestor.id, apiKey, stake: requestor.stake },
+      sessionSeconds: Number(process.env.SESSION_SECONDS ?? 600),
+      chain: {
+        url: chainAnvil.url,
+        chainId: CHAIN_ID,
+        contract,
+        challengeDelay,
+        proofWindow,
+        submitter: privateKeyToAccount(ANVIL_KEYS[0]).address,
+      },
+      validator: privateKeyToAccount(ANVIL_KEYS[1]).address,
       stateDir,
     };
     fs.mkdirSync(dir, { recursive: true });

@@ -9,6 +9,7 @@ import path from "node:path";
 import OpenAI from "openai";
 import { createPublicClient, http } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { proofRegistryAbi } from "../../contracts-abi/ProofRegistry.js";
 import { epochStartMs, selectSessionHosts, sessionSeed } from "../../protocol/session.js";
 import { freePort } from "../support/free-port.js";
 
@@ -21,6 +22,8 @@ interface DevInfo {
   };
   hosts: { id: string; endpoint: string; service: string }[];
   requestor: { id: string; apiKey: string };
+  sessionSeconds: number;
+  chain: { url: string; contract: `0x${string}` };
 }
 
 let dev: ChildProcess;
@@ -52,7 +55,16 @@ beforeAll(async () => {
   const port = await freePort();
   dev = spawn("npm", ["run", "dev"], {
     cwd: path.resolve(__dirname, "../.."),
-    env: { ...process.env, GATEWAY_PORT: String(port), CONDUCTOR_DEV_DIR: dir, DEV_QUIET: "1" },
+    // Short sessions and a fast cron so that a whole commit cycle fits in the test.
+    env: {
+      ...process.env,
+      GATEWAY_PORT: String(port),
+      CONDUCTOR_DEV_DIR: dir,
+      DEV_QUIET: "1",
+      SESSION_SECONDS: "8",
+      ROLLOVER_GRACE_SECONDS: "1",
+      DEV_CRON_INTERVAL_MS: "1000",
+    },
     stdio: ["ignore", "pipe", "inherit"],
     detached: true,
   });
@@ -132,11 +144,79 @@ describe("npm run dev", () => {
     const recomputed = selectSessionHosts({
       seed,
       hosts: registry.hosts.map((h) => ({ ...h, stake: BigInt(h.stake) })),
-      epochStart: epochStartMs(plan.epoch, 600),
+      epochStart: epochStartMs(plan.epoch, info.sessionSeconds),
       count: 24,
     });
     expect(plan.hosts.map((h) => h.id)).toEqual(recomputed);
     expect(recomputed).toHaveLength(3);
+  });
+
+  it("commits relays on-chain; the validator process proves them; the proof verifies through the contract", async () => {
+    const headers = { authorization: `Bearer ${info.requestor.apiKey}`, "content-type": "application/json" };
+    let sessionId = "";
+    for (let i = 0; i < 4; i++) {
+      const res = await fetch(info.services["eth-local"].url, {
+        method: "POST",
+        headers,
+        body: JSON.stringify({ jsonrpc: "2.0", id: i, method: "eth_chainId" }),
+      });
+      expect(res.status).toBe(200);
+      sessionId = res.headers.get("x-conductor-session") as string;
+    }
+    // Cron (every second here) closes the session after it ends, batches and commits it; the
+    // validator process recomputes and proves it. Wait for the gateway to report it verified.
+    let verified: { batchId: string | null; state?: string } = { batchId: null };
+    const until = Date.now() + 90_000;
+    while (Date.now() < until) {
+      const session = (await (await fetch(`${info.gateway}/v1/sessions/${sessionId}`)).json()) as { batchId: string | null };
+      if (session.batchId) {
+        const batch = (await (await fetch(`${info.gateway}/v1/batches/${session.batchId}`)).json()) as { state: string };
+        verified = { batchId: session.batchId, state: batch.state };
+        if (batch.state === "verified") break;
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(verified.state).toBe("verified");
+
+    const proof = (await (await fetch(`${info.gateway}/v1/sessions/${sessionId}/receipts/1/proof`)).json()) as {
+      batchId: `0x${string}`;
+      receipt: { values: string[] };
+      receiptProof: `0x${string}`[];
+      session: {
+        sessionSeed: `0x${string}`;
+        ordinal: number;
+        sessionRoot: `0x${string}`;
+        relayCount: number;
+        computeUnits: number;
+      };
+      sessionProof: `0x${string}`[];
+    };
+    const v = proof.receipt.values;
+    const chain = createPublicClient({ transport: http(info.chain.url) });
+    const included = await chain.readContract({
+      address: info.chain.contract,
+      abi: proofRegistryAbi,
+      functionName: "verifyReceipt",
+      args: [
+        proof.batchId,
+        { ...proof.session, relayCount: BigInt(proof.session.relayCount), computeUnits: BigInt(proof.session.computeUnits) },
+        proof.sessionProof,
+        {
+          sessionSeed: v[0] as `0x${string}`,
+          relayIndex: BigInt(v[1]),
+          hostKey: v[2] as `0x${string}`,
+          requestDigest: v[3] as `0x${string}`,
+          responseDigest: v[4] as `0x${string}`,
+          status: Number(v[5]),
+          outcome: Number(v[6]),
+          latencyMs: Number(v[7]),
+          computeUnits: Number(v[8]),
+          createdAt: BigInt(v[9]),
+        },
+        proof.receiptProof,
+      ],
+    });
+    expect(included).toBe(true);
   });
 
   it("stops every process it started on Ctrl-C", async () => {
@@ -145,6 +225,6 @@ describe("npm run dev", () => {
     const exited = new Promise((resolve) => dev.once("exit", resolve));
     process.kill(-(dev.pid as number), "SIGINT");
     await exited;
-    for (const url of [...anvils, info.gateway]) expect(await isListening(url)).toBe(false);
+    for (const url of [...anvils, info.chain.url, info.gateway]) expect(await isListening(url)).toBe(false);
   });
 });
