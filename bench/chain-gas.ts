@@ -10,8 +10,9 @@ import {
   buildBatch,
   challengedRelay,
   type ReceiptLeaf,
-  receiptLeafValues,
+  receiptStruct,
   type SessionLeaf,
+  sessionStruct,
   sessionTree,
 } from "../protocol/commitments.js";
 import { sha256Hex } from "../protocol/hex.js";
@@ -82,27 +83,15 @@ export async function measureGas(sizes = SIZES) {
       });
       const member = members[ordinal];
       const relayIndex = challengedRelay(seed, member.leaf.sessionSeed, member.leaf.relayCount);
-      const v = receiptLeafValues(member.receipts[relayIndex]);
       const proveTx = await wallet.writeContract({
         address: contract,
         abi: proofRegistryAbi,
         functionName: "proveBatch",
         args: [
           b.batchId,
-          { ...member.leaf, relayCount: BigInt(member.leaf.relayCount), computeUnits: BigInt(member.leaf.computeUnits) },
+          sessionStruct(member.leaf),
           b.tree.proof(ordinal),
-          {
-            sessionSeed: v[0],
-            relayIndex: v[1],
-            hostKey: v[2],
-            requestDigest: v[3],
-            responseDigest: v[4],
-            status: Number(v[5]),
-            outcome: Number(v[6]),
-            latencyMs: Number(v[7]),
-            computeUnits: Number(v[8]),
-            createdAt: v[9],
-          },
+          receiptStruct(member.receipts[relayIndex]),
           member.tree.proof(relayIndex),
         ] as never,
         chain: null,

@@ -161,3 +161,31 @@ export function challengedSession(seed: Hex, sessionCount: number): number {
 export function challengedRelay(seed: Hex, sessionSeed: Hex, relayCount: number): number {
   return Number(BigInt(keccakHex(encodeWords([seed, sessionSeed]))) % BigInt(relayCount));
 }
+
+/** A receipt as `ProofRegistry`'s `ReceiptLeaf` struct argument (the shape viem takes). */
+export function receiptStruct(r: ReceiptLeaf) {
+  const v = receiptLeafValues(r);
+  return {
+    sessionSeed: v[0],
+    relayIndex: v[1],
+    hostKey: v[2],
+    requestDigest: v[3],
+    responseDigest: v[4],
+    status: Number(v[5]),
+    outcome: Number(v[6]),
+    latencyMs: Number(v[7]),
+    computeUnits: Number(v[8]),
+    createdAt: v[9],
+  };
+}
+
+/** A session leaf as `ProofRegistry`'s `SessionLeaf` struct argument. */
+export function sessionStruct(s: SessionLeaf) {
+  return {
+    sessionSeed: s.sessionSeed,
+    ordinal: s.ordinal,
+    sessionRoot: s.sessionRoot,
+    relayCount: BigInt(s.relayCount),
+    computeUnits: BigInt(s.computeUnits),
+  };
+}

@@ -10,9 +10,9 @@ import {
   buildBatch,
   challengedRelay,
   type ReceiptLeaf,
-  receiptLeafValues,
+  receiptStruct,
   type SessionLeaf,
-  sessionLeafValues,
+  sessionStruct,
   sessionTree,
 } from "../protocol/commitments.js";
 import type { MerkleTree } from "../protocol/merkle.js";
@@ -184,8 +184,6 @@ export async function proveBatch(deps: ValidatorDeps, batchId: Hex): Promise<Bat
   const session = recomputed.batch.sessions[ordinal];
   const relayIndex = challengedRelay(seed, session.sessionSeed, session.relayCount);
   const receipt = session.receipts[relayIndex];
-  const [sessionSeed, sessionOrdinal, sessionRoot, relayCount, computeUnits] = sessionLeafValues(session);
-  const values = receiptLeafValues(receipt);
   const { request } = await deps.publicClient.simulateContract({
     account: deps.walletClient.account,
     address: deps.contract,
@@ -193,20 +191,9 @@ export async function proveBatch(deps: ValidatorDeps, batchId: Hex): Promise<Bat
     functionName: "proveBatch",
     args: [
       batchId,
-      { sessionSeed, ordinal: Number(sessionOrdinal), sessionRoot, relayCount, computeUnits },
+      sessionStruct(session),
       recomputed.batch.batchTree.proof(ordinal),
-      {
-        sessionSeed: values[0],
-        relayIndex: values[1],
-        hostKey: values[2],
-        requestDigest: values[3],
-        responseDigest: values[4],
-        status: Number(values[5]),
-        outcome: Number(values[6]),
-        latencyMs: Number(values[7]),
-        computeUnits: Number(values[8]),
-        createdAt: values[9],
-      },
+      receiptStruct(receipt),
       session.tree.proof(relayIndex),
     ],
   });

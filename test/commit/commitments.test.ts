@@ -13,10 +13,12 @@ import { proofRegistryAbi } from "../../contracts-abi/ProofRegistry.js";
 import { batchProducerStub } from "../../durable-objects/batch-producer.js";
 import type { RelaySession } from "../../durable-objects/relay-session.js";
 import {
+  challengedRelay,
   type ReceiptLeaf,
   receiptLeafHash,
-  receiptLeafValues,
+  receiptStruct,
   sessionLeafHash,
+  sessionStruct,
   sessionTree,
 } from "../../protocol/commitments.js";
 import { verifyProof } from "../../protocol/merkle.js";
@@ -166,29 +168,11 @@ describe("commitments, full cycle", () => {
       expect(proof.receipt.relayIndex).toBe(index);
       expect(verifyProof(receiptLeafHash(proof.receipt), proof.receiptProof, proof.session.sessionRoot)).toBe(true);
       expect(verifyProof(sessionLeafHash(proof.session), proof.sessionProof, proof.batchRoot)).toBe(true);
-      const v = receiptLeafValues(proof.receipt);
       const included = await client().readContract({
         address: chain().contract,
         abi: proofRegistryAbi,
         functionName: "verifyReceipt",
-        args: [
-          proof.batchId,
-          { ...proof.session, relayCount: BigInt(proof.session.relayCount), computeUnits: BigInt(proof.session.computeUnits) },
-          proof.sessionProof,
-          {
-            sessionSeed: v[0],
-            relayIndex: v[1],
-            hostKey: v[2],
-            requestDigest: v[3],
-            responseDigest: v[4],
-            status: Number(v[5]),
-            outcome: Number(v[6]),
-            latencyMs: Number(v[7]),
-            computeUnits: Number(v[8]),
-            createdAt: v[9],
-          },
-          proof.receiptProof,
-        ],
+        args: [proof.batchId, sessionStruct(proof.session), proof.sessionProof, receiptStruct(proof.receipt), proof.receiptProof],
       });
       expect(included).toBe(true);
     }
@@ -283,9 +267,7 @@ describe("commitment faults", () => {
       }
     ).sessions[ordinal];
     const tampered = page.receipts.map((r) => ({ ...r, sessionSeed: member.sessionSeed }));
-    const { challengedRelay } = await import("../../protocol/commitments.js");
     const index = challengedRelay(seed, member.sessionSeed, member.relayCount);
-    const v = receiptLeafValues(tampered[index]);
     await expect(
       client().simulateContract({
         account: privateKeyToAccount(chain().validatorKey),
@@ -302,18 +284,7 @@ describe("commitment faults", () => {
             computeUnits: BigInt(member.computeUnits),
           },
           [],
-          {
-            sessionSeed: v[0],
-            relayIndex: v[1],
-            hostKey: v[2],
-            requestDigest: v[3],
-            responseDigest: v[4],
-            status: Number(v[5]),
-            outcome: Number(v[6]),
-            latencyMs: Number(v[7]),
-            computeUnits: Number(v[8]),
-            createdAt: v[9],
-          },
+          receiptStruct(tampered[index]),
           sessionTree(tampered).proof(index),
         ],
       }),

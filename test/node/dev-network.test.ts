@@ -10,6 +10,7 @@ import OpenAI from "openai";
 import { createPublicClient, http } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { proofRegistryAbi } from "../../contracts-abi/ProofRegistry.js";
+import { type ReceiptLeaf, receiptStruct, sessionStruct } from "../../protocol/commitments.js";
 import { epochStartMs, selectSessionHosts, sessionSeed } from "../../protocol/session.js";
 import { freePort } from "../support/free-port.js";
 
@@ -180,7 +181,7 @@ describe("npm run dev", () => {
 
     const proof = (await (await fetch(`${info.gateway}/v1/sessions/${sessionId}/receipts/1/proof`)).json()) as {
       batchId: `0x${string}`;
-      receipt: { values: string[] };
+      receipt: ReceiptLeaf;
       receiptProof: `0x${string}`[];
       session: {
         sessionSeed: `0x${string}`;
@@ -191,30 +192,12 @@ describe("npm run dev", () => {
       };
       sessionProof: `0x${string}`[];
     };
-    const v = proof.receipt.values;
     const chain = createPublicClient({ transport: http(info.chain.url) });
     const included = await chain.readContract({
       address: info.chain.contract,
       abi: proofRegistryAbi,
       functionName: "verifyReceipt",
-      args: [
-        proof.batchId,
-        { ...proof.session, relayCount: BigInt(proof.session.relayCount), computeUnits: BigInt(proof.session.computeUnits) },
-        proof.sessionProof,
-        {
-          sessionSeed: v[0] as `0x${string}`,
-          relayIndex: BigInt(v[1]),
-          hostKey: v[2] as `0x${string}`,
-          requestDigest: v[3] as `0x${string}`,
-          responseDigest: v[4] as `0x${string}`,
-          status: Number(v[5]),
-          outcome: Number(v[6]),
-          latencyMs: Number(v[7]),
-          computeUnits: Number(v[8]),
-          createdAt: BigInt(v[9]),
-        },
-        proof.receiptProof,
-      ],
+      args: [proof.batchId, sessionStruct(proof.session), proof.sessionProof, receiptStruct(proof.receipt), proof.receiptProof],
     });
     expect(included).toBe(true);
   });

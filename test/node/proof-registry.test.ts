@@ -11,8 +11,9 @@ import {
   challengedSession,
   challengeSeed,
   type ReceiptLeaf,
-  receiptLeafValues,
+  receiptStruct,
   type SessionLeaf,
+  sessionStruct,
   sessionTree,
 } from "../../protocol/commitments.js";
 import { sha256Hex } from "../../protocol/hex.js";
@@ -109,23 +110,11 @@ function proofArgs(
 ) {
   const member = b.members[ordinal];
   const receipt = tamper ? tamper(member.receipts[relayIndex]) : member.receipts[relayIndex];
-  const v = receiptLeafValues(receipt);
   return [
     b.batchId,
-    { ...member.leaf, relayCount: BigInt(member.leaf.relayCount), computeUnits: BigInt(member.leaf.computeUnits) },
+    sessionStruct(member.leaf),
     b.tree.proof(ordinal),
-    {
-      sessionSeed: v[0],
-      relayIndex: v[1],
-      hostKey: v[2],
-      requestDigest: v[3],
-      responseDigest: v[4],
-      status: Number(v[5]),
-      outcome: Number(v[6]),
-      latencyMs: Number(v[7]),
-      computeUnits: Number(v[8]),
-      createdAt: v[9],
-    },
+    receiptStruct(receipt),
     member.tree.proof(relayIndex),
   ] as const;
 }
