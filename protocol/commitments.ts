@@ -42,9 +42,18 @@ export type ReceiptOutcome = keyof typeof OUTCOME_CODES;
 
 const keccakHex = (bytes: Uint8Array): Hex => `0x${bytesToHex(keccak_256(bytes))}`;
 
-/** The on-chain key of a host id. */
+const hostKeys = new Map<string, Hex>();
+
+/** The on-chain key of a host id (memoised: a session has few hosts and many receipts). */
 export function hostKey(hostId: string | null): Hex {
-  return hostId ? keccakHex(utf8ToBytes(hostId)) : ZERO_HASH;
+  if (!hostId) return ZERO_HASH;
+  let key = hostKeys.get(hostId);
+  if (!key) {
+    key = keccakHex(utf8ToBytes(hostId));
+    if (hostKeys.size > 10_000) hostKeys.clear();
+    hostKeys.set(hostId, key);
+  }
+  return key;
 }
 
 /** A receipt as committed: the stored receipt plus its session's seed. */
@@ -77,7 +86,23 @@ export function receiptLeafValues(r: ReceiptLeaf) {
   ] as const;
 }
 
-export const receiptLeafHash = (r: ReceiptLeaf) => standardLeafHash(encodeWords(receiptLeafValues(r)));
+/** The receipt's leaf encoding: the same words as `receiptLeafValues`, without BigInt on the hot path. */
+function encodeReceipt(r: ReceiptLeaf): Uint8Array {
+  return encodeWords([
+    r.sessionSeed,
+    r.relayIndex,
+    hostKey(r.hostId),
+    (r.requestDigest || ZERO_HASH) as Hex,
+    (r.responseDigest ?? ZERO_HASH) as Hex,
+    r.status,
+    OUTCOME_CODES[r.outcome],
+    r.latencyMs ?? 0,
+    r.computeUnits,
+    r.createdAt,
+  ]);
+}
+
+export const receiptLeafHash = (r: ReceiptLeaf) => standardLeafHash(encodeReceipt(r));
 
 export interface SessionLeaf {
   sessionSeed: Hex;

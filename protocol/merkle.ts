@@ -14,19 +14,41 @@ import type { Hex } from "./hex.js";
 /** ABI-encodes a tuple of static words: each value is a 32-byte big-endian word. */
 export function encodeWords(words: readonly (bigint | number | Uint8Array | Hex)[]): Uint8Array {
   const out = new Uint8Array(words.length * 32);
+  const view = new DataView(out.buffer);
   words.forEach((word, i) => {
-    if (typeof word === "string") out.set(hexToBytes(word.slice(2).padStart(64, "0")), i * 32);
-    else if (word instanceof Uint8Array) out.set(word, i * 32 + 32 - word.length);
-    else {
+    const at = i * 32;
+    if (typeof word === "string") writeHex(out, at, word);
+    else if (word instanceof Uint8Array) out.set(word, at + 32 - word.length);
+    else if (typeof word === "number" && Number.isSafeInteger(word) && word >= 0) {
+      view.setUint32(at + 24, Math.floor(word / 2 ** 32));
+      view.setUint32(at + 28, word >>> 0);
+    } else {
       let v = BigInt(word);
       if (v < 0n) throw new Error("encodeWords: negative values are not encoded");
       for (let b = 31; b >= 0 && v > 0n; b--) {
-        out[i * 32 + b] = Number(v & 0xffn);
+        out[at + b] = Number(v & 0xffn);
         v >>= 8n;
       }
     }
   });
   return out;
+}
+
+/** Writes a 0x-hex value right-aligned into a 32-byte word, without intermediate strings. */
+function writeHex(out: Uint8Array, at: number, hex: string): void {
+  const digits = hex.length - 2;
+  if (digits > 64) throw new Error("encodeWords: hex value longer than 32 bytes");
+  let pos = at + 32 - Math.ceil(digits / 2);
+  let i = 2;
+  if (digits % 2 === 1) out[pos++] = nibble(hex.charCodeAt(i++));
+  for (; i < hex.length; i += 2) out[pos++] = (nibble(hex.charCodeAt(i)) << 4) | nibble(hex.charCodeAt(i + 1));
+}
+
+function nibble(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 102) return c - 87;
+  if (c >= 65 && c <= 70) return c - 55;
+  throw new Error("encodeWords: not a hex digit");
 }
 
 /** OpenZeppelin's standard leaf: keccak256(bytes.concat(keccak256(abi.encode(...)))). */
