@@ -26,12 +26,34 @@ export function bearerToken(header: string | undefined): string | null {
   return match ? match[1] : null;
 }
 
+/**
+ * Keys seen recently, per isolate: a relay then costs no database read for its key. A revoked
+ * key is dropped from this isolate's cache at once and stops working everywhere within
+ * `KEY_CACHE_MS`; an unknown key is never cached, so a new key works at once.
+ */
+export const KEY_CACHE_MS = 5_000;
+const keyCache = new Map<string, { found: { requestor: Requestor; keyId: string }; until: number }>();
+
 /** Resolves an API key to its requestor; 401 for a missing, malformed, unknown or revoked key. */
 export async function authenticateKey(db: Database, key: string | null): Promise<{ requestor: Requestor; keyId: string }> {
   if (!key?.startsWith(KEY_PREFIX) || key.length > 128) throw unauthorized();
-  const found = await findRequestorByKeyHash(db, hashApiKey(key));
-  if (!found) throw unauthorized();
+  const keyHash = hashApiKey(key);
+  const now = Date.now();
+  const hit = keyCache.get(keyHash);
+  if (hit && hit.until > now) return hit.found;
+  const found = await findRequestorByKeyHash(db, keyHash);
+  if (!found) {
+    keyCache.delete(keyHash);
+    throw unauthorized();
+  }
+  if (keyCache.size > 10_000) keyCache.clear();
+  keyCache.set(keyHash, { found, until: now + KEY_CACHE_MS });
   return found;
+}
+
+/** Forgets a key in this isolate's cache (after it is revoked). */
+export function forgetKey(keyId: string): void {
+  for (const [hash, entry] of keyCache) if (entry.found.keyId === keyId) keyCache.delete(hash);
 }
 
 /** Compares two strings in time independent of where they differ. */

@@ -5,7 +5,7 @@
 import { Hono } from "hono";
 import { sessionQuota } from "../../protocol/quota.js";
 import type { AppEnv } from "../app-env.js";
-import { authenticateKey, bearerToken, generateApiKey, requireAdmin } from "../auth.js";
+import { authenticateKey, bearerToken, forgetKey, generateApiKey, requireAdmin } from "../auth.js";
 import { gatewayConfig } from "../config.js";
 import { database } from "../db/database.js";
 import { createRequestor, getRequestor, insertApiKey, listApiKeys, revokeApiKey } from "../db/requestors.js";
@@ -74,5 +74,6 @@ export const requestorsApp = new Hono<AppEnv>()
     requireAdmin(c.env, c.req.header("Authorization"));
     const revoked = await revokeApiKey(database(c.env), c.req.param("id"), c.req.param("keyId"), Date.now());
     if (!revoked) throw notFound("unknown_key", "No live key with this id for this requestor");
+    forgetKey(c.req.param("keyId"));
     return c.json({ revoked: true });
   });

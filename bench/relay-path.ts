@@ -1,0 +1,203 @@
+/**
+ * Relay path: the same upstream JSON-RPC host reached directly, through a bare forwarding Worker,
+ * through nginx (when installed) and through the gateway (auth, quota, session Durable Object,
+ * receipt), each under a fixed-rate and a max-rate load from autocannon in a separate process.
+ *
+ * Cores (2 on this machine): the server under test (workerd, or nginx) is pinned to core 0; the
+ * upstream host and the load generator share core 1. "Direct" has nothing on core 0.
+ */
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import readline from "node:readline";
+
+const CORE_SERVER = "0";
+const CORE_LOAD = "1";
+const BODY = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_blockNumber", params: [] });
+
+const has = (command: string) => {
+  try {
+    execFileSync("sh", ["-c", `command -v ${command}`], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+};
+const PINNING = has("taskset") && os.cpus().length >= 2;
+
+function pinned(core: string, command: string, args: string[], options: Parameters<typeof spawn>[2] = {}): ChildProcess {
+  return PINNING ? spawn("taskset", ["-c", core, command, ...args], options) : spawn(command, args, options);
+}
+
+/** Starts a process that prints one JSON line when ready; returns that line and the process. */
+async function startJsonProcess(core: string, args: string[]): Promise<{ info: Record<string, unknown>; child: ChildProcess }> {
+  const child = pinned(core, process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
+  const lines = readline.createInterface({ input: child.stdout as NodeJS.ReadableStream });
+  for await (const line of lines) {
+    if (line.startsWith("{")) return { info: JSON.parse(line), child };
+  }
+  throw new Error(`${args.join(" ")} exited before it was ready`);
+}
+
+const tsx = path.join("node_modules", "tsx", "dist", "cli.mjs");
+
+export interface LoadFigures {
+  requestsPerSecond: number;
+  p50Ms: number;
+  p90Ms?: number;
+  p99Ms: number;
+  errors: number;
+}
+
+async function collectJson(child: ChildProcess): Promise<Record<string, unknown>> {
+  let out = "";
+  child.stdout?.on("data", (d) => {
+    out += d;
+  });
+  await new Promise((resolve) => child.once("exit", resolve));
+  return JSON.parse(out.slice(out.indexOf("{")));
+}
+
+/** Fixed-rate load with microsecond latencies (bench/latency-load.mjs). */
+async function fixedRate(url: string, headers: Record<string, string>, rate: number, seconds: number): Promise<LoadFigures> {
+  const child = pinned(
+    CORE_LOAD,
+    process.execPath,
+    ["bench/latency-load.mjs", url, String(rate), String(seconds), JSON.stringify(headers), BODY],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
+  return (await collectJson(child)) as unknown as LoadFigures;
+}
+
+/** One autocannon run against `url` as fast as it goes. */
+async function load(
+  url: string,
+  headers: Record<string, string>,
+  { seconds, connections, rate }: { seconds: number; connections: number; rate?: number },
+): Promise<LoadFigures> {
+  const args = [
+    path.join("node_modules", "autocannon", "autocannon.js"),
+    "--json",
+    "-c",
+    String(connections),
+    "-d",
+    String(seconds),
+    "-m",
+    "POST",
+    "-b",
+    BODY,
+    "-H",
+    "content-type=application/json",
+  ];
+  for (const [k, v] of Object.entries(headers)) args.push("-H", `${k}=${v}`);
+  if (rate) args.push("-R", String(rate));
+  args.push(url);
+  const r = (await collectJson(pinned(CORE_LOAD, process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] }))) as {
+    requests: { average: number };
+    latency: { p50: number; p99: number };
+    errors: number;
+    non2xx: number;
+    timeouts: number;
+  };
+  return {
+    requestsPerSecond: r.requests.average,
+    p50Ms: r.latency.p50,
+    p99Ms: r.latency.p99,
+    errors: r.errors + r.non2xx + r.timeouts,
+  };
+}
+
+function startNginx(upstream: string): { url: string; stop: () => void } | null {
+  if (!has("nginx")) return null;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-nginx-"));
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const target = new URL(upstream);
+  fs.writeFileSync(
+    path.join(dir, "nginx.conf"),
+    `worker_processes 1;
+daemon off;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log error;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}; proxy_temp_path ${dir}; fastcgi_temp_path ${dir}; uwsgi_temp_path ${dir}; scgi_temp_path ${dir};
+  upstream rpc { server ${target.host}; keepalive 64; }
+  server {
+    listen 127.0.0.1:${port};
+    location / { proxy_pass http://rpc; proxy_http_version 1.1; proxy_set_header Connection ""; }
+  }
+}
+`,
+  );
+  const child = pinned(CORE_SERVER, "nginx", ["-p", dir, "-c", path.join(dir, "nginx.conf")], { stdio: "ignore" });
+  return { url: `http://127.0.0.1:${port}`, stop: () => child.kill("SIGTERM") };
+}
+
+async function waitForPost(url: string, headers: Record<string, string>) {
+  for (let i = 0; i < 100; i++) {
+    try {
+      const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: BODY });
+      if (res.ok) return;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} never answered`);
+}
+
+export async function benchRelayPath({ seconds = 10, rate = 1_000, connections = 32 } = {}) {
+  execFileSync(
+    process.execPath,
+    [path.join("node_modules", "wrangler", "bin", "wrangler.js"), "deploy", "--dry-run", "--outdir", ".wrangler/bench/gateway"],
+    {
+      stdio: "ignore",
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+    },
+  );
+  const upstream = await startJsonProcess(CORE_LOAD, ["bench/upstream.mjs"]);
+  const upstreamUrl = upstream.info.url as string;
+  const children: ChildProcess[] = [upstream.child];
+  const targets: Record<string, { url: string; headers: Record<string, string> } | null> = {
+    direct: { url: upstreamUrl, headers: {} },
+  };
+  const stops: (() => void)[] = [];
+  try {
+    const bare = await startJsonProcess(CORE_SERVER, [tsx, "bench/serve-worker.ts", "bare", upstreamUrl]);
+    children.push(bare.child);
+    targets.bareWorker = { url: `${bare.info.url}${bare.info.path}`, headers: bare.info.headers as Record<string, string> };
+    const gateway = await startJsonProcess(CORE_SERVER, [tsx, "bench/serve-worker.ts", "gateway", upstreamUrl]);
+    children.push(gateway.child);
+    targets.gateway = { url: `${gateway.info.url}${gateway.info.path}`, headers: gateway.info.headers as Record<string, string> };
+    const nginx = startNginx(upstreamUrl);
+    if (nginx) stops.push(nginx.stop);
+    targets.nginx = nginx ? { url: nginx.url, headers: {} } : null;
+
+    const results: Record<string, { fixedRate: LoadFigures; maxRate: LoadFigures } | null> = {};
+    for (const [name, target] of Object.entries(targets)) {
+      if (!target) {
+        results[name] = null;
+        continue;
+      }
+      await waitForPost(target.url, target.headers);
+      await load(target.url, target.headers, { seconds: 2, connections }); // warm up
+      results[name] = {
+        fixedRate: await fixedRate(target.url, target.headers, rate, seconds),
+        maxRate: await load(target.url, target.headers, { seconds, connections }),
+      };
+    }
+    return {
+      pinning: PINNING
+        ? `server under test (workerd or nginx) pinned to core ${CORE_SERVER}; upstream host and load generator (autocannon) share core ${CORE_LOAD}`
+        : "not pinned (taskset missing or one core)",
+      fixedRate: rate,
+      seconds,
+      connections,
+      nginx: targets.nginx ? "nginx 1 worker, keepalive upstream" : "skipped: nginx is not installed (apt-get install nginx)",
+      results,
+    };
+  } finally {
+    for (const stop of stops) stop();
+    for (const child of children) child.kill("SIGTERM");
+  }
+}

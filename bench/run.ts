@@ -1,0 +1,97 @@
+// `npm run bench`: every benchmark with its baseline from the same run; prints a table and writes
+// bench/results.json. Not part of `npm test`. See bench/README.md for the method.
+import fs from "node:fs";
+import os from "node:os";
+import { benchBundle } from "./bundle.js";
+import { measureGas } from "./chain-gas.js";
+import { benchDurableObjects } from "./durable-objects.js";
+import { benchMerkle } from "./merkle.js";
+import { benchRelayPath } from "./relay-path.js";
+import { benchSessions } from "./sessions.js";
+
+const started = Date.now();
+const f = (n: number | null | undefined, digits = 2) => (n === null || n === undefined ? "n/a" : n.toFixed(digits));
+const log = (s = "") => console.log(s);
+
+log(
+  `Conductor Relay benchmarks, ${new Date().toISOString()} on ${os.cpus().length} x ${os.cpus()[0]?.model ?? "cpu"}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
+);
+
+log("\n== Relay path (built Worker on workerd via Miniflare; load from a separate process) ==");
+const relay = await benchRelayPath();
+log(relay.pinning);
+const r = relay.results;
+log("target        fixed-rate rps   p50 ms   p99 ms   max-rate rps   p50 ms   p99 ms");
+for (const [name, v] of Object.entries(r)) {
+  if (!v) {
+    log(`${name.padEnd(12)}  ${relay.nginx}`);
+    continue;
+  }
+  log(
+    `${name.padEnd(12)}  ${f(v.fixedRate.requestsPerSecond, 0).padStart(14)}  ${f(v.fixedRate.p50Ms, 3).padStart(7)}  ${f(v.fixedRate.p99Ms, 3).padStart(7)}  ${f(v.maxRate.requestsPerSecond, 0).padStart(13)}  ${f(v.maxRate.p50Ms, 0).padStart(7)}  ${f(v.maxRate.p99Ms, 0).padStart(7)}`,
+  );
+}
+const gw = r.gateway;
+const ratios = gw && {
+  gatewayOverBareWorker: gw.maxRate.requestsPerSecond / (r.bareWorker?.maxRate.requestsPerSecond ?? Number.NaN),
+  gatewayOverNginx: r.nginx ? gw.maxRate.requestsPerSecond / r.nginx.maxRate.requestsPerSecond : null,
+  addedP50MsOverDirect: gw.fixedRate.p50Ms - (r.direct?.fixedRate.p50Ms ?? Number.NaN),
+  addedP99MsOverDirect: gw.fixedRate.p99Ms - (r.direct?.fixedRate.p99Ms ?? Number.NaN),
+};
+if (ratios) {
+  log(`throughput gateway / bare worker: ${f(ratios.gatewayOverBareWorker)}x (target >= 0.8x)`);
+  log(
+    `throughput gateway / nginx: ${ratios.gatewayOverNginx === null ? "n/a (nginx not installed)" : `${f(ratios.gatewayOverNginx)}x`}`,
+  );
+  log(
+    `added latency over direct at ${relay.fixedRate} rps: p50 +${f(ratios.addedP50MsOverDirect, 3)} ms (target <= 0.5), p99 +${f(ratios.addedP99MsOverDirect, 3)} ms (target <= 2)`,
+  );
+}
+
+log("\n== Durable Object cost per relay (admit + complete), same object two ways ==");
+const dob = await benchDurableObjects();
+log(
+  `native RPC + SQLite: ${f(dob.nativeMsPerRelay, 3)} ms   itty-durable: ${f(dob.ittyMsPerRelay, 3)} ms   ratio itty/native: ${f(dob.ittyMsPerRelay / dob.nativeMsPerRelay)}x  (${dob.relays} relays in a row)`,
+);
+
+log("\n== Merkle: ours against @openzeppelin/merkle-tree, same leaves, fresh process each ==");
+const merkle = benchMerkle();
+log("input        leaves    proofs   ours ms   OZ ms      speedup  ours MB  OZ MB  same root");
+for (const m of merkle) {
+  log(
+    `${m.input.padEnd(11)}  ${String(m.leaves).padStart(8)}  ${String(m.proofs).padStart(6)}  ${f(m.ours.totalMs, 0).padStart(8)}  ${f(m.openzeppelin.totalMs, 0).padStart(9)}  ${f(m.speedup).padStart(8)}x  ${f(m.ours.peakRssMb, 0).padStart(7)}  ${f(m.openzeppelin.peakRssMb, 0).padStart(5)}  ${m.sameRoot}`,
+  );
+}
+
+log("\n== Session selection (selectSessionHosts, 24 of N) ==");
+const sessions = benchSessions();
+for (const s of sessions)
+  log(`${String(s.hosts).padStart(6)} hosts: median ${f(s.medianMs, 3)} ms, p90 ${f(s.p90Ms, 3)} ms (target at 10,000: <= 2 ms)`);
+
+log("\n== Chain gas (ProofRegistry on anvil) ==");
+const gas = await measureGas();
+log("relays   sessions  commitBatch  proveBatch  gas/relay");
+for (const g of gas)
+  log(
+    `${String(g.relays).padStart(7)}  ${String(g.sessions).padStart(8)}  ${String(g.commitGas).padStart(11)}  ${String(g.proveGas).padStart(10)}  ${f(g.gasPerRelay).padStart(9)}`,
+  );
+
+log("\n== Bundle ==");
+const bundle = benchBundle();
+log(
+  `Worker bundle ${f(bundle.rawKiB, 1)} KiB raw, ${f(bundle.gzipKiB, 1)} KiB gzip (target <= 300 KB gzip); startup (local CPU profile, active) ${f(bundle.startupActiveMs, 1)} ms`,
+);
+
+const results = {
+  date: new Date().toISOString(),
+  machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memoryGiB: os.totalmem() / 2 ** 30, node: process.version },
+  relay: { ...relay, ratios },
+  durableObjects: dob,
+  merkle,
+  sessions,
+  gas,
+  bundle,
+  seconds: (Date.now() - started) / 1000,
+};
+fs.writeFileSync("bench/results.json", `${JSON.stringify(results, null, 2)}\n`);
+log(`\nwrote bench/results.json in ${f(results.seconds, 0)} s`);

@@ -1,0 +1,101 @@
+// Serves one Worker on workerd (Miniflare's API, no wrangler dev proxy) for the relay benchmark,
+// set up for load, and prints `{ url, path, headers }` for the load generator:
+//   tsx bench/serve-worker.ts gateway <upstream-url>   the built gateway (wrangler's bundle), with
+//                                                      D1, Durable Objects, a service, one host
+//                                                      (the upstream) and a requestor with a key
+//   tsx bench/serve-worker.ts bare <upstream-url>      a Worker that only forwards with fetch
+import fs from "node:fs";
+import { privateKeyToAccount } from "viem/accounts";
+import { hostRegistryDomain, hostRegistryTypes } from "../protocol/host-registration.js";
+import { MAX_AMOUNT } from "../protocol/parameters.js";
+import { bundleWorker, startWorker } from "./miniflare.js";
+
+const [mode, upstream] = process.argv.slice(2);
+const ADMIN = "bench-admin";
+
+/** The `[vars]` of wrangler.toml (flat `KEY = "value"` lines). */
+function wranglerVars(): Record<string, string> {
+  const toml = fs.readFileSync("wrangler.toml", "utf8");
+  const section = toml.slice(toml.indexOf("[vars]"));
+  return Object.fromEntries([...section.matchAll(/^([A-Z_]+) = "([^"]*)"$/gm)].map((m) => [m[1], m[2]]));
+}
+
+async function serveGateway() {
+  const script = ".wrangler/bench/gateway/index.js";
+  if (!fs.existsSync(script)) throw new Error(`${script} missing: the benchmark builds it with wrangler deploy --dry-run first`);
+  const { url, mf } = await startWorker({
+    scriptPath: script,
+    d1Databases: { DB: "bench-db" },
+    durableObjects: {
+      RELAY_SESSION: { className: "RelaySession", useSQLite: true },
+      FISHERMAN: { className: "Fisherman", useSQLite: true },
+      BATCH_PRODUCER: { className: "BatchProducer", useSQLite: true },
+    },
+    bindings: {
+      ...wranglerVars(),
+      ADMIN_TOKEN: ADMIN,
+      ALLOW_LOOPBACK_HOSTS: "true",
+      DEV_MODE: "true",
+      // Probes would add their own load to the host; the relay path is measured alone.
+      PROBE_INTERVAL_MIN_MS: "3600000",
+      PROBE_INTERVAL_MAX_MS: "3600000",
+    },
+  });
+  const db = await mf.getD1Database("DB");
+  for (const file of fs.readdirSync("schema/migrations").sort()) {
+    const sql = fs.readFileSync(`schema/migrations/${file}`, "utf8").replace(/--.*$/gm, "");
+    for (const statement of sql
+      .split(";")
+      .map((s) => s.trim())
+      .filter(Boolean))
+      await db.prepare(statement).run();
+  }
+  const admin = (path: string, body: unknown) =>
+    fetch(`${url}${path}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    }).then(async (r) => {
+      if (!r.ok) throw new Error(`${path}: ${r.status} ${await r.text()}`);
+      return r.json();
+    });
+  await admin("/v1/services", { id: "eth-bench", kind: "jsonrpc", chainId: 31337 });
+  const operator = privateKeyToAccount("0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d");
+  const message = {
+    operator: operator.address,
+    endpoint: upstream,
+    services: ["eth-bench"],
+    latitudeE6: 50_110_000,
+    longitudeE6: 8_680_000,
+    stake: 1_000_000n,
+    nonce: 0n,
+    deadline: BigInt(Math.floor(Date.now() / 1000) + 600),
+  };
+  const signature = await operator.signTypedData({
+    domain: hostRegistryDomain(31337),
+    types: hostRegistryTypes,
+    primaryType: "RegisterHost",
+    message,
+  });
+  const json = Object.fromEntries(Object.entries(message).map(([k, v]) => [k, typeof v === "bigint" ? v.toString() : v]));
+  const registered = await fetch(`${url}/v1/hosts`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ message: json, signature }),
+  });
+  if (registered.status !== 201) throw new Error(`register: ${registered.status} ${await registered.text()}`);
+  const requestor = (await admin("/v1/requestors", { name: "bench", stake: MAX_AMOUNT.toString() })) as {
+    apiKey: { key: string };
+  };
+  return { url, mf, path: "/v1/eth-bench", headers: { authorization: `Bearer ${requestor.apiKey.key}` } };
+}
+
+async function serveBare() {
+  const script = await bundleWorker("bench/workers/bare-proxy.ts", ".wrangler/bench/bare-proxy.js");
+  const { url, mf } = await startWorker({ scriptPath: script, bindings: { UPSTREAM: upstream } });
+  return { url, mf, path: "/", headers: {} };
+}
+
+const served = mode === "gateway" ? await serveGateway() : await serveBare();
+console.log(JSON.stringify({ url: served.url, path: served.path, headers: served.headers }));
+process.on("SIGTERM", () => served.mf.dispose().then(() => process.exit(0)));
