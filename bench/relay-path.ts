@@ -146,7 +146,7 @@ async function waitForPost(url: string, headers: Record<string, string>) {
   throw new Error(`${url} never answered`);
 }
 
-export async function benchRelayPath({ seconds = 10, rate = 1_000, connections = 32 } = {}) {
+export async function benchRelayPath({ seconds = 10, rate = 200, connections = 32 } = {}) {
   execFileSync(
     process.execPath,
     [path.join("node_modules", "wrangler", "bin", "wrangler.js"), "deploy", "--dry-run", "--outdir", ".wrangler/bench/gateway"],
