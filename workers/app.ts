@@ -7,6 +7,7 @@ import { Hono } from "hono";
 import { cors } from "hono/cors";
 import { jsonRpcError } from "../protocol/jsonrpc.js";
 import type { AppEnv } from "./app-env.js";
+import { constraintViolationOf } from "./db/storage-errors.js";
 import { ApiError } from "./errors.js";
 import { batchesApp, receiptProofApp } from "./routes/batches.js";
 import { hostsApp, operatorsApp } from "./routes/hosts.js";
@@ -43,7 +44,12 @@ app.route("/", relayApp);
 
 app.notFound((c) => c.json({ error: { code: "not_found", message: `No route for ${c.req.method} ${c.req.path}` } }, 404));
 
-app.onError((err, c) => {
+app.onError((thrown, c) => {
+  const violation = constraintViolationOf(thrown);
+  // A write that broke a constraint (a race the checks before it could not see) is a conflict.
+  const err = violation
+    ? new ApiError(409, "conflict", "The change conflicts with data stored meanwhile; retry the request")
+    : thrown;
   const known = err instanceof ApiError;
   if (!known) console.error("unhandled error", c.req.method, c.req.path, err);
   const status = known ? err.status : 500;

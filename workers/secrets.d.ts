@@ -10,3 +10,10 @@ interface Env {
   /** Private key of the account that submits commitBatch (an authorized submitter). */
   CHAIN_PRIVATE_KEY?: string;
 }
+
+interface Env {
+  /** With STORAGE_DRIVER = "libsql": the libSQL/Turso database URL (`libsql://...` or `https://...`). */
+  LIBSQL_URL?: string;
+  /** With STORAGE_DRIVER = "libsql": the database's auth token (Turso). */
+  LIBSQL_AUTH_TOKEN?: string;
+}

@@ -3,10 +3,14 @@
  * processes (one chain id) and a factory that starts fault-injecting hosts on demand, so each
  * test gets hosts of its own and no test's faults leak into another's.
  */
+import fs from "node:fs";
 import http from "node:http";
+import os from "node:os";
+import path from "node:path";
 import type { TestProject } from "vitest/node";
 import { startAnvil } from "../../dev/anvil.mjs";
 import { startFaultHost } from "../../dev/hosts/fault-host.mjs";
+import { applyMigrations, libsqlClient, startSqld } from "../../dev/libsql.js";
 import { startTestChain, type TestChain } from "./chain.js";
 import { freePort } from "./free-port.js";
 import type { TestHostsEnv } from "./test-hosts.js";
@@ -15,6 +19,8 @@ declare module "vitest" {
   export interface ProvidedContext {
     testHosts: TestHostsEnv;
     testChain: TestChain;
+    /** A libSQL server (sqld) with the migrations applied, for the libSQL-driver project. */
+    testLibsql: { url: string };
   }
 }
 
@@ -41,10 +47,14 @@ export default async function setup(project: TestProject) {
   project.provide("testHosts", { anvils: anvils.map((a) => a.url), chainId, factory: `http://127.0.0.1:${factoryPort}` });
   const chain = await startTestChain();
   project.provide("testChain", chain.chain);
+  const sqld = await startSqld(await freePort(), fs.mkdtempSync(path.join(os.tmpdir(), "conductor-sqld-")));
+  await applyMigrations(libsqlClient(sqld.url));
+  project.provide("testLibsql", { url: sqld.url });
 
   return async () => {
     for (const anvil of anvils) anvil.stop();
     await chain.stop();
+    sqld.stop();
     await Promise.all(faultHosts.map((h) => h.close()));
     await new Promise((resolve) => factory.close(resolve));
   };

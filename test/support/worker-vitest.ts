@@ -6,7 +6,8 @@ import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import type { TestChain } from "./test-hosts.js";
 
-export function workerTestConfig(include: string[]) {
+/** `storage: "libsql"` runs the same tests with the gateway on libSQL (sqld from the global setup) instead of D1. */
+export function workerTestConfig(include: string[], { storage = "d1" }: { storage?: "d1" | "libsql" } = {}) {
   return defineConfig(async () => {
     const migrations = await readD1Migrations("schema/migrations");
     return {
@@ -34,6 +35,9 @@ export function workerTestConfig(include: string[]) {
                 CHAIN_RPC_URL: chain.rpc,
                 CHAIN_PRIVATE_KEY: chain.submitterKey,
                 PROOF_REGISTRY_ADDRESS: chain.contract,
+                ...(storage === "libsql"
+                  ? { STORAGE_DRIVER: "libsql", LIBSQL_URL: inject<{ url: string }>("testLibsql").url }
+                  : {}),
               },
             },
           };

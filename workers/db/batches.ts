@@ -2,6 +2,8 @@
 import { and, asc, desc, eq, inArray, isNotNull, isNull, lt, lte, sql } from "drizzle-orm";
 import { batches, batchSessions, reportCards, sessions } from "../../schema/tables.js";
 import type { Database } from "./database.js";
+import { chunk, inChunks, MAX_BOUND_PARAMETERS } from "./limits.js";
+import { write } from "./storage-errors.js";
 
 export type BatchRecord = typeof batches.$inferSelect;
 export type BatchSessionRecord = typeof batchSessions.$inferSelect;
@@ -48,25 +50,19 @@ export async function unbatchedSessions(db: Database, limit: number) {
 
 /** Report cards of the given sessions (for the batch's report-card root). */
 export async function reportCardsOfSessions(db: Database, sessionIds: string[]) {
-  if (sessionIds.length === 0) return [];
-  const out = [];
-  // D1 binds at most 100 parameters per statement.
-  for (let i = 0; i < sessionIds.length; i += 90) {
-    out.push(
-      ...(await db
-        .select({
-          sessionId: reportCards.sessionId,
-          hostId: reportCards.hostId,
-          samples: reportCards.samples,
-          score: reportCards.score,
-          samplesHash: reportCards.samplesHash,
-        })
-        .from(reportCards)
-        .where(inArray(reportCards.sessionId, sessionIds.slice(i, i + 90)))
-        .all()),
-    );
-  }
-  return out;
+  return inChunks(sessionIds, (ids) =>
+    db
+      .select({
+        sessionId: reportCards.sessionId,
+        hostId: reportCards.hostId,
+        samples: reportCards.samples,
+        score: reportCards.score,
+        samplesHash: reportCards.samplesHash,
+      })
+      .from(reportCards)
+      .where(inArray(reportCards.sessionId, ids))
+      .all(),
+  );
 }
 
 /**
@@ -81,8 +77,8 @@ export async function insertBatch(
   if (await getBatch(db, batch.id)) return false;
   const statements = [
     db.insert(batches).values(batch),
-    ...chunk(members, 10).map((rows) => db.insert(batchSessions).values(rows)),
-    ...chunk(members, 90).map((rows) =>
+    ...chunk(members, Math.floor(MAX_BOUND_PARAMETERS / 7)).map((rows) => db.insert(batchSessions).values(rows)),
+    ...chunk(members, MAX_BOUND_PARAMETERS - 1).map((rows) =>
       db
         .update(sessions)
         .set({ batchId: batch.id })
@@ -94,14 +90,8 @@ export async function insertBatch(
         ),
     ),
   ] as const;
-  await db.batch(statements as unknown as Parameters<Database["batch"]>[0]);
+  await write(() => db.batch(statements as unknown as Parameters<Database["batch"]>[0]));
   return true;
-}
-
-function chunk<T>(items: T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
 }
 
 export async function getBatch(db: Database, id: string): Promise<BatchRecord | null> {

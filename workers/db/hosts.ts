@@ -2,6 +2,8 @@
 import { and, asc, eq, gt, inArray, sql } from "drizzle-orm";
 import { hostServices, hosts, operators } from "../../schema/tables.js";
 import type { Database } from "./database.js";
+import { inChunks } from "./limits.js";
+import { write } from "./storage-errors.js";
 
 export interface Host {
   id: string;
@@ -56,20 +58,22 @@ export interface NewHost {
 }
 
 export async function insertHost(db: Database, host: NewHost, now: number): Promise<void> {
-  await db.batch([
-    db.insert(hosts).values({
-      id: host.id,
-      operator: host.operator,
-      endpoint: host.endpoint,
-      latitude: host.latitude,
-      longitude: host.longitude,
-      stake: Number(host.stake),
-      activeSince: host.activeSince,
-      createdAt: now,
-      updatedAt: now,
-    }),
-    db.insert(hostServices).values(host.services.map((serviceId) => ({ hostId: host.id, serviceId }))),
-  ]);
+  await write(() =>
+    db.batch([
+      db.insert(hosts).values({
+        id: host.id,
+        operator: host.operator,
+        endpoint: host.endpoint,
+        latitude: host.latitude,
+        longitude: host.longitude,
+        stake: Number(host.stake),
+        activeSince: host.activeSince,
+        createdAt: now,
+        updatedAt: now,
+      }),
+      db.insert(hostServices).values(host.services.map((serviceId) => ({ hostId: host.id, serviceId }))),
+    ]),
+  );
 }
 
 export interface HostChanges {
@@ -80,14 +84,16 @@ export interface HostChanges {
 }
 
 export async function updateHost(db: Database, id: string, changes: HostChanges, now: number): Promise<void> {
-  await db.batch([
-    db
-      .update(hosts)
-      .set({ endpoint: changes.endpoint, latitude: changes.latitude, longitude: changes.longitude, updatedAt: now })
-      .where(eq(hosts.id, id)),
-    db.delete(hostServices).where(eq(hostServices.hostId, id)),
-    db.insert(hostServices).values(changes.services.map((serviceId) => ({ hostId: id, serviceId }))),
-  ]);
+  await write(() =>
+    db.batch([
+      db
+        .update(hosts)
+        .set({ endpoint: changes.endpoint, latitude: changes.latitude, longitude: changes.longitude, updatedAt: now })
+        .where(eq(hosts.id, id)),
+      db.delete(hostServices).where(eq(hostServices.hostId, id)),
+      db.insert(hostServices).values(changes.services.map((serviceId) => ({ hostId: id, serviceId }))),
+    ]),
+  );
 }
 
 export async function markHostLeft(db: Database, id: string, now: number): Promise<void> {
@@ -96,14 +102,12 @@ export async function markHostLeft(db: Database, id: string, now: number): Promi
 
 async function servicesOf(db: Database, hostIds: string[]): Promise<Map<string, string[]>> {
   const byHost = new Map<string, string[]>(hostIds.map((id) => [id, []]));
-  if (hostIds.length === 0) return byHost;
-  const rows = await db
-    .select()
-    .from(hostServices)
-    .where(inArray(hostServices.hostId, hostIds))
-    .orderBy(asc(hostServices.serviceId))
-    .all();
-  for (const row of rows) byHost.get(row.hostId)?.push(row.serviceId);
+  const rows = await inChunks(hostIds, (ids) =>
+    db.select().from(hostServices).where(inArray(hostServices.hostId, ids)).orderBy(asc(hostServices.serviceId)).all(),
+  );
+  for (const row of rows.sort((a, b) => (a.serviceId < b.serviceId ? -1 : a.serviceId > b.serviceId ? 1 : 0))) {
+    byHost.get(row.hostId)?.push(row.serviceId);
+  }
   return byHost;
 }
 

@@ -2,13 +2,16 @@
 import { and, asc, desc, eq, gt, gte, isNull, lte, or, sql } from "drizzle-orm";
 import { hostJail, hostServices, reportCards } from "../../schema/tables.js";
 import type { Database } from "./database.js";
+import { write } from "./storage-errors.js";
 
 export type ReportCard = typeof reportCards.$inferSelect;
 export type JailTerm = typeof hostJail.$inferSelect;
 
 /** Writes a card once; false when the (session, host) card already exists. */
 export async function insertReportCard(db: Database, card: ReportCard): Promise<boolean> {
-  const inserted = await db.insert(reportCards).values(card).onConflictDoNothing().returning({ hostId: reportCards.hostId });
+  const inserted = await write(() =>
+    db.insert(reportCards).values(card).onConflictDoNothing().returning({ hostId: reportCards.hostId }),
+  );
   return inserted.length === 1;
 }
 
@@ -105,7 +108,7 @@ export async function openJailTerm(
   db: Database,
   term: Omit<JailTerm, "id" | "releasedAt" | "untilEpoch" | "releaseReason">,
 ): Promise<boolean> {
-  const inserted = await db.insert(hostJail).values(term).onConflictDoNothing().returning({ id: hostJail.id });
+  const inserted = await write(() => db.insert(hostJail).values(term).onConflictDoNothing().returning({ id: hostJail.id }));
   return inserted.length === 1;
 }
 

@@ -2,6 +2,7 @@
 import { and, eq, isNull } from "drizzle-orm";
 import { apiKeys, requestors } from "../../schema/tables.js";
 import type { Database } from "./database.js";
+import { write } from "./storage-errors.js";
 
 export interface Requestor {
   id: string;
@@ -19,7 +20,7 @@ export interface ApiKeyRecord {
 }
 
 export async function createRequestor(db: Database, requestor: Requestor): Promise<void> {
-  await db.insert(requestors).values({ ...requestor, stake: Number(requestor.stake) });
+  await write(() => db.insert(requestors).values({ ...requestor, stake: Number(requestor.stake) }));
 }
 
 export async function getRequestor(db: Database, id: string): Promise<Requestor | null> {
@@ -28,7 +29,7 @@ export async function getRequestor(db: Database, id: string): Promise<Requestor 
 }
 
 export async function insertApiKey(db: Database, key: ApiKeyRecord & { keyHash: string }): Promise<void> {
-  await db.insert(apiKeys).values(key);
+  await write(() => db.insert(apiKeys).values(key));
 }
 
 /** Revokes a key of `requestorId`; false when no such live key exists. */
