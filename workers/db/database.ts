@@ -58,7 +58,8 @@ export function libsqlDatabase(url: string, authToken?: string): Database {
  */
 async function fetchWithBackoff(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
   for (let attempt = 0; ; attempt++) {
-    const response = await fetch(input, init);
+    // The client hands over a Request whose body a fetch consumes: each attempt sends a copy.
+    const response = await fetch(input instanceof Request ? input.clone() : input, init);
     if ((response.status !== 429 && response.status !== 503) || attempt >= 6) return response;
     await response.body?.cancel();
     await new Promise((resolve) => setTimeout(resolve, 10 * 2 ** attempt * (0.5 + Math.random())));
