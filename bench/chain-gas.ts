@@ -6,18 +6,10 @@ import { createPublicClient, createWalletClient, http } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { proofRegistryAbi } from "../contracts-abi/ProofRegistry.js";
 import { startAnvil } from "../dev/anvil.mjs";
-import {
-  buildBatch,
-  challengedRelay,
-  type ReceiptLeaf,
-  receiptStruct,
-  type SessionLeaf,
-  sessionStruct,
-  sessionTree,
-} from "../protocol/commitments.js";
-import { sha256Hex } from "../protocol/hex.js";
+import { challengedRelay, receiptStruct, sessionStruct } from "../protocol/commitments.js";
 import { ANVIL_KEYS, deployProofRegistry } from "../test/support/chain.js";
 import { freePort } from "../test/support/free-port.js";
+import { commitArgs, syntheticBatch } from "../test/support/synthetic-batch.js";
 
 const SIZES = [10, 100, 1_000, 10_000, 100_000];
 const PER_SESSION = 1_000;
@@ -33,44 +25,16 @@ export async function measureGas(sizes = SIZES) {
     const rows = [];
     for (const relays of sizes) {
       const sessionCount = Math.ceil(relays / PER_SESSION);
-      const members = Array.from({ length: sessionCount }, (_, ordinal) => {
-        const n = Math.min(PER_SESSION, relays - ordinal * PER_SESSION);
-        const sessionSeed = sha256Hex(`gas-${relays}-${ordinal}`);
-        const receipts: ReceiptLeaf[] = Array.from({ length: n }, (_, i) => ({
-          sessionSeed,
-          relayIndex: i,
-          hostId: `host_${i % 24}`,
-          requestDigest: sha256Hex(`q${relays}-${ordinal}-${i}`),
-          responseDigest: sha256Hex(`r${relays}-${ordinal}-${i}`),
-          status: 200,
-          outcome: "ok",
-          latencyMs: 40,
-          computeUnits: 1,
-          createdAt: 1_700_000_000_000 + i,
-        }));
-        const tree = sessionTree(receipts);
-        return {
-          leaf: { sessionSeed, ordinal, sessionRoot: tree.root, relayCount: n, computeUnits: n } as SessionLeaf,
-          receipts,
-          tree,
-        };
-      });
-      const b = buildBatch(
-        members.map((m) => m.leaf),
-        [],
+      const b = syntheticBatch(
+        `gas-${relays}`,
+        Array.from({ length: sessionCount }, (_, i) => Math.min(PER_SESSION, relays - i * PER_SESSION)),
       );
+      const members = b.members;
       const commitTx = await wallet.writeContract({
         address: contract,
         abi: proofRegistryAbi,
         functionName: "commitBatch",
-        args: [
-          b.batchId,
-          b.summary.root,
-          BigInt(b.summary.relayCount),
-          BigInt(b.summary.computeUnits),
-          b.summary.reportCardRoot,
-          b.summary.sessionCount,
-        ],
+        args: commitArgs(b),
         chain: null,
       });
       const committed = await client.waitForTransactionReceipt({ hash: commitTx });

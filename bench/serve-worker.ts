@@ -6,7 +6,7 @@
 //   tsx bench/serve-worker.ts bare <upstream-url>      a Worker that only forwards with fetch
 import fs from "node:fs";
 import { privateKeyToAccount } from "viem/accounts";
-import { hostRegistryDomain, hostRegistryTypes } from "../protocol/host-registration.js";
+import { signHostMessage } from "../protocol/host-registration.js";
 import { MAX_AMOUNT } from "../protocol/parameters.js";
 import { bundleWorker, startWorker } from "./miniflare.js";
 
@@ -71,17 +71,11 @@ async function serveGateway() {
     nonce: 0n,
     deadline: BigInt(Math.floor(Date.now() / 1000) + 600),
   };
-  const signature = await operator.signTypedData({
-    domain: hostRegistryDomain(31337),
-    types: hostRegistryTypes,
-    primaryType: "RegisterHost",
-    message,
-  });
-  const json = Object.fromEntries(Object.entries(message).map(([k, v]) => [k, typeof v === "bigint" ? v.toString() : v]));
+  const body = await signHostMessage(operator, 31337, "RegisterHost", message);
   const registered = await fetch(`${url}/v1/hosts`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ message: json, signature }),
+    body: JSON.stringify(body),
   });
   if (registered.status !== 201) throw new Error(`register: ${registered.status} ${await registered.text()}`);
   const requestor = (await admin("/v1/requestors", { name: "bench", stake: MAX_AMOUNT.toString() })) as {

@@ -9,7 +9,7 @@ import { createRequire } from "node:module";
 import net from "node:net";
 import path from "node:path";
 import { privateKeyToAccount } from "viem/accounts";
-import { hostRegistryDomain, hostRegistryTypes, toMicrodegrees } from "../protocol/host-registration.js";
+import { signHostMessage, toMicrodegrees } from "../protocol/host-registration.js";
 import { startAnvil } from "./anvil.mjs";
 import { startFaultHost } from "./hosts/fault-host.mjs";
 import { ANVIL_KEYS, deployProofRegistry } from "./proof-registry.ts";
@@ -222,17 +222,11 @@ export async function startNetwork({
         nonce: BigInt((await nonceRes.json()).nonce),
         deadline: BigInt(Math.floor(Date.now() / 1000) + 600),
       };
-      const signature = await operator.signTypedData({
-        domain: hostRegistryDomain(REGISTRY_CHAIN_ID),
-        types: hostRegistryTypes,
-        primaryType: "RegisterHost",
-        message,
-      });
-      const json = Object.fromEntries(Object.entries(message).map(([k, v]) => [k, typeof v === "bigint" ? v.toString() : v]));
+      const body = await signHostMessage(operator, REGISTRY_CHAIN_ID, "RegisterHost", message);
       const res = await fetch(`${gateway}/v1/hosts`, {
         method: "POST",
         headers: { "content-type": "application/json" },
-        body: JSON.stringify({ message: json, signature }),
+        body: JSON.stringify(body),
       });
       if (res.status !== 201) throw new Error(`register ${endpoint}: ${res.status} ${await res.text()}`);
       return { ...(await res.json()), operatorAddress: operator.address };

@@ -86,3 +86,32 @@ export const toMicrodegrees = (degrees: number) => Math.round(degrees * 1_000_00
 export function hostIdFor(operator: Address, nonce: bigint): string {
   return `host_${sha256Hex(`${operator.toLowerCase()}|${nonce}`).slice(2, 26)}`;
 }
+
+/** What signs host messages: a viem local account (or anything with its `signTypedData`). */
+export interface HostMessageSigner {
+  signTypedData: (parameters: never) => Promise<`0x${string}`>;
+}
+
+/**
+ * Signs a host-registry message and returns the body the API takes: `{ message, signature }`,
+ * integers as decimal strings.
+ *
+ * @example
+ * const body = await signHostMessage(privateKeyToAccount(key), 31337, "RegisterHost", message);
+ * await fetch(`${gateway}/v1/hosts`, { method: "POST", body: JSON.stringify(body) });
+ */
+export async function signHostMessage(
+  signer: HostMessageSigner,
+  chainId: number,
+  primaryType: HostRegistryAction,
+  message: Record<string, unknown>,
+) {
+  const signature = await signer.signTypedData({
+    domain: hostRegistryDomain(chainId),
+    types: hostRegistryTypes,
+    primaryType,
+    message,
+  } as never);
+  const json = Object.fromEntries(Object.entries(message).map(([k, v]) => [k, typeof v === "bigint" ? v.toString() : v]));
+  return { message: json, signature };
+}

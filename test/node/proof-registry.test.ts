@@ -6,19 +6,16 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { proofRegistryAbi } from "../../contracts-abi/ProofRegistry.js";
 import { startAnvil } from "../../dev/anvil.mjs";
 import {
-  buildBatch,
   challengedRelay,
   challengedSession,
   challengeSeed,
   type ReceiptLeaf,
   receiptStruct,
-  type SessionLeaf,
   sessionStruct,
-  sessionTree,
 } from "../../protocol/commitments.js";
-import { sha256Hex } from "../../protocol/hex.js";
 import { ANVIL_KEYS, deployProofRegistry } from "../support/chain.js";
 import { freePort } from "../support/free-port.js";
+import { commitArgs, syntheticBatch } from "../support/synthetic-batch.js";
 
 const DELAY = 2;
 const WINDOW = 4;
@@ -39,45 +36,8 @@ afterAll(() => anvil?.stop());
 
 let counter = 0;
 /** A batch of `sessions` sessions with `relays` receipts each, unique per call. */
-function makeBatch(sessions = 3, relays = 5) {
-  counter += 1;
-  const members = Array.from({ length: sessions }, (_, ordinal) => {
-    const sessionSeed = sha256Hex(`batch${counter}-session${ordinal}`);
-    const receipts: ReceiptLeaf[] = Array.from({ length: relays }, (_, i) => ({
-      sessionSeed,
-      relayIndex: i,
-      hostId: `host_${i % 2}`,
-      requestDigest: sha256Hex(`q${counter}${ordinal}${i}`),
-      responseDigest: sha256Hex(`r${counter}${ordinal}${i}`),
-      status: 200,
-      outcome: "ok",
-      latencyMs: 20 + i,
-      computeUnits: 1,
-      createdAt: 1_700_000_000_000 + i,
-    }));
-    const tree = sessionTree(receipts);
-    return {
-      leaf: { sessionSeed, ordinal, sessionRoot: tree.root, relayCount: relays, computeUnits: relays } as SessionLeaf,
-      receipts,
-      tree,
-    };
-  });
-  const built = buildBatch(
-    members.map((m) => m.leaf),
-    [],
-  );
-  return { ...built, members };
-}
-
-const args = (b: ReturnType<typeof makeBatch>) =>
-  [
-    b.batchId,
-    b.summary.root,
-    BigInt(b.summary.relayCount),
-    BigInt(b.summary.computeUnits),
-    b.summary.reportCardRoot,
-    b.summary.sessionCount,
-  ] as const;
+const makeBatch = (sessions = 3, relays = 5) => syntheticBatch(`batch${++counter}`, Array(sessions).fill(relays));
+const args = commitArgs;
 
 async function commit(b: ReturnType<typeof makeBatch>, account = owner) {
   const hash = await wallet(account).writeContract({

@@ -3,7 +3,7 @@ import { SELF } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import type { Hex, LocalAccount } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
-import { hostRegistryDomain, hostRegistryTypes, toMicrodegrees } from "../../protocol/host-registration.js";
+import { signHostMessage, toMicrodegrees } from "../../protocol/host-registration.js";
 import type { TestHostsEnv } from "../support/test-hosts.js";
 
 export const ADMIN_TOKEN = "test-admin-token";
@@ -71,13 +71,7 @@ export async function signRegistration(
     nonce: overrides.nonce ?? (await operatorNonce(operator)),
     deadline: overrides.deadline ?? inAnHour(),
   };
-  const signature = await operator.signTypedData({
-    domain: hostRegistryDomain(Number(env.REGISTRY_CHAIN_ID)),
-    types: hostRegistryTypes,
-    primaryType: "RegisterHost",
-    message,
-  });
-  return { message: jsonReady(message), signature };
+  return signHostMessage(operator, Number(env.REGISTRY_CHAIN_ID), "RegisterHost", message);
 }
 
 export function jsonReady(message: Record<string, unknown>) {
