@@ -6,9 +6,9 @@ import { createPublicClient, createWalletClient, http } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { proofRegistryAbi } from "../contracts-abi/ProofRegistry.js";
 import { startAnvil } from "../dev/anvil.mjs";
+import { freePort } from "../dev/free-port.js";
 import { challengedRelay, receiptStruct, sessionStruct } from "../protocol/commitments.js";
 import { ANVIL_KEYS, deployProofRegistry } from "../test/support/chain.js";
-import { freePort } from "../test/support/free-port.js";
 import { commitArgs, syntheticBatch } from "../test/support/synthetic-batch.js";
 
 const SIZES = [10, 100, 1_000, 10_000, 100_000];

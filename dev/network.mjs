@@ -6,11 +6,11 @@ import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import { createRequire } from "node:module";
-import net from "node:net";
 import path from "node:path";
 import { privateKeyToAccount } from "viem/accounts";
 import { signHostMessage, toMicrodegrees } from "../protocol/host-registration.js";
 import { startAnvil } from "./anvil.mjs";
+import { freePort } from "./free-port.ts";
 import { startFaultHost } from "./hosts/fault-host.mjs";
 import { ANVIL_KEYS, deployProofRegistry } from "./proof-registry.ts";
 
@@ -32,17 +32,6 @@ const DEMO_HOSTS = [
   { name: "anvil-virginia", latitude: 38.95, longitude: -77.45 },
   { name: "anvil-singapore", latitude: 1.35, longitude: 103.82 },
 ];
-
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = /** @type {net.AddressInfo} */ (server.address());
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitForHealth(url, child, timeoutMs = 90_000) {
   const until = Date.now() + timeoutMs;

@@ -402,20 +402,9 @@ export class RelaySession extends DurableObject<Env> {
 
   private receiptLeaves(plan: SessionPlan): ReceiptLeaf[] {
     return this.ctx.storage.sql
-      .exec<Record<string, string | number | null>>("SELECT * FROM receipts ORDER BY relay_index")
+      .exec<ReceiptRow>("SELECT * FROM receipts ORDER BY relay_index")
       .toArray()
-      .map((r) => ({
-        sessionSeed: plan.seed,
-        relayIndex: r.relay_index as number,
-        hostId: r.host_id as string | null,
-        requestDigest: r.request_digest as string,
-        responseDigest: r.response_digest as string | null,
-        status: r.status as number,
-        outcome: r.outcome as ReceiptLeaf["outcome"],
-        latencyMs: r.latency_ms as number | null,
-        computeUnits: r.compute_units as number,
-        createdAt: r.created_at as number,
-      }));
+      .map((row) => ({ ...toReceipt(row), sessionSeed: plan.seed }));
   }
 
   /** A receipt of a closed session with its proof to the session root, or null. */
@@ -430,24 +419,30 @@ export class RelaySession extends DurableObject<Env> {
   /** Receipts in relay order, a page at a time. */
   receipts(after = -1, limit = 100): Receipt[] {
     return this.ctx.storage.sql
-      .exec<Record<string, string | number | null>>(
+      .exec<ReceiptRow>(
         "SELECT * FROM receipts WHERE relay_index > ? ORDER BY relay_index LIMIT ?",
         after,
         Math.min(Math.max(limit, 1), 1000),
       )
       .toArray()
-      .map((r) => ({
-        relayIndex: r.relay_index as number,
-        hostId: r.host_id as string | null,
-        requestDigest: r.request_digest as string,
-        responseDigest: r.response_digest as string | null,
-        status: r.status as number,
-        outcome: r.outcome as Receipt["outcome"],
-        latencyMs: r.latency_ms as number | null,
-        computeUnits: r.compute_units as number,
-        attempts: r.attempts as number,
-        createdAt: r.created_at as number,
-        completedAt: r.completed_at as number | null,
-      }));
+      .map(toReceipt);
   }
+}
+
+type ReceiptRow = Record<string, string | number | null>;
+
+function toReceipt(r: ReceiptRow): Receipt {
+  return {
+    relayIndex: r.relay_index as number,
+    hostId: r.host_id as string | null,
+    requestDigest: r.request_digest as string,
+    responseDigest: r.response_digest as string | null,
+    status: r.status as number,
+    outcome: r.outcome as Receipt["outcome"],
+    latencyMs: r.latency_ms as number | null,
+    computeUnits: r.compute_units as number,
+    attempts: r.attempts as number,
+    createdAt: r.created_at as number,
+    completedAt: r.completed_at as number | null,
+  };
 }

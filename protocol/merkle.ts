@@ -8,8 +8,8 @@
  * strings on the way, which is what makes this faster than the reference library.
  */
 import { keccak_256 } from "@noble/hashes/sha3.js";
-import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
-import type { Hex } from "./hex.js";
+import { hexToBytes } from "@noble/hashes/utils.js";
+import { type Hex, toHex } from "./hex.js";
 
 /** ABI-encodes a tuple of static words: each value is a 32-byte big-endian word. */
 export function encodeWords(words: readonly (bigint | number | Uint8Array | Hex)[]): Uint8Array {
@@ -70,8 +70,6 @@ function hashPairInto(a: Uint8Array, b: Uint8Array): Uint8Array {
   scratch.set(hi, 32);
   return keccak_256(scratch);
 }
-
-const toHex = (bytes: Uint8Array): Hex => `0x${bytesToHex(bytes)}`;
 
 /** A built tree: root, and a proof for any leaf. */
 export class MerkleTree {

@@ -155,6 +155,13 @@ export interface ReputationParameters {
 
 export const DEFAULT_REPUTATION: ReputationParameters = { prior: 0.5, alpha: 0.3, windowEpochs: 144 };
 
+/** The mean card score of each epoch. */
+function meanScoreByEpoch(cards: readonly { epoch: number; score: number }[]): Map<number, number> {
+  const scores = new Map<number, number[]>();
+  for (const card of cards) scores.set(card.epoch, [...(scores.get(card.epoch) ?? []), card.score]);
+  return new Map([...scores].map(([epoch, list]) => [epoch, mean(list) as number]));
+}
+
 /** A scored card as reputation reads it. */
 export interface ScoredCard {
   epoch: number;
@@ -174,16 +181,10 @@ export function reputationAsOf(
   { epoch, epochStart }: { epoch: number; epochStart: number },
   { prior, alpha, windowEpochs }: ReputationParameters = DEFAULT_REPUTATION,
 ): number {
-  const byEpoch = new Map<number, number[]>();
-  for (const card of cards) {
-    if (card.createdAt >= epochStart || card.epoch < epoch - windowEpochs) continue;
-    const list = byEpoch.get(card.epoch) ?? [];
-    list.push(card.score);
-    byEpoch.set(card.epoch, list);
-  }
+  const counted = cards.filter((card) => card.createdAt < epochStart && card.epoch >= epoch - windowEpochs);
   let reputation = prior;
-  for (const epoch of [...byEpoch.keys()].sort((a, b) => a - b)) {
-    reputation = (1 - alpha) * reputation + alpha * (mean(byEpoch.get(epoch) as number[]) as number);
+  for (const [, score] of [...meanScoreByEpoch(counted)].sort(([a], [b]) => a - b)) {
+    reputation = (1 - alpha) * reputation + alpha * score;
   }
   return reputation;
 }
@@ -211,11 +212,10 @@ export function jailReason(cards: readonly CardForJail[], params: JailParameters
   if (cards.some((c) => c.epoch === latest && c.identityFailureRate >= params.identityFailureRate)) {
     return "correctness: served the wrong chain or model";
   }
-  const byEpoch = new Map<number, number[]>();
-  for (const c of cards) byEpoch.set(c.epoch, [...(byEpoch.get(c.epoch) ?? []), c.score]);
+  const byEpoch = meanScoreByEpoch(cards);
   let streak = 0;
   for (let epoch = latest; byEpoch.has(epoch); epoch--) {
-    if ((mean(byEpoch.get(epoch) as number[]) as number) >= params.scoreThreshold) break;
+    if ((byEpoch.get(epoch) as number) >= params.scoreThreshold) break;
     streak += 1;
     if (streak >= params.consecutiveEpochs) {
       return `score below ${params.scoreThreshold} for ${params.consecutiveEpochs} consecutive sessions`;

@@ -10,9 +10,9 @@ import OpenAI from "openai";
 import { createPublicClient, http } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { proofRegistryAbi } from "../../contracts-abi/ProofRegistry.js";
+import { freePort } from "../../dev/free-port.js";
 import { type ReceiptLeaf, receiptStruct, sessionStruct } from "../../protocol/commitments.js";
 import { epochStartMs, selectSessionHosts, sessionSeed } from "../../protocol/session.js";
-import { freePort } from "../support/free-port.js";
 
 interface DevInfo {
   gateway: string;

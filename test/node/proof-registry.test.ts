@@ -5,6 +5,7 @@ import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { proofRegistryAbi } from "../../contracts-abi/ProofRegistry.js";
 import { startAnvil } from "../../dev/anvil.mjs";
+import { freePort } from "../../dev/free-port.js";
 import {
   challengedRelay,
   challengedSession,
@@ -14,7 +15,6 @@ import {
   sessionStruct,
 } from "../../protocol/commitments.js";
 import { ANVIL_KEYS, deployProofRegistry } from "../support/chain.js";
-import { freePort } from "../support/free-port.js";
 import { commitArgs, syntheticBatch } from "../support/synthetic-batch.js";
 
 const DELAY = 2;

@@ -4,10 +4,10 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../../dev/free-port.js";
 import { applyMigrations, libsqlClient, repositoryDatabase, startSqld } from "../../dev/libsql.js";
 import { type Database, libsqlDatabase } from "../../workers/db/database.js";
 import { repositorySuite } from "../repository/suite.js";
-import { freePort } from "../support/free-port.js";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "conductor-libsql-"));
 let fileDb: Database;

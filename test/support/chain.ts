@@ -9,7 +9,7 @@ import { ANVIL_KEYS, deployProofRegistry } from "../../dev/proof-registry.js";
 
 export { ANVIL_KEYS, deployProofRegistry };
 
-import { freePort } from "./free-port.js";
+import { freePort } from "../../dev/free-port.js";
 import type { TestChain } from "./test-hosts.js";
 
 export type { TestChain };

@@ -9,10 +9,10 @@ import os from "node:os";
 import path from "node:path";
 import type { TestProject } from "vitest/node";
 import { startAnvil } from "../../dev/anvil.mjs";
+import { freePort } from "../../dev/free-port.js";
 import { startFaultHost } from "../../dev/hosts/fault-host.mjs";
 import { applyMigrations, libsqlClient, startSqld } from "../../dev/libsql.js";
 import { startTestChain, type TestChain } from "./chain.js";
-import { freePort } from "./free-port.js";
 import type { TestHostsEnv } from "./test-hosts.js";
 
 declare module "vitest" {

@@ -74,10 +74,6 @@ export async function signRegistration(
   return signHostMessage(operator, Number(env.REGISTRY_CHAIN_ID), "RegisterHost", message);
 }
 
-export function jsonReady(message: Record<string, unknown>) {
-  return Object.fromEntries(Object.entries(message).map(([k, v]) => [k, typeof v === "bigint" ? v.toString() : v]));
-}
-
 export function postSigned(path: string, envelope: { message: Record<string, unknown>; signature: Hex }, method = "POST") {
   return call(path, { method, headers: { "content-type": "application/json" }, body: JSON.stringify(envelope) });
 }

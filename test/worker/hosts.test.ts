@@ -1,11 +1,10 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { hostRegistryDomain, hostRegistryTypes, toMicrodegrees } from "../../protocol/host-registration.js";
+import { signHostMessage, toMicrodegrees } from "../../protocol/host-registration.js";
 import {
   call,
   createService,
   inAnHour,
-  jsonReady,
   newOperator,
   operatorNonce,
   PLACES,
@@ -14,8 +13,6 @@ import {
   signRegistration,
   testHosts,
 } from "./helpers.js";
-
-const domain = () => hostRegistryDomain(Number(env.REGISTRY_CHAIN_ID));
 
 describe("host registration (EIP-712 signed)", () => {
   it("registers a host and shows it in the registry", async () => {
@@ -164,13 +161,7 @@ describe("host registration (EIP-712 signed)", () => {
         nonce: await operatorNonce(signer),
         deadline: inAnHour(),
       };
-      const signature = await signer.signTypedData({
-        domain: domain(),
-        types: hostRegistryTypes,
-        primaryType: "UpdateHost",
-        message,
-      });
-      return { message: jsonReady(message), signature };
+      return signHostMessage(signer, Number(env.REGISTRY_CHAIN_ID), "UpdateHost", message);
     };
 
     const stranger = await postSigned(`/v1/hosts/${hostId}`, await signUpdate(newOperator()), "PATCH");
@@ -185,16 +176,11 @@ describe("host registration (EIP-712 signed)", () => {
     });
 
     const leaveMessage = { operator: operator.address, hostId, nonce: await operatorNonce(operator), deadline: inAnHour() };
-    const leaveSignature = await operator.signTypedData({
-      domain: domain(),
-      types: hostRegistryTypes,
-      primaryType: "LeaveHost",
-      message: leaveMessage,
-    });
-    const left = await postSigned(`/v1/hosts/${hostId}/leave`, { message: jsonReady(leaveMessage), signature: leaveSignature });
+    const leaveEnvelope = await signHostMessage(operator, Number(env.REGISTRY_CHAIN_ID), "LeaveHost", leaveMessage);
+    const left = await postSigned(`/v1/hosts/${hostId}/leave`, leaveEnvelope);
     expect(left.status).toBe(200);
     expect(await left.json()).toMatchObject({ status: "left" });
-    const again = await postSigned(`/v1/hosts/${hostId}/leave`, { message: jsonReady(leaveMessage), signature: leaveSignature });
+    const again = await postSigned(`/v1/hosts/${hostId}/leave`, leaveEnvelope);
     expect(again.status).toBe(409);
   });
 

@@ -19,6 +19,7 @@ import type { GatewayConfig } from "../config.js";
 import type { AttemptBudget } from "../relay/attempts.js";
 import { forwardHttp } from "../relay/http-forward.js";
 import { forwardJsonRpc } from "../relay/jsonrpc-forward.js";
+import { observeStream } from "../relay/observed-stream.js";
 import type { SessionHost, SessionService } from "../sessions/plan-session.js";
 
 export const CANARY_DEPTH = 8;
@@ -115,25 +116,33 @@ async function httpCall(host: SessionHost, method: string, subpath: string, body
   return forwardHttp(single(host, timeoutMs), { method, subpath, search: "", headers, body: encoded });
 }
 
-/** Reads an OpenAI-shaped SSE answer: the text, time to first chunk, and whether it ended with [DONE]. */
+/**
+ * Reads an OpenAI-shaped SSE answer through the relays' own stream observer (`observeStream`),
+ * so a probe judges a cut, idle or unfinished stream exactly as a relay does; returns the text,
+ * the time to the first chunk and whether the stream ended cleanly.
+ */
 async function readChatStream(response: Response, began: number, idleMs: number) {
-  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+  let clean = false;
+  const observed = observeStream(response.body as ReadableStream<Uint8Array>, {
+    sse: true,
+    idleTimeoutMs: idleMs,
+    onEnd: async (end) => {
+      clean = end.ok;
+    },
+  });
+  const reader = observed.stream.getReader();
   const decoder = new TextDecoder();
   let raw = "";
   let firstByteMs: number | undefined;
-  for (;;) {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const idle = new Promise<"idle">((resolve) => {
-      timer = setTimeout(() => resolve("idle"), idleMs);
-    });
-    const chunk = await Promise.race([reader.read(), idle]).finally(() => timer !== undefined && clearTimeout(timer));
-    if (chunk === "idle") {
-      await reader.cancel().catch(() => {});
-      return { complete: false, text: "", firstByteMs };
+  try {
+    for (;;) {
+      const chunk = await reader.read();
+      if (chunk.done) break;
+      firstByteMs ??= Date.now() - began;
+      raw += decoder.decode(chunk.value, { stream: true });
     }
-    if (chunk.done) break;
-    firstByteMs ??= Date.now() - began;
-    raw += decoder.decode(chunk.value, { stream: true });
+  } catch {
+    return { complete: false, text: "", firstByteMs };
   }
   let text = "";
   for (const line of raw.split("\n")) {
@@ -144,7 +153,7 @@ async function readChatStream(response: Response, began: number, idleMs: number)
       return { complete: false, text: "", firstByteMs };
     }
   }
-  return { complete: raw.trimEnd().endsWith("data: [DONE]"), text, firstByteMs };
+  return { complete: clean, text, firstByteMs };
 }
 
 async function probeHttp(input: ProbeRoundInput): Promise<ProbeSample[]> {
