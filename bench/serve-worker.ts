@@ -71,6 +71,7 @@ async function serveGateway() {
     nonce: 0n,
     deadline: BigInt(Math.floor(Date.now() / 1000) + 600),
   };
+  await admin("/v1/ledger/mint", { id: "bench-host", holder: operator.address, amount: "1000000" });
   const body = await signHostMessage(operator, 31337, "RegisterHost", message);
   const registered = await fetch(`${url}/v1/hosts`, {
     method: "POST",
@@ -78,7 +79,7 @@ async function serveGateway() {
     body: JSON.stringify(body),
   });
   if (registered.status !== 201) throw new Error(`register: ${registered.status} ${await registered.text()}`);
-  const requestor = (await admin("/v1/requestors", { name: "bench", stake: MAX_AMOUNT.toString() })) as {
+  const requestor = (await admin("/v1/requestors", { name: "bench", stake: (MAX_AMOUNT / 2n).toString() })) as {
     apiKey: { key: string };
   };
   return { url, mf, path: "/v1/eth-bench", headers: { authorization: `Bearer ${requestor.apiKey.key}` } };

@@ -54,6 +54,8 @@ contract ProofRegistry {
     uint64 public immutable proofWindow;
     mapping(address => bool) public submitters;
     mapping(bytes32 => Batch) public batches;
+    /// @notice keccak256 of the licence genesis snapshot (protocol/licences.ts), committed once at mainnet.
+    bytes32 public genesisHash;
 
     event SubmitterSet(address indexed submitter, bool allowed);
     event BatchCommitted(
@@ -67,6 +69,7 @@ contract ProofRegistry {
     );
     event BatchVerified(bytes32 indexed batchId, address indexed prover, uint32 sessionOrdinal, uint64 relayIndex);
     event BatchExpired(bytes32 indexed batchId);
+    event GenesisCommitted(bytes32 indexed snapshotHash, address submitter);
 
     error NotOwner();
     error NotSubmitter();
@@ -81,6 +84,8 @@ contract ProofRegistry {
     error InvalidSessionProof();
     error InvalidReceiptProof();
     error ProofWindowOpen();
+    error GenesisExists();
+    error EmptyGenesis();
 
     constructor(uint64 challengeDelay_, uint64 proofWindow_) {
         require(proofWindow_ > 0 && challengeDelay_ + proofWindow_ < 256, "window beyond blockhash reach");
@@ -95,6 +100,16 @@ contract ProofRegistry {
         if (msg.sender != owner) revert NotOwner();
         submitters[submitter] = allowed;
         emit SubmitterSet(submitter, allowed);
+    }
+
+    /// @notice Commits the hash of the licence genesis snapshot written when the network moved to
+    /// mainnet. Once only: the snapshot is frozen from then on.
+    function commitGenesis(bytes32 snapshotHash) external {
+        if (!submitters[msg.sender]) revert NotSubmitter();
+        if (snapshotHash == bytes32(0)) revert EmptyGenesis();
+        if (genesisHash != bytes32(0)) revert GenesisExists();
+        genesisHash = snapshotHash;
+        emit GenesisCommitted(snapshotHash, msg.sender);
     }
 
     /// @notice A batch id is derived from its content, so the same batch can never be committed twice.

@@ -165,6 +165,9 @@ export async function startNetwork({
         `CHAIN_PRIVATE_KEY:${ANVIL_KEYS[0]}`,
         "--var",
         `PROOF_REGISTRY_ADDRESS:${contract}`,
+        // Unbonding is 21 days in production; 2 minutes locally (UNBONDING_SECONDS overrides).
+        "--var",
+        `UNBONDING_SECONDS:${process.env.UNBONDING_SECONDS ?? 120}`,
         "--test-scheduled",
         ...PASSED_VARS.filter((name) => process.env[name]).flatMap((name) => ["--var", `${name}:${process.env[name]}`]),
       ],
@@ -200,6 +203,12 @@ export async function startNetwork({
 
     const register = async (operatorKey, endpoint, services, latitude, longitude) => {
       const operator = privateKeyToAccount(operatorKey);
+      // Hosts stake from their ledger balance; the dev admin grants it (v0's only way in).
+      await adminCall("/v1/ledger/mint", {
+        id: `dev-host-grant-${operator.address.slice(2, 10)}`,
+        holder: operator.address,
+        amount: "10000000",
+      });
       const nonceRes = await fetch(`${gateway}/v1/operators/${operator.address}/nonce`);
       const message = {
         operator: operator.address,
@@ -244,7 +253,7 @@ export async function startNetwork({
       operator: llm.operatorAddress,
     });
 
-    const requestor = await adminCall("/v1/requestors", { name: "demo-dapp", stake: "10000000" });
+    const requestor = await adminCall("/v1/requestors", { name: "demo-dapp", stake: "10000000", balance: "100000000" });
 
     // Cloudflare runs cron triggers in production; locally the dev network calls the scheduled
     // handler itself (wrangler dev --test-scheduled), on a short interval.

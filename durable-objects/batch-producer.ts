@@ -5,16 +5,25 @@
  * transactions go out one at a time (no nonce races).
  */
 import { DurableObject } from "cloudflare:workers";
+import { registryChain } from "../workers/chain/registry-client.js";
 import { advanceBatches } from "../workers/commitments/advance-batches.js";
 import { buildPendingBatch } from "../workers/commitments/build-batches.js";
 import { closeEndedSessions } from "../workers/commitments/close-sessions.js";
 import { gatewayConfig } from "../workers/config.js";
 import { database } from "../workers/db/database.js";
+import { anchorGenesis } from "../workers/economy/anchor-genesis.js";
+import { settleFinalBatches } from "../workers/economy/settle-batches.js";
+import { slashJailedHosts } from "../workers/economy/slash-jailed.js";
+import { releaseMaturedUnbondings } from "../workers/economy/staking.js";
 
 export interface CommitTickReport {
   closedSessions: number;
   newBatch: string | null;
   advancedBatches: number;
+  settledBatches: number;
+  slashedJailTerms: number;
+  releasedUnbondings: number;
+  genesis: "sent" | "adopted" | "none" | "failed";
 }
 
 export class BatchProducer extends DurableObject<Env> {
@@ -34,7 +43,16 @@ export class BatchProducer extends DurableObject<Env> {
     const closedSessions = await closeEndedSessions(this.env, db, config, now);
     const newBatch = await buildPendingBatch(db, config.maxSessionsPerBatch, now);
     const advancedBatches = await advanceBatches(this.env, db, now);
-    return { closedSessions, newBatch, advancedBatches };
+    // The economy's cron steps share this single writer: settlement, slashes and unbonding
+    // returns never race each other.
+    const settledBatches = await settleFinalBatches(db, config, now);
+    const slashedJailTerms = await slashJailedHosts(db, config, now);
+    const releasedUnbondings = await releaseMaturedUnbondings(db, now);
+    const genesis = await anchorGenesis(db, registryChain(this.env)).catch((error) => {
+      console.error("genesis anchor failed; retried next run", error);
+      return "failed" as const;
+    });
+    return { closedSessions, newBatch, advancedBatches, settledBatches, slashedJailTerms, releasedUnbondings, genesis };
   }
 }
 

@@ -139,6 +139,8 @@ export interface SessionClosure {
   closedAt: number;
   sessionRoot: Hex | null;
   relayCount: number;
+  /** Served relays and their compute units per host, which settlement pays by. */
+  hosts?: { hostId: string; relays: number; computeUnits: number }[];
   /** Compute units of the relays that were served (outcome `ok`). */
   computeUnits: number;
 }
@@ -394,6 +396,12 @@ export class RelaySession extends DurableObject<Env> {
       sessionRoot: this.tree?.root ?? null,
       relayCount: leaves.length,
       computeUnits: leaves.reduce((n, r) => n + (r.outcome === "ok" ? r.computeUnits : 0), 0),
+      hosts: this.ctx.storage.sql
+        .exec<{ host_id: string; relays: number; compute_units: number }>(
+          "SELECT host_id, relays, compute_units FROM host_counters WHERE relays > 0 ORDER BY host_id",
+        )
+        .toArray()
+        .map((r) => ({ hostId: r.host_id, relays: r.relays, computeUnits: r.compute_units })),
     };
     this.ctx.storage.sql.exec("INSERT INTO closure (id, body) VALUES (1, ?)", JSON.stringify(closure));
     this.closure = closure;

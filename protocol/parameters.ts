@@ -2,6 +2,9 @@
  * Protocol parameters and their defaults (DESIGN.md section 6). Every one can be overridden
  * through the Worker's vars; `readParameters` turns those strings into checked numbers.
  */
+import { LICENCE_MAX_SUPPLY } from "./licences.js";
+import { DEFAULT_REWARD_SPLIT, parseRewardSplit, type RewardSplit } from "./rewards.js";
+
 export interface ProtocolParameters {
   /** Length of one session epoch in seconds. */
   sessionSeconds: number;
@@ -34,6 +37,28 @@ export interface ProtocolParameters {
   breakerCooldownMs: number;
   /** Most sessions folded into one on-chain batch. */
   maxSessionsPerBatch: number;
+  /** How long unstaked or undelegated stake unbonds (still slashable) before it returns, in seconds. */
+  unbondingSeconds: number;
+  /** Least stake a host may keep bonded (0 is allowed: it leaves sessions), in minor units. */
+  minHostStake: bigint;
+  /** Least stake a requestor may keep bonded (0 is allowed), in minor units. */
+  minRequestorStake: bigint;
+  /** Least amount of one delegation to a validator, in minor units. */
+  minDelegation: bigint;
+  /** Least stake (bonded plus licences) for a validator to be in the active set, in minor units. */
+  validatorMinStake: bigint;
+  /** Size of the active validator set (top K by stake). */
+  validatorSetSize: number;
+  /** Most licences that can ever be minted. */
+  licenceMaxSupply: number;
+  /** Stake a licence counts as, and the tokens it releases on liquidation or redemption, in minor units. */
+  licenceStakeEquivalent: bigint;
+  /** Part of a jailed host's stake (bonded and unbonding) slashed per jail term, in basis points. */
+  jailSlashBps: bigint;
+  /** Settlement split in basis points: hosts, treasury, validators, fisherman, chain partner, burn. */
+  rewardSplit: RewardSplit;
+  /** Score a host is paid at for a session without a scored report card (too few probe samples). */
+  unscoredHostScore: number;
 }
 
 export const DEFAULT_PARAMETERS: ProtocolParameters = {
@@ -53,6 +78,17 @@ export const DEFAULT_PARAMETERS: ProtocolParameters = {
   breakerThreshold: 3,
   breakerCooldownMs: 10_000,
   maxSessionsPerBatch: 500,
+  unbondingSeconds: 21 * 24 * 60 * 60,
+  minHostStake: 1_000_000n,
+  minRequestorStake: 0n,
+  minDelegation: 1_000_000n,
+  validatorMinStake: 10_000_000n,
+  validatorSetSize: 21,
+  licenceMaxSupply: LICENCE_MAX_SUPPLY,
+  licenceStakeEquivalent: 10_000_000_000n,
+  jailSlashBps: 100n,
+  rewardSplit: DEFAULT_REWARD_SPLIT,
+  unscoredHostScore: 0.5,
 };
 
 /** DB-CPTM has 6 decimals: 1 DB-CPTM = 1,000,000 minor units. */
@@ -70,6 +106,22 @@ function positiveInteger(vars: ParameterVars, name: string, fallback: number): n
   if (!Number.isSafeInteger(value) || value <= 0) {
     throw new Error(`${name} must be a positive integer, got "${raw}"`);
   }
+  return value;
+}
+
+function amount(vars: ParameterVars, name: string, fallback: bigint): bigint {
+  const raw = vars[name];
+  if (raw === undefined || raw === "") return fallback;
+  if (!/^\d{1,16}$/.test(raw) || BigInt(raw) > MAX_AMOUNT)
+    throw new Error(`${name} must be an amount in minor units, got "${raw}"`);
+  return BigInt(raw);
+}
+
+function fraction(vars: ParameterVars, name: string, fallback: number): number {
+  const raw = vars[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0 || value > 1) throw new Error(`${name} must be a number from 0 to 1, got "${raw}"`);
   return value;
 }
 
@@ -93,5 +145,16 @@ export function readParameters(vars: ParameterVars): ProtocolParameters {
     breakerThreshold: positiveInteger(vars, "BREAKER_THRESHOLD", d.breakerThreshold),
     breakerCooldownMs: positiveInteger(vars, "BREAKER_COOLDOWN_MS", d.breakerCooldownMs),
     maxSessionsPerBatch: positiveInteger(vars, "MAX_SESSIONS_PER_BATCH", d.maxSessionsPerBatch),
+    unbondingSeconds: positiveInteger(vars, "UNBONDING_SECONDS", d.unbondingSeconds),
+    minHostStake: amount(vars, "MIN_HOST_STAKE", d.minHostStake),
+    minRequestorStake: amount(vars, "MIN_REQUESTOR_STAKE", d.minRequestorStake),
+    minDelegation: amount(vars, "MIN_DELEGATION", d.minDelegation),
+    validatorMinStake: amount(vars, "VALIDATOR_MIN_STAKE", d.validatorMinStake),
+    validatorSetSize: positiveInteger(vars, "VALIDATOR_SET_SIZE", d.validatorSetSize),
+    licenceMaxSupply: positiveInteger(vars, "LICENCE_MAX_SUPPLY", d.licenceMaxSupply),
+    licenceStakeEquivalent: amount(vars, "LICENCE_STAKE_EQUIVALENT", d.licenceStakeEquivalent),
+    jailSlashBps: BigInt(Math.min(10_000, positiveInteger(vars, "JAIL_SLASH_BPS", Number(d.jailSlashBps)))),
+    rewardSplit: vars.REWARD_SPLIT_BPS ? parseRewardSplit(vars.REWARD_SPLIT_BPS) : d.rewardSplit,
+    unscoredHostScore: fraction(vars, "UNSCORED_HOST_SCORE", d.unscoredHostScore),
   };
 }

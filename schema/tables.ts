@@ -12,6 +12,8 @@ export const services = sqliteTable("services", {
   defaultComputeUnits: integer("default_compute_units").notNull().default(1),
   /** JSON object: method name to compute units. */
   methodComputeUnits: text("method_compute_units").notNull().default("{}"),
+  /** What a requestor is charged per compute unit, in DB-CPTM minor units. */
+  pricePerComputeUnit: integer("price_per_compute_unit").notNull().default(10),
   createdAt: integer("created_at").notNull(),
 });
 
@@ -30,7 +32,6 @@ export const hosts = sqliteTable(
     endpoint: text("endpoint").notNull(),
     latitude: real("latitude").notNull(),
     longitude: real("longitude").notNull(),
-    stake: integer("stake").notNull(),
     status: text("status", { enum: ["active", "left"] })
       .notNull()
       .default("active"),
@@ -58,7 +59,6 @@ export const hostServices = sqliteTable(
 export const requestors = sqliteTable("requestors", {
   id: text("id").primaryKey(),
   name: text("name").notNull(),
-  stake: integer("stake").notNull(),
   createdAt: integer("created_at").notNull(),
 });
 
@@ -158,6 +158,8 @@ export const hostJail = sqliteTable(
     releasedAt: integer("released_at"),
     untilEpoch: integer("until_epoch"),
     releaseReason: text("release_reason"),
+    /** When the economy slashed the host for this jail term. */
+    slashedAt: integer("slashed_at"),
   },
   (t) => [index("host_jail_host").on(t.hostId, t.fromEpoch)],
 );
@@ -180,6 +182,8 @@ export const batches = sqliteTable(
     committedBlock: integer("committed_block"),
     /** The transaction that verified or expired the batch, when the gateway saw it. */
     finalTx: text("final_tx"),
+    /** The address whose proof verified the batch (from the contract's BatchVerified event). */
+    prover: text("prover"),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
   },
@@ -203,3 +207,125 @@ export const batchSessions = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.batchId, t.ordinal] }), unique().on(t.sessionId)],
 );
+
+// Economy v0 (0004_economy.sql): ledger, stake pools, validators, licences, settlement.
+
+export const operations = sqliteTable("operations", {
+  id: text("id").primaryKey(),
+  kind: text("kind").notNull(),
+  /** Canonical JSON of what was asked: a retry must ask the same. */
+  request: text("request").notNull(),
+  createdAt: integer("created_at").notNull(),
+});
+
+export const accounts = sqliteTable("accounts", {
+  id: text("id").primaryKey(),
+  kind: text("kind", { enum: ["system", "balance", "pool", "licence", "clearing"] }).notNull(),
+  owner: text("owner"),
+  mayGoNegative: integer("may_go_negative").notNull().default(0),
+  debitsPosted: integer("debits_posted").notNull().default(0),
+  creditsPosted: integer("credits_posted").notNull().default(0),
+  debitsPending: integer("debits_pending").notNull().default(0),
+  creditsPending: integer("credits_pending").notNull().default(0),
+  createdAt: integer("created_at").notNull(),
+});
+
+export const transfers = sqliteTable("transfers", {
+  seq: integer("seq").primaryKey({ autoIncrement: true }),
+  id: text("id").notNull().unique(),
+  debitAccount: text("debit_account").notNull(),
+  creditAccount: text("credit_account").notNull(),
+  amount: integer("amount").notNull(),
+  phase: text("phase", { enum: ["single", "pending", "post", "void"] }).notNull(),
+  pendingId: text("pending_id"),
+  code: text("code").notNull(),
+  reference: text("reference"),
+  createdAt: integer("created_at").notNull(),
+});
+
+export const stakePools = sqliteTable("stake_pools", {
+  id: text("id").primaryKey(),
+  kind: text("kind", { enum: ["host", "requestor", "validator"] }).notNull(),
+  subject: text("subject").notNull(),
+  totalShares: integer("total_shares").notNull().default(0),
+  version: integer("version").notNull().default(0),
+  createdAt: integer("created_at").notNull(),
+});
+
+export const stakePositions = sqliteTable(
+  "stake_positions",
+  {
+    poolId: text("pool_id").notNull(),
+    holder: text("holder").notNull(),
+    shares: integer("shares").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.poolId, t.holder] })],
+);
+
+export const unbondings = sqliteTable("unbondings", {
+  id: text("id").primaryKey(),
+  poolId: text("pool_id").notNull(),
+  holder: text("holder").notNull(),
+  transferId: text("transfer_id").notNull(),
+  amount: integer("amount").notNull(),
+  startedAt: integer("started_at").notNull(),
+  maturesAt: integer("matures_at").notNull(),
+  state: text("state", { enum: ["unbonding", "returned", "slashed_out"] }).notNull(),
+  endedAt: integer("ended_at"),
+});
+
+export const validators = sqliteTable("validators", {
+  address: text("address").primaryKey(),
+  name: text("name").notNull(),
+  registeredAt: integer("registered_at").notNull(),
+});
+
+export const networkState = sqliteTable("network_state", {
+  id: integer("id").primaryKey(),
+  phase: text("phase", { enum: ["testnet", "mainnet", "stabilized"] }).notNull(),
+  licencesMinted: integer("licences_minted").notNull(),
+  licenceCap: integer("licence_cap").notNull(),
+  changedAt: integer("changed_at").notNull(),
+  genesisHash: text("genesis_hash"),
+  genesisSnapshot: text("genesis_snapshot"),
+  genesisTx: text("genesis_tx"),
+});
+
+export const licences = sqliteTable("licences", {
+  id: text("id").primaryKey(),
+  serial: integer("serial").notNull().unique(),
+  holder: text("holder").notNull(),
+  boundTo: text("bound_to"),
+  state: text("state", { enum: ["live", "liquidated", "redeemed"] }).notNull(),
+  mintedAt: integer("minted_at").notNull(),
+  endedAt: integer("ended_at"),
+});
+
+export const sessionHosts = sqliteTable(
+  "session_hosts",
+  {
+    sessionId: text("session_id").notNull(),
+    hostId: text("host_id").notNull(),
+    relays: integer("relays").notNull(),
+    computeUnits: integer("compute_units").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.sessionId, t.hostId] })],
+);
+
+export const settlements = sqliteTable("settlements", {
+  batchId: text("batch_id").primaryKey(),
+  outcome: text("outcome", { enum: ["paid", "expired", "prover_not_active"] }).notNull(),
+  prover: text("prover"),
+  computeUnits: integer("compute_units").notNull(),
+  due: integer("due").notNull(),
+  charged: integer("charged").notNull(),
+  uncollected: integer("uncollected").notNull(),
+  hosts: integer("hosts").notNull(),
+  treasury: integer("treasury").notNull(),
+  validators: integer("validators").notNull(),
+  fisherman: integer("fisherman").notNull(),
+  chainPartner: integer("chain_partner").notNull(),
+  burned: integer("burned").notNull(),
+  withheldByScore: integer("withheld_by_score").notNull(),
+  settledAt: integer("settled_at").notNull(),
+});

@@ -11,11 +11,16 @@ import { constraintViolationOf } from "./db/storage-errors.js";
 import { ApiError } from "./errors.js";
 import { batchesApp, receiptProofApp } from "./routes/batches.js";
 import { hostsApp, operatorsApp } from "./routes/hosts.js";
+import { ledgerApp } from "./routes/ledger.js";
+import { licencesApp, networkApp } from "./routes/licences.js";
+import { notInV0App } from "./routes/not-in-v0.js";
 import { reportCardsApp, reputationApp } from "./routes/quality.js";
 import { relayApp } from "./routes/relay.js";
 import { requestorsApp } from "./routes/requestors.js";
 import { servicesApp } from "./routes/services.js";
 import { sessionsApp } from "./routes/sessions.js";
+import { stakesApp } from "./routes/stakes.js";
+import { validatorsApp } from "./routes/validators.js";
 
 export const app = new Hono<AppEnv>();
 
@@ -40,6 +45,13 @@ app.route("/v1/requestors", requestorsApp);
 app.route("/v1/sessions", sessionsApp);
 app.route("/v1/sessions", receiptProofApp);
 app.route("/v1/batches", batchesApp);
+app.route("/v1/ledger", ledgerApp);
+app.route("/v1/stakes", stakesApp);
+app.route("/v1/validators", validatorsApp);
+app.route("/v1/licences", licencesApp);
+app.route("/v1/network", networkApp);
+app.route("/v1", notInV0App);
+app.route("/v1/ledger", notInV0App);
 app.route("/", relayApp);
 
 app.notFound((c) => c.json({ error: { code: "not_found", message: `No route for ${c.req.method} ${c.req.path}` } }, 404));

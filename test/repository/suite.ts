@@ -20,7 +20,14 @@ async function newService(db: Database) {
   expect(
     await createService(
       db,
-      { id, kind: "jsonrpc", chainId: 1, model: null, computeUnits: { default: 1, methods: { eth_getLogs: 5 } } },
+      {
+        id,
+        kind: "jsonrpc",
+        chainId: 1,
+        model: null,
+        computeUnits: { default: 1, methods: { eth_getLogs: 5 } },
+        pricePerComputeUnit: 10,
+      },
       NOW,
     ),
   ).toBe(true);
@@ -38,7 +45,6 @@ async function newHost(db: Database, serviceId: string, id = unique("host")) {
       endpoint: "https://rpc.example.com",
       latitude: 1,
       longitude: 2,
-      stake: 5n,
       activeSince: 0,
       services: [serviceId],
     },
@@ -62,7 +68,11 @@ export function repositorySuite(driver: string, getDb: () => Database) {
       const db = getDb();
       const id = await newService(db);
       expect(
-        await createService(db, { id, kind: "http", chainId: null, model: "m", computeUnits: { default: 2, methods: {} } }, NOW),
+        await createService(
+          db,
+          { id, kind: "http", chainId: null, model: "m", computeUnits: { default: 2, methods: {} }, pricePerComputeUnit: 10 },
+          NOW,
+        ),
       ).toBe(false);
       expect(await getService(db, id)).toEqual({
         id,
@@ -70,12 +80,13 @@ export function repositorySuite(driver: string, getDb: () => Database) {
         chainId: 1,
         model: null,
         computeUnits: { default: 1, methods: { eth_getLogs: 5 } },
+        pricePerComputeUnit: 10,
       });
     });
 
     it("reports broken constraints as ConstraintViolation of the right kind, and keeps nothing of a failed write", async () => {
       const db = getDb();
-      const requestor = { id: unique("req"), name: "dapp", stake: 10n, createdAt: NOW };
+      const requestor = { id: unique("req"), name: "dapp", createdAt: NOW };
       await createRequestor(db, requestor);
       await expectViolation(createRequestor(db, requestor), "unique");
       const key = {
@@ -108,7 +119,6 @@ export function repositorySuite(driver: string, getDb: () => Database) {
             endpoint: "https://h.example.com",
             latitude: 0,
             longitude: 0,
-            stake: 1n,
             activeSince: 0,
             services: ["svc-missing"],
           },
@@ -155,7 +165,7 @@ export function repositorySuite(driver: string, getDb: () => Database) {
     it("records a batch of 450 sessions in one transaction, refuses a session in two batches, and keeps nothing of a refused batch", async () => {
       const db = getDb();
       const serviceId = await newService(db);
-      const requestor = { id: unique("req"), name: "dapp", stake: 10n, createdAt: NOW };
+      const requestor = { id: unique("req"), name: "dapp", createdAt: NOW };
       await createRequestor(db, requestor);
       const sessionIds: string[] = [];
       for (let epoch = 0; epoch < 450; epoch++) {
@@ -173,7 +183,12 @@ export function repositorySuite(driver: string, getDb: () => Database) {
           endsAt: 1,
           createdAt: NOW,
         });
-        await markSessionClosed(db, id, { closedAt: NOW, sessionRoot: `0x${"2".repeat(64)}`, relayCount: 3, computeUnits: 2 });
+        await markSessionClosed(
+          db,
+          id,
+          { closedAt: NOW, sessionRoot: `0x${"2".repeat(64)}`, relayCount: 3, computeUnits: 2 },
+          [],
+        );
         sessionIds.push(id);
       }
       const members = (batchId: string, ids: string[]) =>

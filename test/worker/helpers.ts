@@ -38,6 +38,12 @@ export async function createRequestor(stake: bigint | string = 1_000_000n): Prom
   return { id: body.id, key: body.apiKey.key };
 }
 
+/** Grants `amount` DB-CPTM minor units to a holder's ledger balance (the admin's mint). */
+export async function fund(holder: string, amount: bigint): Promise<void> {
+  const res = await admin("/v1/ledger/mint", { id: unique("grant"), holder, amount: amount.toString() });
+  if (res.status !== 201) throw new Error(`fund: ${res.status} ${await res.text()}`);
+}
+
 export const newOperator = (): LocalAccount => privateKeyToAccount(generatePrivateKey());
 
 export const inAnHour = () => BigInt(Math.floor(Date.now() / 1000) + 3600);
@@ -61,6 +67,9 @@ export async function signRegistration(
   spec: HostSpec,
   overrides: { nonce?: bigint; deadline?: bigint } = {},
 ) {
+  // A host stakes from its operator's balance: grant what it is about to stake.
+  if ((spec.stake ?? 1_000_000n) > 0n && (spec.stake ?? 1_000_000n) < 2n ** 53n)
+    await fund(operator.address, spec.stake ?? 1_000_000n);
   const message = {
     operator: operator.address,
     endpoint: spec.endpoint,

@@ -81,8 +81,12 @@ export async function proofDeadline(chain: RegistryChain, batchId: Hex): Promise
   return Number(challengeAt + window);
 }
 
-/** The transaction that verified a batch, from its `BatchVerified` event. */
-export async function verifyingTx(chain: RegistryChain, batchId: Hex, fromBlock: number): Promise<Hash | null> {
+/** The transaction that verified a batch and who proved it, from its `BatchVerified` event. */
+export async function verifyingTx(
+  chain: RegistryChain,
+  batchId: Hex,
+  fromBlock: number,
+): Promise<{ tx: Hash; prover: Address } | null> {
   const logs = await chain.public.getContractEvents({
     address: chain.address,
     abi: proofRegistryAbi,
@@ -90,7 +94,24 @@ export async function verifyingTx(chain: RegistryChain, batchId: Hex, fromBlock:
     args: { batchId },
     fromBlock: BigInt(fromBlock),
   });
-  return logs[0]?.transactionHash ?? null;
+  const log = logs[0];
+  return log?.args.prover ? { tx: log.transactionHash, prover: log.args.prover } : null;
+}
+
+/** The licence genesis hash the contract holds (zero before mainnet). */
+export async function onChainGenesisHash(chain: RegistryChain): Promise<Hex> {
+  return chain.public.readContract({ address: chain.address, abi: proofRegistryAbi, functionName: "genesisHash" });
+}
+
+export async function sendGenesis(chain: RegistryChain, snapshotHash: Hex): Promise<Hash> {
+  const { request } = await chain.public.simulateContract({
+    account: chain.account,
+    address: chain.address,
+    abi: proofRegistryAbi,
+    functionName: "commitGenesis",
+    args: [snapshotHash],
+  });
+  return chain.wallet.writeContract({ ...request, chain: null });
 }
 
 /** The contract's error name when `error` is a revert, else null (a transient failure). */

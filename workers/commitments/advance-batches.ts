@@ -95,8 +95,13 @@ async function follow(db: Database, chain: RegistryChain, batch: BatchRecord, no
   try {
     const onChain = await onChainBatch(chain, batch.id as Hex);
     if (onChain.state === "verified") {
-      const tx = await verifyingTx(chain, batch.id as Hex, onChain.committedBlock);
-      await updateBatch(db, batch.id, { state: "verified", finalTx: tx }, now);
+      const proof = await verifyingTx(chain, batch.id as Hex, onChain.committedBlock);
+      await updateBatch(
+        db,
+        batch.id,
+        { state: "verified", finalTx: proof?.tx ?? null, prover: proof?.prover.toLowerCase() ?? null },
+        now,
+      );
     } else if (onChain.state === "expired") {
       await updateBatch(db, batch.id, { state: "expired" }, now);
     } else {

@@ -20,12 +20,17 @@ export async function closeEndedSessions(
   for (const session of due) {
     await fishermanStub(env, session.id).endSession(now);
     const closure = await relaySessionStub(env, session.id).close(now);
-    await markSessionClosed(db, session.id, {
-      closedAt: closure.closedAt,
-      sessionRoot: closure.sessionRoot,
-      relayCount: closure.relayCount,
-      computeUnits: closure.computeUnits,
-    });
+    await markSessionClosed(
+      db,
+      session.id,
+      {
+        closedAt: closure.closedAt,
+        sessionRoot: closure.sessionRoot,
+        relayCount: closure.relayCount,
+        computeUnits: closure.computeUnits,
+      },
+      closure.hosts ?? [],
+    );
   }
   return due.length;
 }

@@ -3,6 +3,7 @@ import { and, asc, desc, eq, inArray, isNotNull, isNull, lt, lte, sql } from "dr
 import { batches, batchSessions, reportCards, sessions } from "../../schema/tables.js";
 import type { Database } from "./database.js";
 import { chunk, inChunks, MAX_BOUND_PARAMETERS } from "./limits.js";
+import { sessionHostStatements } from "./settlements.js";
 import { write } from "./storage-errors.js";
 
 export type BatchRecord = typeof batches.$inferSelect;
@@ -24,11 +25,15 @@ export async function markSessionClosed(
   db: Database,
   id: string,
   closed: { closedAt: number; sessionRoot: string | null; relayCount: number; computeUnits: number },
+  served: { hostId: string; relays: number; computeUnits: number }[],
 ): Promise<void> {
-  await db
-    .update(sessions)
-    .set(closed)
-    .where(and(eq(sessions.id, id), isNull(sessions.closedAt)));
+  await db.batch([
+    db
+      .update(sessions)
+      .set(closed)
+      .where(and(eq(sessions.id, id), isNull(sessions.closedAt))),
+    ...sessionHostStatements(db, id, served),
+  ]);
 }
 
 /** Closed sessions with receipts that no batch holds yet, in id order. */
@@ -71,7 +76,7 @@ export async function reportCardsOfSessions(db: Database, sessionIds: string[]) 
  */
 export async function insertBatch(
   db: Database,
-  batch: Omit<BatchRecord, "lastError" | "commitTx" | "committedBlock" | "finalTx">,
+  batch: Omit<BatchRecord, "lastError" | "commitTx" | "committedBlock" | "finalTx" | "prover">,
   members: BatchSessionRecord[],
 ): Promise<boolean> {
   if (await getBatch(db, batch.id)) return false;

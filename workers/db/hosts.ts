@@ -1,8 +1,11 @@
 /** Repository: operators (nonces) and hosts with the services they serve. */
 import { and, asc, eq, gt, inArray, sql } from "drizzle-orm";
+import { poolId } from "../../protocol/staking.js";
 import { hostServices, hosts, operators } from "../../schema/tables.js";
 import type { Database } from "./database.js";
+import type { Statement } from "./ledger.js";
 import { inChunks } from "./limits.js";
+import { stakeOfPools } from "./stake-pools.js";
 import { write } from "./storage-errors.js";
 
 export interface Host {
@@ -11,7 +14,6 @@ export interface Host {
   endpoint: string;
   latitude: number;
   longitude: number;
-  stake: bigint;
   status: "active" | "left";
   activeSince: number;
   leftAt: number | null;
@@ -23,7 +25,7 @@ export interface Host {
 type HostRow = typeof hosts.$inferSelect;
 
 function toHost(row: HostRow, serviceIds: string[]): Host {
-  return { ...row, stake: BigInt(row.stake), services: serviceIds };
+  return { ...row, services: serviceIds };
 }
 
 /** The nonce the operator's next signed message must carry (0 for a new operator). */
@@ -52,28 +54,29 @@ export interface NewHost {
   endpoint: string;
   latitude: number;
   longitude: number;
-  stake: bigint;
   activeSince: number;
   services: string[];
 }
 
+/** The statements that insert a host and its services (put in one batch with its stake). */
+export function insertHostStatements(db: Database, host: NewHost, now: number): [Statement, Statement] {
+  return [
+    db.insert(hosts).values({
+      id: host.id,
+      operator: host.operator,
+      endpoint: host.endpoint,
+      latitude: host.latitude,
+      longitude: host.longitude,
+      activeSince: host.activeSince,
+      createdAt: now,
+      updatedAt: now,
+    }),
+    db.insert(hostServices).values(host.services.map((serviceId) => ({ hostId: host.id, serviceId }))),
+  ];
+}
+
 export async function insertHost(db: Database, host: NewHost, now: number): Promise<void> {
-  await write(() =>
-    db.batch([
-      db.insert(hosts).values({
-        id: host.id,
-        operator: host.operator,
-        endpoint: host.endpoint,
-        latitude: host.latitude,
-        longitude: host.longitude,
-        stake: Number(host.stake),
-        activeSince: host.activeSince,
-        createdAt: now,
-        updatedAt: now,
-      }),
-      db.insert(hostServices).values(host.services.map((serviceId) => ({ hostId: host.id, serviceId }))),
-    ]),
-  );
+  await write(() => db.batch(insertHostStatements(db, host, now)));
 }
 
 export interface HostChanges {
@@ -164,15 +167,17 @@ export interface CandidateHost {
   leftAt: number | null;
 }
 
-/** Every host that has ever served `serviceId`; eligibility for an epoch is decided by the caller. */
-export async function listServiceHosts(db: Database, serviceId: string): Promise<CandidateHost[]> {
+/**
+ * Every host that has ever served `serviceId`, with its stake read from the ledger (bonded pool
+ * plus bound licences at `licenceEquivalent` each); eligibility for an epoch is decided by the caller.
+ */
+export async function listServiceHosts(db: Database, serviceId: string, licenceEquivalent: bigint): Promise<CandidateHost[]> {
   const rows = await db
     .select({
       id: hosts.id,
       endpoint: hosts.endpoint,
       latitude: hosts.latitude,
       longitude: hosts.longitude,
-      stake: hosts.stake,
       activeSince: hosts.activeSince,
       leftAt: hosts.leftAt,
     })
@@ -180,5 +185,10 @@ export async function listServiceHosts(db: Database, serviceId: string): Promise
     .innerJoin(hostServices, eq(hostServices.hostId, hosts.id))
     .where(eq(hostServices.serviceId, serviceId))
     .all();
-  return rows.map((row) => ({ ...row, stake: BigInt(row.stake) }));
+  const stakes = await stakeOfPools(
+    db,
+    rows.map((r) => poolId("host", r.id)),
+    licenceEquivalent,
+  );
+  return rows.map((row) => ({ ...row, stake: stakes.get(poolId("host", row.id)) ?? 0n }));
 }

@@ -106,7 +106,7 @@ export async function jailTermsOf(db: Database, hostId: string): Promise<JailTer
 /** Jails a host unless a term is already open; false when one was. */
 export async function openJailTerm(
   db: Database,
-  term: Omit<JailTerm, "id" | "releasedAt" | "untilEpoch" | "releaseReason">,
+  term: Omit<JailTerm, "id" | "releasedAt" | "untilEpoch" | "releaseReason" | "slashedAt">,
 ): Promise<boolean> {
   const inserted = await write(() => db.insert(hostJail).values(term).onConflictDoNothing().returning({ id: hostJail.id }));
   return inserted.length === 1;

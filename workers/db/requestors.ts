@@ -1,12 +1,15 @@
 /** Repository: requestors (dApps, agents) and their API keys. */
 import { and, eq, isNull } from "drizzle-orm";
+import { poolId } from "../../protocol/staking.js";
 import { apiKeys, requestors } from "../../schema/tables.js";
 import type { Database } from "./database.js";
+import { stakeOfPools } from "./stake-pools.js";
 import { write } from "./storage-errors.js";
 
 export interface Requestor {
   id: string;
   name: string;
+  /** Bonded stake of the requestor's pool, read from the ledger. */
   stake: bigint;
   createdAt: number;
 }
@@ -19,13 +22,19 @@ export interface ApiKeyRecord {
   revokedAt: number | null;
 }
 
-export async function createRequestor(db: Database, requestor: Requestor): Promise<void> {
-  await write(() => db.insert(requestors).values({ ...requestor, stake: Number(requestor.stake) }));
+export async function createRequestor(db: Database, requestor: Omit<Requestor, "stake">): Promise<void> {
+  await write(() => db.insert(requestors).values(requestor));
+}
+
+/** A requestor's stake: its pool's bonded ledger balance (quota follows it). */
+export async function requestorStake(db: Database, id: string): Promise<bigint> {
+  const pool = poolId("requestor", id);
+  return (await stakeOfPools(db, [pool], 0n)).get(pool) ?? 0n;
 }
 
 export async function getRequestor(db: Database, id: string): Promise<Requestor | null> {
   const row = await db.select().from(requestors).where(eq(requestors.id, id)).get();
-  return row ? { ...row, stake: BigInt(row.stake) } : null;
+  return row ? { ...row, stake: await requestorStake(db, id) } : null;
 }
 
 export async function insertApiKey(db: Database, key: ApiKeyRecord & { keyHash: string }): Promise<void> {
@@ -67,5 +76,5 @@ export async function findRequestorByKeyHash(
     .innerJoin(requestors, eq(requestors.id, apiKeys.requestorId))
     .where(and(eq(apiKeys.keyHash, keyHash), isNull(apiKeys.revokedAt)))
     .get();
-  return row ? { requestor: { ...row.requestor, stake: BigInt(row.requestor.stake) }, keyId: row.keyId } : null;
+  return row ? { requestor: { ...row.requestor, stake: await requestorStake(db, row.requestor.id) }, keyId: row.keyId } : null;
 }

@@ -12,6 +12,8 @@ export interface Service {
   /** Expected model for inference services. */
   model: string | null;
   computeUnits: ComputeUnitTable;
+  /** DB-CPTM minor units a requestor is charged per compute unit at settlement. */
+  pricePerComputeUnit: number;
 }
 
 type ServiceRow = typeof services.$inferSelect;
@@ -23,6 +25,7 @@ function toService(row: ServiceRow): Service {
     chainId: row.chainId,
     model: row.model,
     computeUnits: { default: row.defaultComputeUnits, methods: JSON.parse(row.methodComputeUnits) },
+    pricePerComputeUnit: row.pricePerComputeUnit,
   };
 }
 
@@ -47,6 +50,7 @@ export async function createService(db: Database, service: Service, now: number)
       model: service.model,
       defaultComputeUnits: service.computeUnits.default,
       methodComputeUnits: JSON.stringify(service.computeUnits.methods),
+      pricePerComputeUnit: service.pricePerComputeUnit,
       createdAt: now,
     })
     .onConflictDoNothing()

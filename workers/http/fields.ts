@@ -77,3 +77,26 @@ export function pageLimit(raw: string | undefined): number {
   if (!Number.isSafeInteger(limit) || limit < 1 || limit > 200) throw invalid("limit", "an integer from 1 to 200");
   return limit;
 }
+
+/** A caller's operation id (idempotency key): letters, digits, `-`, `_`, `.`; namespaced by the caller when stored. */
+export const OPERATION_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/** A value with its bigints as decimal strings, for JSON answers. */
+export function jsonSafe<T>(value: T): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? v.toString() : v)));
+}
+
+/** The answer to an economy operation: 201 when it ran now, 200 "already done" for a retry. */
+export function operationResponse(
+  operation: string,
+  outcome: { alreadyDone: boolean; result?: unknown },
+  extra: Record<string, unknown> = {},
+) {
+  const body = {
+    operation,
+    alreadyDone: outcome.alreadyDone,
+    ...(outcome.alreadyDone ? {} : jsonSafe({ result: outcome.result })),
+    ...jsonSafe(extra),
+  };
+  return Response.json(body, { status: outcome.alreadyDone ? 200 : 201 });
+}

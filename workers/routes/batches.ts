@@ -11,8 +11,10 @@ import { MerkleTree } from "../../protocol/merkle.js";
 import type { AppEnv } from "../app-env.js";
 import { type BatchState, batchMembers, batchOfSession, getBatch, listBatches } from "../db/batches.js";
 import { database } from "../db/database.js";
+import { transfersFor } from "../db/ledger.js";
+import { getSettlement } from "../db/settlements.js";
 import { badRequest, conflict, notFound } from "../errors.js";
-import { pageLimit } from "../http/fields.js";
+import { jsonSafe, pageLimit } from "../http/fields.js";
 import { relaySessionStub } from "../sessions/session-stub.js";
 
 const STATES = new Set<BatchState>(["pending", "submitted", "committed", "verified", "expired", "failed"]);
@@ -34,6 +36,12 @@ const sessionLeafOf = (m: {
 });
 
 export const batchesApp = new Hono<AppEnv>()
+  .get("/:id/settlement", async (c) => {
+    const db = database(c.env);
+    const settlement = await getSettlement(db, c.req.param("id"));
+    if (!settlement) throw notFound("not_settled", `Batch "${c.req.param("id")}" is not settled (yet)`);
+    return c.json({ ...settlement, transfers: (await transfersFor(db, settlement.batchId)).map((t) => jsonSafe(t)) });
+  })
   .get("/", async (c) => {
     const state = c.req.query("state") as BatchState | undefined;
     if (state && !STATES.has(state)) throw badRequest("invalid_field", `"state" must be one of ${[...STATES].join(", ")}`);

@@ -7,77 +7,32 @@
  * nonce is spent, so a refused request changes nothing.
  */
 import { Hono } from "hono";
-import { type Address, type Hex, verifyTypedData } from "viem";
+import type { Address } from "viem";
 import { checkHostEndpoint } from "../../protocol/endpoint.js";
 import { isGeoPoint } from "../../protocol/geo.js";
-import {
-  type HostRegistryAction,
-  hostIdFor,
-  hostRegistryDomain,
-  hostRegistryTypes,
-  MAX_SIGNATURE_LIFETIME_SECONDS,
-} from "../../protocol/host-registration.js";
+import { type HostRegistryAction, hostIdFor, hostRegistryTypes } from "../../protocol/host-registration.js";
+import { availableOf, balanceAccount } from "../../protocol/ledger.js";
 import { epochStartMs, sessionEpoch } from "../../protocol/session.js";
+import { poolId } from "../../protocol/staking.js";
 import type { AppEnv } from "../app-env.js";
 import { type GatewayConfig, gatewayConfig } from "../config.js";
 import { type Database, database } from "../db/database.js";
-import {
-  consumeOperatorNonce,
-  getHost,
-  type Host,
-  insertHost,
-  listHosts,
-  markHostLeft,
-  nextOperatorNonce,
-  updateHost,
-} from "../db/hosts.js";
+import { getHost, type Host, insertHostStatements, listHosts, markHostLeft, nextOperatorNonce, updateHost } from "../db/hosts.js";
+import { getAccount } from "../db/ledger.js";
 import { listServices } from "../db/services.js";
-import { ApiError, badRequest, conflict, forbidden, notFound } from "../errors.js";
-import { readJsonObject } from "../http/body.js";
-import {
-  addressField,
-  amountField,
-  integerField,
-  objectField,
-  pageLimit,
-  serviceListField,
-  signatureField,
-  stringField,
-} from "../http/fields.js";
+import { stakeOfPools } from "../db/stake-pools.js";
+import { stake } from "../economy/staking.js";
+import { badRequest, conflict, forbidden, notFound } from "../errors.js";
+import { addressField, amountField, integerField, pageLimit, serviceListField, stringField } from "../http/fields.js";
+import { checkDeadline, checkTypedSignature, readSignedEnvelope, type SignedEnvelope, spendNonce } from "../http/signed.js";
 
-const MAX_SIGNED_BODY_BYTES = 16 * 1024;
-
-function hostJson(host: Host) {
-  return { ...host, stake: host.stake.toString() };
-}
-
-interface SignedEnvelope {
-  message: Record<string, unknown>;
-  signature: Hex;
-  operator: Address;
-  nonce: bigint;
-  deadline: bigint;
-}
-
-async function readSignedEnvelope(request: Request): Promise<SignedEnvelope> {
-  const body = await readJsonObject(request, MAX_SIGNED_BODY_BYTES);
-  const message = objectField(body, "message");
-  return {
-    message,
-    signature: signatureField(body, "signature"),
-    operator: addressField(message, "operator"),
-    nonce: amountField(message, "nonce"),
-    deadline: amountField(message, "deadline"),
-  };
-}
-
-/** Refuses expired deadlines and deadlines so far ahead that a leaked signature would live on. */
-function checkDeadline(deadline: bigint, nowMs: number): void {
-  const now = BigInt(Math.floor(nowMs / 1000));
-  if (deadline < now) throw new ApiError(401, "signature_expired", "The signed message's deadline has passed");
-  if (deadline > now + BigInt(MAX_SIGNATURE_LIFETIME_SECONDS)) {
-    throw badRequest("deadline_too_far", `The deadline may be at most ${MAX_SIGNATURE_LIFETIME_SECONDS} s ahead`);
-  }
+async function hostJson(db: Database, config: GatewayConfig, list: Host[]) {
+  const stakes = await stakeOfPools(
+    db,
+    list.map((h) => poolId("host", h.id)),
+    config.licenceStakeEquivalent,
+  );
+  return list.map((host) => ({ ...host, stake: (stakes.get(poolId("host", host.id)) ?? 0n).toString() }));
 }
 
 async function checkSignature(
@@ -86,20 +41,7 @@ async function checkSignature(
   envelope: SignedEnvelope,
   message: Record<string, unknown>,
 ): Promise<void> {
-  let valid = false;
-  try {
-    valid = await verifyTypedData({
-      address: envelope.operator,
-      domain: hostRegistryDomain(config.registryChainId),
-      types: hostRegistryTypes,
-      primaryType: action,
-      message,
-      signature: envelope.signature,
-    } as Parameters<typeof verifyTypedData>[0]);
-  } catch {
-    valid = false;
-  }
-  if (!valid) throw new ApiError(401, "bad_signature", `The signature does not match a ${action} message signed by the operator`);
+  await checkTypedSignature(config, hostRegistryTypes, action, envelope, message, "operator");
 }
 
 async function checkServicesExist(db: Database, ids: string[]): Promise<void> {
@@ -123,16 +65,6 @@ function readLocation(message: Record<string, unknown>) {
   const longitude = longitudeE6 / 1_000_000;
   if (!isGeoPoint(latitude, longitude)) throw badRequest("invalid_field", "latitude/longitude out of range");
   return { latitudeE6, longitudeE6, latitude, longitude };
-}
-
-async function spendNonce(db: Database, envelope: SignedEnvelope): Promise<void> {
-  if (!(await consumeOperatorNonce(db, envelope.operator, envelope.nonce))) {
-    const expected = await nextOperatorNonce(db, envelope.operator);
-    throw conflict(
-      "nonce_mismatch",
-      `Nonce ${envelope.nonce} is not the operator's next nonce (${expected}); the message was already used or is out of order`,
-    );
-  }
 }
 
 /** The host named in the path, owned by the signer and still serving. */
@@ -167,12 +99,13 @@ export const hostsApp = new Hono<AppEnv>()
       after: c.req.query("cursor"),
       limit: pageLimit(c.req.query("limit")),
     });
-    return c.json({ hosts: page.hosts.map(hostJson), next: page.next });
+    return c.json({ hosts: await hostJson(database(c.env), gatewayConfig(c.env), page.hosts), next: page.next });
   })
   .get("/:id", async (c) => {
-    const host = await getHost(database(c.env), c.req.param("id"));
+    const db = database(c.env);
+    const host = await getHost(db, c.req.param("id"));
     if (!host) throw notFound("unknown_host", `No host "${c.req.param("id")}"`);
-    return c.json(hostJson(host));
+    return c.json((await hostJson(db, gatewayConfig(c.env), [host]))[0]);
   })
   .post("/", async (c) => {
     const config = gatewayConfig(c.env);
@@ -183,38 +116,64 @@ export const hostsApp = new Hono<AppEnv>()
     const endpoint = stringField(m, "endpoint", { max: 2048 });
     const services = serviceListField(m, "services");
     const location = readLocation(m);
-    const stake = amountField(m, "stake");
+    const stakeAmount = amountField(m, "stake");
     checkDeadline(envelope.deadline, now);
     await checkSignature(config, "RegisterHost", envelope, {
-      operator: envelope.operator,
+      operator: envelope.signer,
       endpoint,
       services,
       latitudeE6: location.latitudeE6,
       longitudeE6: location.longitudeE6,
-      stake,
+      stake: stakeAmount,
       nonce: envelope.nonce,
       deadline: envelope.deadline,
     });
-    if (stake === 0n) throw badRequest("stake_required", "A host must stake more than zero");
+    if (stakeAmount < config.minHostStake || stakeAmount === 0n) {
+      throw badRequest("stake_required", `A host must stake at least ${config.minHostStake} minor units (and more than zero)`);
+    }
     const normalizedEndpoint = checkEndpoint(config, endpoint);
     await checkServicesExist(db, services);
+    // The stake comes from the operator's ledger balance; checked before the nonce is spent.
+    const expected = await nextOperatorNonce(db, envelope.signer);
+    if (expected !== envelope.nonce) {
+      throw conflict(
+        "nonce_mismatch",
+        `Nonce ${envelope.nonce} is not the operator's next nonce (${expected}); the message was already used or is out of order`,
+      );
+    }
+    const balance = availableOf(await getAccount(db, balanceAccount(envelope.signer)));
+    if (balance < stakeAmount) {
+      throw conflict(
+        "insufficient_balance",
+        `Staking ${stakeAmount} needs that much available in the operator's balance (it holds ${balance})`,
+      );
+    }
     await spendNonce(db, envelope);
-    const id = hostIdFor(envelope.operator, envelope.nonce);
-    await insertHost(
+    const id = hostIdFor(envelope.signer, envelope.nonce);
+    const host = {
+      id,
+      operator: envelope.signer,
+      endpoint: normalizedEndpoint,
+      latitude: location.latitude,
+      longitude: location.longitude,
+      activeSince: activationTime(config, now),
+      services,
+    };
+    // The host and its stake are one operation: both are written, or neither.
+    await stake(
       db,
+      config,
       {
-        id,
-        operator: envelope.operator,
-        endpoint: normalizedEndpoint,
-        latitude: location.latitude,
-        longitude: location.longitude,
-        stake,
-        activeSince: activationTime(config, now),
-        services,
+        id: `${envelope.signer}/register/${envelope.nonce}`,
+        holder: envelope.signer,
+        kind: "host",
+        subject: id,
+        amount: stakeAmount,
       },
       now,
+      insertHostStatements(db, host, now),
     );
-    return c.json(hostJson((await getHost(db, id)) as Host), 201);
+    return c.json((await hostJson(db, config, [(await getHost(db, id)) as Host]))[0], 201);
   })
   .patch("/:id", async (c) => {
     const config = gatewayConfig(c.env);
@@ -228,7 +187,7 @@ export const hostsApp = new Hono<AppEnv>()
     const location = readLocation(m);
     checkDeadline(envelope.deadline, now);
     await checkSignature(config, "UpdateHost", envelope, {
-      operator: envelope.operator,
+      operator: envelope.signer,
       hostId,
       endpoint,
       services,
@@ -237,7 +196,7 @@ export const hostsApp = new Hono<AppEnv>()
       nonce: envelope.nonce,
       deadline: envelope.deadline,
     });
-    await ownedActiveHost(db, c.req.param("id"), envelope.operator, hostId);
+    await ownedActiveHost(db, c.req.param("id"), envelope.signer, hostId);
     const normalizedEndpoint = checkEndpoint(config, endpoint);
     await checkServicesExist(db, services);
     await spendNonce(db, envelope);
@@ -247,7 +206,7 @@ export const hostsApp = new Hono<AppEnv>()
       { endpoint: normalizedEndpoint, latitude: location.latitude, longitude: location.longitude, services },
       now,
     );
-    return c.json(hostJson((await getHost(db, hostId)) as Host));
+    return c.json((await hostJson(db, config, [(await getHost(db, hostId)) as Host]))[0]);
   })
   .post("/:id/leave", async (c) => {
     const config = gatewayConfig(c.env);
@@ -257,13 +216,13 @@ export const hostsApp = new Hono<AppEnv>()
     const hostId = stringField(envelope.message, "hostId", { max: 64 });
     checkDeadline(envelope.deadline, now);
     await checkSignature(config, "LeaveHost", envelope, {
-      operator: envelope.operator,
+      operator: envelope.signer,
       hostId,
       nonce: envelope.nonce,
       deadline: envelope.deadline,
     });
-    await ownedActiveHost(db, c.req.param("id"), envelope.operator, hostId);
+    await ownedActiveHost(db, c.req.param("id"), envelope.signer, hostId);
     await spendNonce(db, envelope);
     await markHostLeft(db, hostId, now);
-    return c.json(hostJson((await getHost(db, hostId)) as Host));
+    return c.json((await hostJson(db, config, [(await getHost(db, hostId)) as Host]))[0]);
   });

@@ -1,18 +1,28 @@
 /**
  * `/v1/requestors`: requestors (dApps, agents) and API keys, created and revoked with the admin
- * token; `/v1/requestors/me` shows the caller's stake, quota and current usage.
+ * token; `/v1/requestors/me` shows the caller's balance, stake, quota and current usage, and
+ * `/v1/requestors/me/stake` and `/me/unstake` move DB-CPTM between its balance and its stake.
+ *
+ * Creating a requestor with `stake` (and optionally `balance`) grants that much DB-CPTM into its
+ * ledger balance (v0 has no bridge: value enters only by the admin's mint) and stakes `stake`.
  */
 import { Hono } from "hono";
+import { availableOf, balanceAccount } from "../../protocol/ledger.js";
+import { MAX_AMOUNT } from "../../protocol/parameters.js";
 import { sessionQuota } from "../../protocol/quota.js";
 import type { AppEnv } from "../app-env.js";
 import { authenticateKey, bearerToken, forgetKey, generateApiKey, requireAdmin } from "../auth.js";
 import { gatewayConfig } from "../config.js";
 import { database } from "../db/database.js";
-import { createRequestor, getRequestor, insertApiKey, listApiKeys, revokeApiKey } from "../db/requestors.js";
+import { getAccount } from "../db/ledger.js";
+import { createRequestor, getRequestor, insertApiKey, listApiKeys, requestorStake, revokeApiKey } from "../db/requestors.js";
 import { listServices } from "../db/services.js";
-import { notFound } from "../errors.js";
+import { type Unbonding, unbondingsOfHolder } from "../db/stake-pools.js";
+import { stake as stakeInPool, unstake } from "../economy/staking.js";
+import { mint } from "../economy/transfers.js";
+import { badRequest, notFound } from "../errors.js";
 import { readJsonObject } from "../http/body.js";
-import { amountField, stringField } from "../http/fields.js";
+import { amountField, jsonSafe, OPERATION_ID, stringField } from "../http/fields.js";
 import { relaySessionStub, sessionForRequest } from "../sessions/session-stub.js";
 
 const newId = (prefix: string) => `${prefix}_${crypto.randomUUID().replace(/-/g, "").slice(0, 20)}`;
@@ -24,12 +34,44 @@ async function issueKey(db: ReturnType<typeof database>, requestorId: string) {
   return { ...record, key };
 }
 
+const unbondingJson = (u: Unbonding) => ({ ...u, amount: u.amount.toString() });
+
+/** Stakes or unstakes the calling requestor's DB-CPTM; `id` is the caller's operation id (a retry is answered "already done"). */
+async function moveStake(env: Env, request: Request, action: "stake" | "unstake") {
+  const db = database(env);
+  const config = gatewayConfig(env);
+  const { requestor, keyId } = await authenticateKey(db, bearerToken(request.headers.get("Authorization") ?? undefined));
+  const body = await readJsonObject(request, 4 * 1024);
+  const r = {
+    id: `${requestor.id}/${stringField(body, "id", { max: 64, pattern: OPERATION_ID })}`,
+    holder: requestor.id,
+    kind: "requestor" as const,
+    subject: requestor.id,
+    amount: amountField(body, "amount"),
+  };
+  const outcome = action === "stake" ? await stakeInPool(db, config, r, Date.now()) : await unstake(db, config, r, Date.now());
+  forgetKey(keyId);
+  const stake = await requestorStake(db, requestor.id);
+  return Response.json(
+    {
+      operation: r.id,
+      alreadyDone: outcome.alreadyDone,
+      ...(outcome.alreadyDone ? {} : jsonSafe(outcome.result)),
+      stake: stake.toString(),
+      quotaPerSession: sessionQuota(stake, config.stakePerComputeUnit),
+    },
+    { status: outcome.alreadyDone ? 200 : 201 },
+  );
+}
+
 export const requestorsApp = new Hono<AppEnv>()
   .get("/me", async (c) => {
     const db = database(c.env);
     const config = gatewayConfig(c.env);
     const { requestor, keyId } = await authenticateKey(db, bearerToken(c.req.header("Authorization")));
     const now = Date.now();
+    const stake = await requestorStake(db, requestor.id);
+    const balance = await getAccount(db, balanceAccount(requestor.id));
     const sessions = [];
     for (const service of await listServices(db)) {
       const session = sessionForRequest(config, requestor.id, service.id, now, undefined);
@@ -40,8 +82,10 @@ export const requestorsApp = new Hono<AppEnv>()
       id: requestor.id,
       name: requestor.name,
       keyId,
-      stake: requestor.stake.toString(),
-      quotaPerSession: sessionQuota(requestor.stake, config.stakePerComputeUnit),
+      balance: availableOf(balance).toString(),
+      stake: stake.toString(),
+      quotaPerSession: sessionQuota(stake, config.stakePerComputeUnit),
+      unbonding: (await unbondingsOfHolder(db, requestor.id)).filter((u) => u.state === "unbonding").map(unbondingJson),
       sessions,
     });
   })
@@ -49,16 +93,30 @@ export const requestorsApp = new Hono<AppEnv>()
     requireAdmin(c.env, c.req.header("Authorization"));
     const db = database(c.env);
     const body = await readJsonObject(c.req.raw, 16 * 1024);
-    const requestor = {
-      id: newId("req"),
-      name: stringField(body, "name", { max: 128 }),
-      stake: amountField(body, "stake"),
-      createdAt: Date.now(),
-    };
+    const config = gatewayConfig(c.env);
+    const now = Date.now();
+    const requestor = { id: newId("req"), name: stringField(body, "name", { max: 128 }), createdAt: now };
+    const stake = body.stake === undefined ? 0n : amountField(body, "stake");
+    const balance = body.balance === undefined ? 0n : amountField(body, "balance");
+    if (stake + balance > MAX_AMOUNT) throw badRequest("invalid_amount", `stake + balance may be at most ${MAX_AMOUNT}`);
+    if (stake > 0n && stake < config.minRequestorStake) {
+      throw badRequest("stake_below_minimum", `A requestor stake must be at least ${config.minRequestorStake} minor units`);
+    }
     await createRequestor(db, requestor);
+    if (stake + balance > 0n) await mint(db, { id: `grant/${requestor.id}`, holder: requestor.id, amount: stake + balance }, now);
+    if (stake > 0n) {
+      await stakeInPool(
+        db,
+        config,
+        { id: `${requestor.id}/initial-stake`, holder: requestor.id, kind: "requestor", subject: requestor.id, amount: stake },
+        now,
+      );
+    }
     const apiKey = await issueKey(db, requestor.id);
-    return c.json({ ...requestor, stake: requestor.stake.toString(), apiKey }, 201);
+    return c.json({ ...requestor, stake: stake.toString(), balance: balance.toString(), apiKey }, 201);
   })
+  .post("/me/stake", (c) => moveStake(c.env, c.req.raw, "stake"))
+  .post("/me/unstake", (c) => moveStake(c.env, c.req.raw, "unstake"))
   .post("/:id/keys", async (c) => {
     requireAdmin(c.env, c.req.header("Authorization"));
     const db = database(c.env);

@@ -8,6 +8,8 @@ import { badRequest, conflict, notFound } from "../errors.js";
 import { readJsonObject } from "../http/body.js";
 import { integerField, SERVICE_ID, stringField } from "../http/fields.js";
 
+import { NOT_IN_V0 } from "./not-in-v0.js";
+
 /** Path segments under `/v1` that name resources, so no service may take them. */
 export const RESERVED_SERVICE_IDS = new Set([
   "hosts",
@@ -18,7 +20,16 @@ export const RESERVED_SERVICE_IDS = new Set([
   "batches",
   "report-cards",
   "admin",
+  "ledger",
+  "stakes",
+  "validators",
+  "licences",
+  "network",
+  ...NOT_IN_V0,
 ]);
+
+/** Default price per compute unit when a service is created without one, in minor units. */
+export const DEFAULT_PRICE_PER_COMPUTE_UNIT = 10;
 
 function parseComputeUnits(body: Record<string, unknown>): Service["computeUnits"] {
   const table = body.computeUnits ?? { default: 1, methods: {} };
@@ -61,6 +72,10 @@ export const servicesApp = new Hono<AppEnv>()
       chainId: kind === "jsonrpc" ? integerField(body, "chainId", 1, Number.MAX_SAFE_INTEGER) : null,
       model: kind === "http" ? stringField(body, "model", { max: 128 }) : null,
       computeUnits: parseComputeUnits(body),
+      pricePerComputeUnit:
+        body.pricePerComputeUnit === undefined
+          ? DEFAULT_PRICE_PER_COMPUTE_UNIT
+          : integerField(body, "pricePerComputeUnit", 0, 1_000_000_000),
     };
     if (!(await createService(database(c.env), service, Date.now()))) {
       throw conflict("service_exists", `A service "${id}" already exists`);

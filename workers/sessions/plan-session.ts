@@ -55,11 +55,14 @@ export function sessionIdFor(coordinates: SessionCoordinates): string {
   return sessionIdFromSeed(sessionSeed(coordinates));
 }
 
-/** Reputation and jail of each candidate host as of an epoch, from the public report cards and jail terms. */
-export async function selectionInputs(db: Database, serviceId: string, epoch: number, sessionSeconds: number) {
-  const epochStart = epochStartMs(epoch, sessionSeconds);
+/**
+ * Stake (from the ledger, now), reputation and jail of each candidate host as of an epoch, from
+ * the public stakes, report cards and jail terms.
+ */
+export async function selectionInputs(db: Database, config: GatewayConfig, serviceId: string, epoch: number) {
+  const epochStart = epochStartMs(epoch, config.sessionSeconds);
   const [candidates, cards, jailed] = await Promise.all([
-    listServiceHosts(db, serviceId),
+    listServiceHosts(db, serviceId, config.licenceStakeEquivalent),
     scoredCardsForService(db, serviceId, epoch - DEFAULT_REPUTATION.windowEpochs),
     hostsJailedInEpoch(db, serviceId, epoch),
   ]);
@@ -80,7 +83,7 @@ export async function planSession(
   const startsAt = epochStartMs(coordinates.epoch, config.sessionSeconds);
   const [service, candidates] = await Promise.all([
     getService(db, coordinates.serviceId),
-    selectionInputs(db, coordinates.serviceId, coordinates.epoch, config.sessionSeconds),
+    selectionInputs(db, config, coordinates.serviceId, coordinates.epoch),
   ]);
   if (!service) throw new Error(`planSession: unknown service ${coordinates.serviceId}`);
   const chosen = selectSessionHosts({ seed, hosts: candidates, epochStart: startsAt, count: config.hostsPerSession });

@@ -1,0 +1,97 @@
+/** Repository: what settlement reads about a batch, and the settlement records themselves. */
+import { and, asc, eq, inArray, isNull } from "drizzle-orm";
+import {
+  batches,
+  batchSessions,
+  hostJail,
+  hosts,
+  reportCards,
+  services,
+  sessionHosts,
+  sessions,
+  settlements,
+} from "../../schema/tables.js";
+import type { Database } from "./database.js";
+import type { Statement } from "./ledger.js";
+import { chunk, inChunks } from "./limits.js";
+
+export type Settlement = typeof settlements.$inferSelect;
+
+/** Verified or expired batches that have no settlement yet, oldest first. */
+export async function batchesToSettle(db: Database, limit: number) {
+  return db
+    .select({ id: batches.id, state: batches.state, prover: batches.prover })
+    .from(batches)
+    .leftJoin(settlements, eq(settlements.batchId, batches.id))
+    .where(and(inArray(batches.state, ["verified", "expired"]), isNull(settlements.batchId)))
+    .orderBy(asc(batches.updatedAt))
+    .limit(limit)
+    .all();
+}
+
+/** The batch's sessions with who pays for them and at what price per compute unit. */
+export async function billableSessions(db: Database, batchId: string) {
+  return db
+    .select({
+      sessionId: sessions.id,
+      requestorId: sessions.requestorId,
+      computeUnits: batchSessions.computeUnits,
+      price: services.pricePerComputeUnit,
+    })
+    .from(batchSessions)
+    .innerJoin(sessions, eq(sessions.id, batchSessions.sessionId))
+    .innerJoin(services, eq(services.id, sessions.serviceId))
+    .where(eq(batchSessions.batchId, batchId))
+    .orderBy(asc(batchSessions.ordinal))
+    .all();
+}
+
+/** Served relays per (session, host) with the host's report-card score there (null when unscored) and its operator. */
+export async function hostWorkOfSessions(db: Database, sessionIds: string[]) {
+  return inChunks(sessionIds, (ids) =>
+    db
+      .select({
+        sessionId: sessionHosts.sessionId,
+        hostId: sessionHosts.hostId,
+        relays: sessionHosts.relays,
+        operator: hosts.operator,
+        score: reportCards.score,
+      })
+      .from(sessionHosts)
+      .innerJoin(hosts, eq(hosts.id, sessionHosts.hostId))
+      .leftJoin(reportCards, and(eq(reportCards.sessionId, sessionHosts.sessionId), eq(reportCards.hostId, sessionHosts.hostId)))
+      .where(inArray(sessionHosts.sessionId, ids))
+      .all(),
+  );
+}
+
+export function insertSettlement(db: Database, s: Settlement): Statement {
+  return db.insert(settlements).values(s);
+}
+
+export async function getSettlement(db: Database, batchId: string): Promise<Settlement | null> {
+  return (await db.select().from(settlements).where(eq(settlements.batchId, batchId)).get()) ?? null;
+}
+
+/** Statements recording the served relays per host of a closed session. */
+export function sessionHostStatements(
+  db: Database,
+  sessionId: string,
+  list: { hostId: string; relays: number; computeUnits: number }[],
+): Statement[] {
+  return chunk(list, 20).map((part) =>
+    db
+      .insert(sessionHosts)
+      .values(part.map((h) => ({ sessionId, ...h })))
+      .onConflictDoNothing(),
+  );
+}
+
+/** Jail terms the economy has not slashed for yet. */
+export async function unslashedJailTerms(db: Database, limit: number) {
+  return db.select().from(hostJail).where(isNull(hostJail.slashedAt)).orderBy(asc(hostJail.id)).limit(limit).all();
+}
+
+export function markJailSlashed(db: Database, id: number, now: number): Statement {
+  return db.update(hostJail).set({ slashedAt: now }).where(eq(hostJail.id, id));
+}

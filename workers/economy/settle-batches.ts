@@ -1,0 +1,160 @@
+/**
+ * Settlement (DESIGN.md step 9), from cron, once per batch that reached a final state.
+ *
+ * - expired: nothing moves; the record says so.
+ * - verified by an address that is not an active validator now: nothing moves
+ *   (`prover_not_active`): only active validators' proofs count.
+ * - verified by an active validator: each requestor is charged compute units x the service's
+ *   price from its balance (what its balance cannot cover is recorded as uncollected), and the
+ *   revenue is split by protocol/rewards.ts: hosts' operators by relays x score, the proving
+ *   validator's pool (so its delegators share it), fishermen, chain partner, burn, and the
+ *   treasury with every remainder.
+ *
+ * All of it is one operation (`sys/settle/<batch>`) in one batch with the settlement row, whose
+ * primary key is the batch: a batch is settled exactly once.
+ */
+import {
+  availableOf,
+  BURN_ACCOUNT,
+  balanceAccount,
+  CHAIN_PARTNER_ACCOUNT,
+  FISHERMEN_ACCOUNT,
+  poolAccount,
+  SETTLEMENT_CLEARING_ACCOUNT,
+  TREASURY_ACCOUNT,
+  type Transfer,
+} from "../../protocol/ledger.js";
+import { distribute, scorePpm } from "../../protocol/rewards.js";
+import { poolId } from "../../protocol/staking.js";
+import type { GatewayConfig } from "../config.js";
+import { getBatch } from "../db/batches.js";
+import type { Database } from "../db/database.js";
+import { getAccounts, ledgerStatements, single } from "../db/ledger.js";
+import { batchesToSettle, billableSessions, hostWorkOfSessions, insertSettlement, type Settlement } from "../db/settlements.js";
+import { conflict, notFound } from "../errors.js";
+import { type OperationOutcome, runOperation } from "./operation.js";
+import { validatorSet } from "./validators.js";
+
+const emptySettlement = (batchId: string, outcome: Settlement["outcome"], prover: string | null, now: number): Settlement => ({
+  batchId,
+  outcome,
+  prover,
+  computeUnits: 0,
+  due: 0,
+  charged: 0,
+  uncollected: 0,
+  hosts: 0,
+  treasury: 0,
+  validators: 0,
+  fisherman: 0,
+  chainPartner: 0,
+  burned: 0,
+  withheldByScore: 0,
+  settledAt: now,
+});
+
+export async function settleBatch(
+  db: Database,
+  config: GatewayConfig,
+  batchId: string,
+  now: number,
+): Promise<OperationOutcome<Settlement>> {
+  const batch = await getBatch(db, batchId);
+  if (!batch) throw notFound("unknown_batch", `No batch "${batchId}"`);
+  if (batch.state !== "verified" && batch.state !== "expired") {
+    throw conflict("batch_not_final", `Batch is ${batch.state}; only verified or expired batches settle`);
+  }
+  return runOperation(db, { id: `sys/settle/${batchId}`, kind: "settle", request: { batch: batchId } }, now, async () => {
+    if (batch.state === "expired") {
+      const record = emptySettlement(batchId, "expired", null, now);
+      return { statements: [insertSettlement(db, record)], result: record };
+    }
+    const prover = batch.prover;
+    const active = new Set((await validatorSet(db, config)).filter((v) => v.active).map((v) => v.address));
+    if (!prover || !active.has(prover)) {
+      const record = emptySettlement(batchId, "prover_not_active", prover, now);
+      return { statements: [insertSettlement(db, record)], result: record };
+    }
+    return chargeAndPay(db, config, batchId, prover, now);
+  });
+}
+
+async function chargeAndPay(db: Database, config: GatewayConfig, batchId: string, prover: string, now: number) {
+  const sessions = await billableSessions(db, batchId);
+  const dueBy = new Map<string, bigint>();
+  let computeUnits = 0;
+  for (const s of sessions) {
+    computeUnits += s.computeUnits;
+    dueBy.set(s.requestorId, (dueBy.get(s.requestorId) ?? 0n) + BigInt(s.computeUnits) * BigInt(s.price));
+  }
+  const payers = [...dueBy.keys()].sort();
+  const balances = await getAccounts(db, payers.map(balanceAccount));
+  const list: Transfer[] = [];
+  let due = 0n;
+  let revenue = 0n;
+  for (const requestor of payers) {
+    const owed = dueBy.get(requestor) ?? 0n;
+    const available = availableOf(
+      balances.get(balanceAccount(requestor)) ?? { creditsPosted: 0n, debitsPosted: 0n, debitsPending: 0n },
+    );
+    const charge = owed < available ? owed : available > 0n ? available : 0n;
+    due += owed;
+    revenue += charge;
+    if (charge > 0n)
+      list.push(
+        single(
+          `settle/${batchId}/charge/${requestor}`,
+          balanceAccount(requestor),
+          SETTLEMENT_CLEARING_ACCOUNT,
+          charge,
+          "charge",
+          batchId,
+        ),
+      );
+  }
+  const work = await hostWorkOfSessions(
+    db,
+    sessions.map((s) => s.sessionId),
+  );
+  const operatorOf = new Map(work.map((w) => [w.hostId, w.operator]));
+  const split = distribute(
+    revenue,
+    work.map((w) => ({ hostId: w.hostId, relays: w.relays, scorePpm: scorePpm(w.score, config.unscoredHostScore) })),
+    config.rewardSplit,
+  );
+  const pay = (to: string, amount: bigint, code: string, key: string) => {
+    if (amount > 0n) list.push(single(`settle/${batchId}/${key}`, SETTLEMENT_CLEARING_ACCOUNT, to, amount, code, batchId));
+  };
+  for (const h of split.hosts)
+    pay(balanceAccount(operatorOf.get(h.hostId) as string), h.amount, "host_reward", `host/${h.hostId}`);
+  pay(poolAccount(poolId("validator", prover)), split.validators, "validator_reward", "validator");
+  pay(FISHERMEN_ACCOUNT, split.fisherman, "fisherman_reward", "fisherman");
+  pay(CHAIN_PARTNER_ACCOUNT, split.chainPartner, "chain_partner_reward", "chain-partner");
+  pay(BURN_ACCOUNT, split.burn, "burn", "burn");
+  pay(TREASURY_ACCOUNT, split.treasury, "treasury", "treasury");
+  const record: Settlement = {
+    ...emptySettlement(batchId, "paid", prover, now),
+    computeUnits,
+    due: Number(due),
+    charged: Number(revenue),
+    uncollected: Number(due - revenue),
+    hosts: Number(split.hosts.reduce((n, h) => n + h.amount, 0n)),
+    treasury: Number(split.treasury),
+    validators: Number(split.validators),
+    fisherman: Number(split.fisherman),
+    chainPartner: Number(split.chainPartner),
+    burned: Number(split.burn),
+    withheldByScore: Number(split.withheldByScore),
+  };
+  return { statements: [...ledgerStatements(db, list, now), insertSettlement(db, record)], result: record };
+}
+
+/** Cron: settles every batch that became verified or expired. Returns how many were settled. */
+export async function settleFinalBatches(db: Database, config: GatewayConfig, now: number, limit = 20): Promise<number> {
+  let settled = 0;
+  for (const b of await batchesToSettle(db, limit)) {
+    const outcome = await settleBatch(db, config, b.id, now);
+    if (!outcome.alreadyDone) settled++;
+  }
+  return settled;
+}

@@ -1,0 +1,207 @@
+/**
+ * Staking (DESIGN.md step 10): holders stake from their ledger balance into a pool (a host's, a
+ * requestor's or a validator's), unstake into an unbonding entry that still counts for slashes,
+ * and get it back when the entry matures. A slash takes the same fraction of a pool's bonded
+ * stake and of each of its unbonding entries, so every holder loses in proportion.
+ *
+ * Ledger entries:
+ * - stake: balance:<holder> -> pool:<pool>, posted.
+ * - unstake: pool:<pool> -> balance:<holder>, pending until maturity (the pool's bonded stake
+ *   drops at once, so a host or requestor leaves new sessions at once).
+ * - maturity: the pending transfer is posted.
+ * - slash: pool:<pool> -> system:reward_pool, posted; an unbonding entry's pending transfer is
+ *   voided and the remainder reserved again under a new one.
+ */
+import { balanceAccount, poolAccount, REWARD_POOL_ACCOUNT, type Transfer } from "../../protocol/ledger.js";
+import {
+  type PoolKind,
+  poolId,
+  sharesForDeposit,
+  sharesForWithdrawal,
+  slashPart,
+  valueOfShares,
+} from "../../protocol/staking.js";
+import type { GatewayConfig } from "../config.js";
+import type { Database } from "../db/database.js";
+import { ledgerStatements, pending, resolve, type Statement, single } from "../db/ledger.js";
+import {
+  insertUnbonding,
+  maturedUnbondings,
+  type Pool,
+  poolUpdate,
+  readPool,
+  sharesOf,
+  unbondingsOfPool,
+  updateUnbonding,
+} from "../db/stake-pools.js";
+import { badRequest, conflict } from "../errors.js";
+import { type OperationOutcome, runOperation } from "./operation.js";
+
+export interface StakeTarget {
+  kind: PoolKind;
+  /** Host id, requestor id or validator address. */
+  subject: string;
+}
+
+export interface StakeRequest extends StakeTarget {
+  /** The operation id, already namespaced by the holder. */
+  id: string;
+  holder: string;
+  amount: bigint;
+}
+
+/** Least amount a holder may keep in a pool of this kind (0 always allowed: a full exit). */
+function minimumFor(config: GatewayConfig, kind: PoolKind): bigint {
+  return kind === "host" ? config.minHostStake : kind === "requestor" ? config.minRequestorStake : config.minDelegation;
+}
+
+/** Stakes from the holder's balance; `extra` statements (such as the host's own row) join the same batch. */
+export async function stake(
+  db: Database,
+  config: GatewayConfig,
+  r: StakeRequest,
+  now: number,
+  extra: Statement[] = [],
+): Promise<OperationOutcome<{ shares: bigint; pool: string }>> {
+  if (r.amount <= 0n) throw badRequest("invalid_amount", "The amount must be more than zero");
+  const id = poolId(r.kind, r.subject);
+  return runOperation(
+    db,
+    { id: r.id, kind: "stake", request: { pool: id, holder: r.holder, amount: r.amount } },
+    now,
+    async () => {
+      const pool = await readPool(db, id, r.kind, r.subject);
+      const held = await sharesOf(db, id, r.holder);
+      const shares = sharesForDeposit(pool, r.amount);
+      if (shares === null) throw conflict("pool_wiped_out", "This pool's stake was slashed to zero; it takes no new stake");
+      if (shares === 0n) throw badRequest("amount_too_small", "The amount buys no share of this pool");
+      const after = valueOfShares({ totalShares: pool.totalShares + shares, bonded: pool.bonded + r.amount }, held + shares);
+      const minimum = minimumFor(config, r.kind);
+      if (after < minimum) throw badRequest("stake_below_minimum", `A ${r.kind} stake must be at least ${minimum} minor units`);
+      const statements = [
+        ...extra,
+        ...ledgerStatements(db, [single(r.id, balanceAccount(r.holder), poolAccount(id), r.amount, "stake", id)], now),
+        ...poolUpdate(db, pool, now, { totalShares: pool.totalShares + shares, holder: r.holder, holderShares: held + shares }),
+      ];
+      return { statements, result: { shares, pool: id } };
+    },
+  );
+}
+
+export interface UnstakeResult {
+  pool: string;
+  unbonding: string;
+  amount: bigint;
+  maturesAt: number;
+}
+
+export async function unstake(
+  db: Database,
+  config: GatewayConfig,
+  r: StakeRequest,
+  now: number,
+): Promise<OperationOutcome<UnstakeResult>> {
+  if (r.amount <= 0n) throw badRequest("invalid_amount", "The amount must be more than zero");
+  const id = poolId(r.kind, r.subject);
+  return runOperation(
+    db,
+    { id: r.id, kind: "unstake", request: { pool: id, holder: r.holder, amount: r.amount } },
+    now,
+    async () => {
+      const pool = await readPool(db, id, r.kind, r.subject);
+      const held = await sharesOf(db, id, r.holder);
+      const burn = sharesForWithdrawal(pool, held, r.amount);
+      if (burn === null) {
+        throw conflict(
+          "insufficient_stake",
+          `The holder's stake in ${id} is worth ${valueOfShares(pool, held)}, less than ${r.amount}`,
+        );
+      }
+      const remaining = valueOfShares({ totalShares: pool.totalShares - burn, bonded: pool.bonded - r.amount }, held - burn);
+      const minimum = minimumFor(config, r.kind);
+      if (remaining > 0n && remaining < minimum) {
+        throw badRequest("stake_below_minimum", `What stays staked must be 0 or at least ${minimum} minor units`);
+      }
+      const maturesAt = now + config.unbondingSeconds * 1000;
+      const statements = [
+        ...ledgerStatements(db, [pending(r.id, poolAccount(id), balanceAccount(r.holder), r.amount, "unbond", id)], now),
+        insertUnbonding(db, {
+          id: r.id,
+          poolId: id,
+          holder: r.holder,
+          transferId: r.id,
+          amount: r.amount,
+          startedAt: now,
+          maturesAt,
+        }),
+        ...poolUpdate(db, pool, now, { totalShares: pool.totalShares - burn, holder: r.holder, holderShares: held - burn }),
+      ];
+      return { statements, result: { pool: id, unbonding: r.id, amount: r.amount, maturesAt } };
+    },
+  );
+}
+
+/** Returns matured unbonding entries to their holders' balances (cron). Returns how many. */
+export async function releaseMaturedUnbondings(db: Database, now: number, limit = 100): Promise<number> {
+  let released = 0;
+  for (const u of await maturedUnbondings(db, now, limit)) {
+    const reserved = pendingOf(u.poolId, u.holder, u.transferId, u.amount);
+    const outcome = await runOperation(
+      db,
+      { id: `sys/unbond-return/${u.id}`, kind: "unbond_return", request: { unbonding: u.id } },
+      now,
+      async () => ({
+        statements: [
+          ...ledgerStatements(db, [resolve(`sys/unbond-return/${u.id}`, reserved, "post", "unbond_return")], now),
+          updateUnbonding(db, u.id, { state: "returned", endedAt: now }),
+        ],
+        result: u.id,
+      }),
+    );
+    if (!outcome.alreadyDone) released++;
+  }
+  return released;
+}
+
+/** The pending transfer an unbonding entry holds (its accounts and amount follow from the entry). */
+const pendingOf = (pool: string, holder: string, transferId: string, amount: bigint): Transfer =>
+  pending(transferId, poolAccount(pool), balanceAccount(holder), amount, "unbond", pool);
+
+/**
+ * Statements that slash `bps` of a pool's bonded stake and of each unbonding entry into the
+ * reward pool. Transfer ids derive from `slashId`. Returns the amount taken.
+ */
+export async function slashStatements(
+  db: Database,
+  pool: Pool,
+  bps: bigint,
+  slashId: string,
+  reason: string,
+  now: number,
+): Promise<{ statements: Statement[]; taken: bigint }> {
+  const list: Transfer[] = [];
+  const rows: Statement[] = [];
+  const fromBonded = slashPart(pool.bonded, bps);
+  if (fromBonded > 0n)
+    list.push(single(`${slashId}/bonded`, poolAccount(pool.id), REWARD_POOL_ACCOUNT, fromBonded, reason, pool.id));
+  let taken = fromBonded;
+  for (const u of await unbondingsOfPool(db, pool.id)) {
+    const cut = slashPart(u.amount, bps);
+    if (cut === 0n) continue;
+    const held = pendingOf(pool.id, u.holder, u.transferId, u.amount);
+    list.push(resolve(`${slashId}/void/${u.id}`, held, "void"));
+    list.push(single(`${slashId}/unbonding/${u.id}`, poolAccount(pool.id), REWARD_POOL_ACCOUNT, cut, reason, pool.id));
+    const rest = u.amount - cut;
+    if (rest > 0n) {
+      const again = pendingOf(pool.id, u.holder, `${slashId}/reserve/${u.id}`, rest);
+      list.push(again);
+      rows.push(updateUnbonding(db, u.id, { transferId: again.id, amount: rest }));
+    } else {
+      rows.push(updateUnbonding(db, u.id, { amount: 0n, state: "slashed_out", endedAt: now }));
+    }
+    taken += cut;
+  }
+  // Taking from the bonded stake changes what each share is worth: guard the pool's version.
+  const guard = poolUpdate(db, pool, now, { totalShares: pool.totalShares });
+  return { statements: [...ledgerStatements(db, list, now), ...rows, ...guard], taken };
+}

@@ -1,0 +1,104 @@
+/**
+ * Signed requests: an EIP-712 message and its signature, `{ message, signature }`, with the
+ * signer's address, a nonce (one use, in order, per address) and a deadline of at most 24 h.
+ * Host registration and the economy's holder actions share these checks; every check runs
+ * before the nonce is spent, so a refused request changes nothing.
+ */
+import { type Address, type Hex, verifyTypedData } from "viem";
+import { type EconomyAction, economyTypes, SIGNER_FIELD } from "../../protocol/economy-messages.js";
+import { hostRegistryDomain, MAX_SIGNATURE_LIFETIME_SECONDS } from "../../protocol/host-registration.js";
+import type { GatewayConfig } from "../config.js";
+import type { Database } from "../db/database.js";
+import { consumeOperatorNonce, nextOperatorNonce } from "../db/hosts.js";
+import { ApiError, badRequest, conflict } from "../errors.js";
+import { readJsonObject } from "./body.js";
+import { addressField, amountField, OPERATION_ID, objectField, signatureField, stringField } from "./fields.js";
+
+const MAX_SIGNED_BODY_BYTES = 16 * 1024;
+
+export interface SignedEnvelope {
+  message: Record<string, unknown>;
+  signature: Hex;
+  signer: Address;
+  nonce: bigint;
+  deadline: bigint;
+}
+
+/** Reads `{ message, signature }`; the signer is the message's `signerField` address. */
+export async function readSignedEnvelope(request: Request, signerField = "operator", withNonce = true): Promise<SignedEnvelope> {
+  const body = await readJsonObject(request, MAX_SIGNED_BODY_BYTES);
+  const message = objectField(body, "message");
+  return {
+    message,
+    signature: signatureField(body, "signature"),
+    signer: addressField(message, signerField),
+    nonce: withNonce ? amountField(message, "nonce") : 0n,
+    deadline: amountField(message, "deadline"),
+  };
+}
+
+/**
+ * Reads and verifies a signed economy action (protocol/economy-messages.ts). `fields` turns the
+ * raw message into the typed values that were signed (checking each); returns them with the
+ * signer and the operation id namespaced by the signer.
+ */
+export async function readEconomyAction<T extends Record<string, unknown>>(
+  request: Request,
+  config: GatewayConfig,
+  action: EconomyAction,
+  fields: (message: Record<string, unknown>) => T,
+  nowMs: number,
+): Promise<{ signer: Address; operation: string; values: T }> {
+  const envelope = await readSignedEnvelope(request, SIGNER_FIELD[action], false);
+  const values = fields(envelope.message);
+  const id = stringField(envelope.message, "id", { max: 64, pattern: OPERATION_ID });
+  checkDeadline(envelope.deadline, nowMs);
+  const typed = { ...values, [SIGNER_FIELD[action]]: envelope.signer, id, deadline: envelope.deadline };
+  await checkTypedSignature(config, economyTypes, action, envelope, typed, "holder");
+  return { signer: envelope.signer, operation: `${envelope.signer}/${id}`, values };
+}
+
+/** Refuses expired deadlines and deadlines so far ahead that a leaked signature would live on. */
+export function checkDeadline(deadline: bigint, nowMs: number): void {
+  const now = BigInt(Math.floor(nowMs / 1000));
+  if (deadline < now) throw new ApiError(401, "signature_expired", "The signed message's deadline has passed");
+  if (deadline > now + BigInt(MAX_SIGNATURE_LIFETIME_SECONDS)) {
+    throw badRequest("deadline_too_far", `The deadline may be at most ${MAX_SIGNATURE_LIFETIME_SECONDS} s ahead`);
+  }
+}
+
+/** Verifies that `envelope.signer` signed `message` as `primaryType` of `types` in the gateway's domain. */
+export async function checkTypedSignature(
+  config: GatewayConfig,
+  types: Record<string, readonly { name: string; type: string }[]>,
+  primaryType: string,
+  envelope: SignedEnvelope,
+  message: Record<string, unknown>,
+  signerRole: string,
+): Promise<void> {
+  let valid = false;
+  try {
+    valid = await verifyTypedData({
+      address: envelope.signer,
+      domain: hostRegistryDomain(config.registryChainId),
+      types,
+      primaryType,
+      message,
+      signature: envelope.signature,
+    } as Parameters<typeof verifyTypedData>[0]);
+  } catch {
+    valid = false;
+  }
+  if (!valid)
+    throw new ApiError(401, "bad_signature", `The signature does not match a ${primaryType} message signed by the ${signerRole}`);
+}
+
+export async function spendNonce(db: Database, envelope: SignedEnvelope): Promise<void> {
+  if (!(await consumeOperatorNonce(db, envelope.signer, envelope.nonce))) {
+    const expected = await nextOperatorNonce(db, envelope.signer);
+    throw conflict(
+      "nonce_mismatch",
+      `Nonce ${envelope.nonce} is not the operator's next nonce (${expected}); the message was already used or is out of order`,
+    );
+  }
+}

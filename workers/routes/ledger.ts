@@ -1,0 +1,108 @@
+/**
+ * `/v1/ledger`: the internal DB-CPTM ledger. Public reads: a holder's accounts, one account,
+ * transfers (paginated, newest first), supply. Writes: the admin's mint (v0's only way in) and
+ * holder-to-holder transfers signed by the sender (EIP-712 `Transfer`).
+ */
+import { Hono } from "hono";
+import {
+  availableOf,
+  BURN_ACCOUNT,
+  balanceAccount,
+  ISSUANCE_ACCOUNT,
+  REWARD_POOL_ACCOUNT,
+  TREASURY_ACCOUNT,
+} from "../../protocol/ledger.js";
+import type { AppEnv } from "../app-env.js";
+import { requireAdmin } from "../auth.js";
+import { gatewayConfig } from "../config.js";
+import { database } from "../db/database.js";
+import { type Account, accountsOfOwner, getAccount, getAccounts, listTransfers, type StoredTransfer } from "../db/ledger.js";
+import { mint, transfer } from "../economy/transfers.js";
+import { badRequest } from "../errors.js";
+import { readJsonObject } from "../http/body.js";
+import { amountField, jsonSafe, OPERATION_ID, operationResponse, pageLimit, stringField } from "../http/fields.js";
+import { readEconomyAction } from "../http/signed.js";
+
+/** A holder: an address (lower-case) or a requestor id. */
+export const HOLDER = /^(0x[0-9a-f]{40}|req_[0-9a-f]{20})$/;
+
+export const accountJson = (a: Account) => ({
+  id: a.id,
+  kind: a.kind,
+  owner: a.owner,
+  balance: (a.creditsPosted - a.debitsPosted).toString(),
+  available: availableOf(a).toString(),
+  pendingOut: a.debitsPending.toString(),
+  pendingIn: a.creditsPending.toString(),
+});
+
+export const transferJson = (t: StoredTransfer) => jsonSafe(t);
+
+function holderParam(raw: string): string {
+  const holder = raw.toLowerCase().startsWith("0x") ? raw.toLowerCase() : raw;
+  if (!HOLDER.test(holder)) throw badRequest("invalid_field", "The holder must be a 20-byte hex address or a requestor id");
+  return holder;
+}
+
+export const ledgerApp = new Hono<AppEnv>()
+  .get("/supply", async (c) => {
+    const db = database(c.env);
+    const a = await getAccounts(db, [ISSUANCE_ACCOUNT, BURN_ACCOUNT, TREASURY_ACCOUNT, REWARD_POOL_ACCOUNT]);
+    const minted = (a.get(ISSUANCE_ACCOUNT) as Account).debitsPosted - (a.get(ISSUANCE_ACCOUNT) as Account).creditsPosted;
+    const burned = (a.get(BURN_ACCOUNT) as Account).creditsPosted;
+    return c.json({
+      minted: minted.toString(),
+      burned: burned.toString(),
+      supply: (minted - burned).toString(),
+      treasury: availableOf(a.get(TREASURY_ACCOUNT) as Account).toString(),
+      rewardPool: availableOf(a.get(REWARD_POOL_ACCOUNT) as Account).toString(),
+    });
+  })
+  .get("/holders/:holder", async (c) => {
+    const db = database(c.env);
+    const holder = holderParam(c.req.param("holder"));
+    const balance = await getAccount(db, balanceAccount(holder));
+    return c.json({ holder, balance: accountJson(balance), accounts: (await accountsOfOwner(db, holder)).map(accountJson) });
+  })
+  .get("/accounts/:id", async (c) => {
+    const id = c.req.param("id");
+    if (!/^(system|balance|pool|licence|clearing):[\w:.-]{1,120}$/.test(id))
+      throw badRequest("invalid_field", "Not a ledger account id");
+    return c.json(accountJson(await getAccount(database(c.env), id)));
+  })
+  .get("/transfers", async (c) => {
+    const cursor = c.req.query("cursor");
+    const before = cursor === undefined ? undefined : Number(cursor);
+    if (before !== undefined && !Number.isSafeInteger(before))
+      throw badRequest("invalid_field", '"cursor" is not a cursor from a previous page');
+    const page = await listTransfers(database(c.env), {
+      account: c.req.query("account"),
+      before,
+      limit: pageLimit(c.req.query("limit")),
+    });
+    return c.json({ transfers: page.transfers.map(transferJson), next: page.next });
+  })
+  .post("/mint", async (c) => {
+    requireAdmin(c.env, c.req.header("Authorization"));
+    const body = await readJsonObject(c.req.raw, 4 * 1024);
+    const r = {
+      id: stringField(body, "id", { max: 64, pattern: OPERATION_ID }),
+      holder: holderParam(stringField(body, "holder", { max: 64 })),
+      amount: amountField(body, "amount"),
+    };
+    const outcome = await mint(database(c.env), r, Date.now());
+    return operationResponse(`admin/mint/${r.id}`, outcome);
+  })
+  .post("/transfers", async (c) => {
+    const config = gatewayConfig(c.env);
+    const now = Date.now();
+    const action = await readEconomyAction(
+      c.req.raw,
+      config,
+      "Transfer",
+      (m) => ({ to: holderParam(stringField(m, "to", { max: 64 })), amount: amountField(m, "amount") }),
+      now,
+    );
+    const outcome = await transfer(database(c.env), { id: action.operation, from: action.signer, ...action.values }, now);
+    return operationResponse(action.operation, outcome);
+  });
