@@ -435,8 +435,12 @@ async function simulate(seed: number, steps: number) {
   const total = ops.reduce((n, [w]) => n + w, 0);
   const seen = new Map<string, number>();
   for (step = 0; step < steps; step++) {
-    let roll = r.int(total);
-    const [, name, run] = ops.find(([w]) => (roll -= w) < 0) as (typeof ops)[number];
+    const roll = r.int(total);
+    let upTo = 0;
+    const [, name, run] = ops.find(([w]) => {
+      upTo += w;
+      return roll < upTo;
+    }) as (typeof ops)[number];
     try {
       const outcome = await run();
       seen.set(`${name}: ${outcome.split(",")[0]}`, (seen.get(`${name}: ${outcome.split(",")[0]}`) ?? 0) + 1);

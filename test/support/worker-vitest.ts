@@ -32,6 +32,8 @@ export function workerTestConfig(include: string[], { storage = "d1" }: { storag
                 PROBE_INTERVAL_MIN_MS: "3600000",
                 PROBE_INTERVAL_MAX_MS: "3600000",
                 BREAKER_COOLDOWN_MS: "3600000",
+                // A small licence supply so the cap is reachable in a test; the default is 48,000.
+                LICENCE_MAX_SUPPLY: "30",
                 CHAIN_RPC_URL: chain.rpc,
                 CHAIN_PRIVATE_KEY: chain.submitterKey,
                 PROOF_REGISTRY_ADDRESS: chain.contract,
