@@ -43,7 +43,7 @@ describe("npm run storage", () => {
       [
         "PRAGMA defer_foreign_keys=TRUE;",
         "INSERT INTO services (id, kind, chain_id, model, default_compute_units, method_compute_units, created_at) VALUES ('eth-main','jsonrpc',1,NULL,1,'{}',1);",
-        "INSERT INTO requestors (id, name, stake, created_at) VALUES ('req_1','dapp',1000000,1);",
+        "INSERT INTO requestors (id, name, created_at) VALUES ('req_1','dapp',1);",
       ].join("\n"),
     );
     expect(run("import", url, dump)).toContain("imported 2 statements");
