@@ -1,9 +1,10 @@
 /** Repository: requestors (dApps, agents) and their API keys. */
-import { and, eq, isNull } from "drizzle-orm";
+import { and, eq, isNull, sql } from "drizzle-orm";
+import { availableOf, poolAccount } from "../../protocol/ledger.js";
 import { poolId } from "../../protocol/staking.js";
-import { apiKeys, requestors } from "../../schema/tables.js";
+import { accounts, apiKeys, requestors } from "../../schema/tables.js";
 import type { Database } from "./database.js";
-import { stakeOfPools } from "./stake-pools.js";
+import { getAccount } from "./ledger.js";
 import { write } from "./storage-errors.js";
 
 export interface Requestor {
@@ -28,9 +29,12 @@ export async function createRequestor(db: Database, requestor: Omit<Requestor, "
 
 /** A requestor's stake: its pool's bonded ledger balance (quota follows it). */
 export async function requestorStake(db: Database, id: string): Promise<bigint> {
-  const pool = poolId("requestor", id);
-  return (await stakeOfPools(db, [pool], 0n)).get(pool) ?? 0n;
+  return availableOf(await getAccount(db, poolAccount(poolId("requestor", id))));
 }
+
+/** The bonded balance of a pool account row joined in a query (null when the account does not exist yet). */
+const bondedOf = (row: { creditsPosted: number | null; debitsPosted: number | null; debitsPending: number | null }) =>
+  BigInt(row.creditsPosted ?? 0) - BigInt(row.debitsPosted ?? 0) - BigInt(row.debitsPending ?? 0);
 
 export async function getRequestor(db: Database, id: string): Promise<Requestor | null> {
   const row = await db.select().from(requestors).where(eq(requestors.id, id)).get();
@@ -70,11 +74,19 @@ export async function findRequestorByKeyHash(
   db: Database,
   keyHash: string,
 ): Promise<{ requestor: Requestor; keyId: string } | null> {
+  // One query on the relay path: the key, its requestor and the requestor's stake account.
   const row = await db
-    .select({ requestor: requestors, keyId: apiKeys.id })
+    .select({
+      requestor: requestors,
+      keyId: apiKeys.id,
+      creditsPosted: accounts.creditsPosted,
+      debitsPosted: accounts.debitsPosted,
+      debitsPending: accounts.debitsPending,
+    })
     .from(apiKeys)
     .innerJoin(requestors, eq(requestors.id, apiKeys.requestorId))
+    .leftJoin(accounts, eq(accounts.id, sql`'pool:requestor:' || ${requestors.id}`))
     .where(and(eq(apiKeys.keyHash, keyHash), isNull(apiKeys.revokedAt)))
     .get();
-  return row ? { requestor: { ...row.requestor, stake: await requestorStake(db, row.requestor.id) }, keyId: row.keyId } : null;
+  return row ? { requestor: { ...row.requestor, stake: bondedOf(row) }, keyId: row.keyId } : null;
 }
