@@ -178,6 +178,18 @@ describe("economy v0", () => {
 
   let boundHost = "";
   const licenceHolder = newOperator();
+  const licenceAction = async (licence: string, action: "bind" | "redeem", target: string, id: string) =>
+    postSigned(
+      `/v1/licences/${licence}/actions`,
+      await signEconomyMessage(licenceHolder, chainId(), "LicenceAction", {
+        holder: licenceHolder.address,
+        licence,
+        action,
+        target,
+        id,
+        deadline: inAnHour(),
+      }),
+    );
 
   it("mints at most the licence max supply under concurrent mints, and binds a licence to the holder's host as stake", async () => {
     const network = await json<{ licencesMinted: number; licenceMaxSupply: number }>(await call("/v1/network"));
@@ -198,17 +210,7 @@ describe("economy v0", () => {
       { endpoint: testHosts().anvils[1], services: [service], ...PLACES.tokyo, stake: 1_000_000n },
       licenceHolder,
     );
-    const bind = await postSigned(
-      `/v1/licences/${licence}/actions`,
-      await signEconomyMessage(licenceHolder, chainId(), "LicenceAction", {
-        holder: licenceHolder.address,
-        licence,
-        action: "bind",
-        target: `host:${boundHost}`,
-        id: "bind-1",
-        deadline: inAnHour(),
-      }),
-    );
+    const bind = await licenceAction(licence, "bind", `host:${boundHost}`, "bind-1");
     expect(bind.status).toBe(201);
     const equivalent = BigInt(gatewayConfig(env).licenceStakeEquivalent);
     expect(BigInt((await json<{ stake: string }>(await call(`/v1/hosts/${boundHost}`))).stake)).toBe(1_000_000n + equivalent);
@@ -242,18 +244,8 @@ describe("economy v0", () => {
       network.genesisHash,
     );
 
-    const redeemEarly = await postSigned(
-      `/v1/licences/${genesis.snapshot.licences.find((l) => l.boundTo === null && l.holder === licenceHolder.address.toLowerCase())?.id}/actions`,
-      await signEconomyMessage(licenceHolder, chainId(), "LicenceAction", {
-        holder: licenceHolder.address,
-        licence: genesis.snapshot.licences.find((l) => l.boundTo === null && l.holder === licenceHolder.address.toLowerCase())
-          ?.id as string,
-        action: "redeem",
-        target: "",
-        id: "redeem-early",
-        deadline: inAnHour(),
-      }),
-    );
+    const unbound = genesis.snapshot.licences.find((l) => l.boundTo === null && l.holder === licenceHolder.address.toLowerCase());
+    const redeemEarly = await licenceAction(unbound?.id as string, "redeem", "", "redeem-early");
     expect(await errorCode(redeemEarly)).toBe("redemption_closed");
 
     const mainnetSlash = await slashHost(db, config, boundHost, `test-slash/${unique("m")}`, Date.now());
@@ -272,17 +264,7 @@ describe("economy v0", () => {
     );
     const licence = live.licences.find((l) => l.state === "live")?.id as string;
     const before = await holderBalance(licenceHolder.address);
-    const redeem = await postSigned(
-      `/v1/licences/${licence}/actions`,
-      await signEconomyMessage(licenceHolder, chainId(), "LicenceAction", {
-        holder: licenceHolder.address,
-        licence,
-        action: "redeem",
-        target: "",
-        id: "redeem-1",
-        deadline: inAnHour(),
-      }),
-    );
+    const redeem = await licenceAction(licence, "redeem", "", "redeem-1");
     expect(redeem.status).toBe(201);
     expect(await holderBalance(licenceHolder.address)).toBe(before + BigInt(gatewayConfig(env).licenceStakeEquivalent));
     expect((await json<{ state: string }>(await call(`/v1/licences/${licence}`))).state).toBe("redeemed");

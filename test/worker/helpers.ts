@@ -68,15 +68,15 @@ export async function signRegistration(
   overrides: { nonce?: bigint; deadline?: bigint } = {},
 ) {
   // A host stakes from its operator's balance: grant what it is about to stake.
-  if ((spec.stake ?? 1_000_000n) > 0n && (spec.stake ?? 1_000_000n) < 2n ** 53n)
-    await fund(operator.address, spec.stake ?? 1_000_000n);
+  const stake = spec.stake ?? 1_000_000n;
+  if (stake > 0n && stake < 2n ** 53n) await fund(operator.address, stake);
   const message = {
     operator: operator.address,
     endpoint: spec.endpoint,
     services: spec.services,
     latitudeE6: toMicrodegrees(spec.latitude),
     longitudeE6: toMicrodegrees(spec.longitude),
-    stake: spec.stake ?? 1_000_000n,
+    stake,
     nonce: overrides.nonce ?? (await operatorNonce(operator)),
     deadline: overrides.deadline ?? inAnHour(),
   };

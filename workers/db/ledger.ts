@@ -164,15 +164,17 @@ export interface Account extends AccountTotals {
 
 type AccountRow = typeof accounts.$inferSelect;
 
-const toAccount = (row: AccountRow): Account => ({
-  id: row.id,
-  kind: row.kind,
-  owner: row.owner,
-  debitsPosted: BigInt(row.debitsPosted),
-  creditsPosted: BigInt(row.creditsPosted),
-  debitsPending: BigInt(row.debitsPending),
-  creditsPending: BigInt(row.creditsPending),
+type TotalsColumns = Pick<AccountRow, "debitsPosted" | "creditsPosted" | "debitsPending" | "creditsPending">;
+
+/** An account row's totals as bigints; null columns (an account a left join did not find) count as zero. */
+export const accountTotalsOf = (row: { [K in keyof TotalsColumns]: number | null }): AccountTotals => ({
+  debitsPosted: BigInt(row.debitsPosted ?? 0),
+  creditsPosted: BigInt(row.creditsPosted ?? 0),
+  debitsPending: BigInt(row.debitsPending ?? 0),
+  creditsPending: BigInt(row.creditsPending ?? 0),
 });
+
+const toAccount = (row: AccountRow): Account => ({ id: row.id, kind: row.kind, owner: row.owner, ...accountTotalsOf(row) });
 
 /** Accounts by id; a missing account has zero totals. */
 export async function getAccounts(db: Database, ids: string[]): Promise<Map<string, Account>> {

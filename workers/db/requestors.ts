@@ -4,7 +4,7 @@ import { availableOf, poolAccount } from "../../protocol/ledger.js";
 import { poolId } from "../../protocol/staking.js";
 import { accounts, apiKeys, requestors } from "../../schema/tables.js";
 import type { Database } from "./database.js";
-import { getAccount } from "./ledger.js";
+import { accountTotalsOf, getAccount } from "./ledger.js";
 import { write } from "./storage-errors.js";
 
 export interface Requestor {
@@ -31,10 +31,6 @@ export async function createRequestor(db: Database, requestor: Omit<Requestor, "
 export async function requestorStake(db: Database, id: string): Promise<bigint> {
   return availableOf(await getAccount(db, poolAccount(poolId("requestor", id))));
 }
-
-/** The bonded balance of a pool account row joined in a query (null when the account does not exist yet). */
-const bondedOf = (row: { creditsPosted: number | null; debitsPosted: number | null; debitsPending: number | null }) =>
-  BigInt(row.creditsPosted ?? 0) - BigInt(row.debitsPosted ?? 0) - BigInt(row.debitsPending ?? 0);
 
 export async function getRequestor(db: Database, id: string): Promise<Requestor | null> {
   const row = await db.select().from(requestors).where(eq(requestors.id, id)).get();
@@ -82,11 +78,12 @@ export async function findRequestorByKeyHash(
       creditsPosted: accounts.creditsPosted,
       debitsPosted: accounts.debitsPosted,
       debitsPending: accounts.debitsPending,
+      creditsPending: accounts.creditsPending,
     })
     .from(apiKeys)
     .innerJoin(requestors, eq(requestors.id, apiKeys.requestorId))
     .leftJoin(accounts, eq(accounts.id, sql`'pool:requestor:' || ${requestors.id}`))
     .where(and(eq(apiKeys.keyHash, keyHash), isNull(apiKeys.revokedAt)))
     .get();
-  return row ? { requestor: { ...row.requestor, stake: bondedOf(row) }, keyId: row.keyId } : null;
+  return row ? { requestor: { ...row.requestor, stake: availableOf(accountTotalsOf(row)) }, keyId: row.keyId } : null;
 }

@@ -9,7 +9,7 @@ import { availableOf, poolAccount } from "../../protocol/ledger.js";
 import type { PoolKind, PoolState } from "../../protocol/staking.js";
 import { accounts, licences, stakePools, stakePositions, unbondings } from "../../schema/tables.js";
 import type { Database } from "./database.js";
-import { getAccount, type Statement } from "./ledger.js";
+import { accountTotalsOf, getAccount, type Statement } from "./ledger.js";
 import { inChunks } from "./limits.js";
 
 export interface Pool extends PoolState {
@@ -174,14 +174,7 @@ export async function stakeOfPools(db: Database, poolIds: string[], licenceEquiv
   );
   for (const row of accountRows) {
     const id = row.id.slice("pool:".length);
-    stake.set(
-      id,
-      availableOf({
-        creditsPosted: BigInt(row.creditsPosted),
-        debitsPosted: BigInt(row.debitsPosted),
-        debitsPending: BigInt(row.debitsPending),
-      }),
-    );
+    stake.set(id, availableOf(accountTotalsOf(row)));
   }
   const bound = await inChunks(poolIds, (ids) =>
     db
@@ -195,8 +188,4 @@ export async function stakeOfPools(db: Database, poolIds: string[], licenceEquiv
     if (row.boundTo) stake.set(row.boundTo, (stake.get(row.boundTo) ?? 0n) + BigInt(row.count) * licenceEquivalent);
   }
   return stake;
-}
-
-export async function poolRows(db: Database, kind: PoolKind) {
-  return db.select().from(stakePools).where(eq(stakePools.kind, kind)).all();
 }

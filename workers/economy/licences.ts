@@ -9,7 +9,7 @@
  * supply invariant covers it.
  */
 import { balanceAccount, ISSUANCE_ACCOUNT, licenceAccount, REWARD_POOL_ACCOUNT } from "../../protocol/ledger.js";
-import { canMoveTo, genesisHash, type NetworkPhase, redeemable } from "../../protocol/licences.js";
+import { canMoveTo, genesisHash, mintingOpen, type NetworkPhase, redeemable } from "../../protocol/licences.js";
 import type { GatewayConfig } from "../config.js";
 import type { Database } from "../db/database.js";
 import { getHost } from "../db/hosts.js";
@@ -35,7 +35,7 @@ export async function mintLicence(
 ): Promise<OperationOutcome<{ licence: string }>> {
   return runOperation(db, { id: `admin/licence/${r.id}`, kind: "licence_mint", request: r }, now, async () => {
     const state = await readNetworkState(db);
-    if (state.phase !== "testnet")
+    if (!mintingOpen(state.phase))
       throw conflict("licence_minting_closed", `Licences are minted only in testnet; the network is in ${state.phase}`);
     if (state.licencesMinted >= config.licenceMaxSupply) {
       throw conflict("licence_supply_exhausted", `All ${config.licenceMaxSupply} licences have been minted`);

@@ -29,7 +29,7 @@ import { poolId } from "../../protocol/staking.js";
 import type { GatewayConfig } from "../config.js";
 import { getBatch } from "../db/batches.js";
 import type { Database } from "../db/database.js";
-import { getAccounts, ledgerStatements, single } from "../db/ledger.js";
+import { type Account, getAccounts, ledgerStatements, single } from "../db/ledger.js";
 import { batchesToSettle, billableSessions, hostWorkOfSessions, insertSettlement, type Settlement } from "../db/settlements.js";
 import { conflict, notFound } from "../errors.js";
 import { type OperationOutcome, runOperation } from "./operation.js";
@@ -94,10 +94,9 @@ async function chargeAndPay(db: Database, config: GatewayConfig, batchId: string
   let revenue = 0n;
   for (const requestor of payers) {
     const owed = dueBy.get(requestor) ?? 0n;
-    const available = availableOf(
-      balances.get(balanceAccount(requestor)) ?? { creditsPosted: 0n, debitsPosted: 0n, debitsPending: 0n },
-    );
-    const charge = owed < available ? owed : available > 0n ? available : 0n;
+    // A balance account never goes below zero; a missing one comes back with zero totals.
+    const available = availableOf(balances.get(balanceAccount(requestor)) as Account);
+    const charge = owed < available ? owed : available;
     due += owed;
     revenue += charge;
     if (charge > 0n)

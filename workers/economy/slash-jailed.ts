@@ -7,6 +7,7 @@ import { liquidatesOnSlash } from "../../protocol/licences.js";
 import { poolId } from "../../protocol/staking.js";
 import type { GatewayConfig } from "../config.js";
 import type { Database } from "../db/database.js";
+import type { Statement } from "../db/ledger.js";
 import { liveLicencesBoundTo, readNetworkState } from "../db/licences.js";
 import { markJailSlashed, unslashedJailTerms } from "../db/settlements.js";
 import { readPool } from "../db/stake-pools.js";
@@ -20,7 +21,8 @@ export async function slashHost(
   hostId: string,
   slashId: string,
   now: number,
-  extra: () => ReturnType<typeof markJailSlashed>[] = () => [],
+  /** Statements that join the slash in its batch (marking the jail term slashed). */
+  extra: Statement[] = [],
 ) {
   return runOperation(
     db,
@@ -33,7 +35,7 @@ export async function slashHost(
       const { phase } = await readNetworkState(db);
       const licences = liquidatesOnSlash(phase) ? await liveLicencesBoundTo(db, id) : [];
       return {
-        statements: [...slash.statements, ...liquidationStatements(db, config, licences, now), ...extra()],
+        statements: [...slash.statements, ...liquidationStatements(db, config, licences, now), ...extra],
         result: { taken: slash.taken, liquidated: licences.map((l) => l.id) },
       };
     },
@@ -43,9 +45,7 @@ export async function slashHost(
 export async function slashJailedHosts(db: Database, config: GatewayConfig, now: number, limit = 50): Promise<number> {
   let slashed = 0;
   for (const term of await unslashedJailTerms(db, limit)) {
-    const outcome = await slashHost(db, config, term.hostId, `jail-slash/${term.id}`, now, () => [
-      markJailSlashed(db, term.id, now),
-    ]);
+    const outcome = await slashHost(db, config, term.hostId, `jail-slash/${term.id}`, now, [markJailSlashed(db, term.id, now)]);
     if (!outcome.alreadyDone) slashed++;
   }
   return slashed;

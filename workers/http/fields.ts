@@ -78,6 +78,15 @@ export function pageLimit(raw: string | undefined): number {
   return limit;
 }
 
+/** A ledger holder: a 20-byte address (lower-cased) or a requestor id. */
+const HOLDER = /^(0x[0-9a-f]{40}|req_[0-9a-f]{20})$/;
+
+export function holderValue(raw: string, field = "holder"): string {
+  const holder = raw.toLowerCase().startsWith("0x") ? raw.toLowerCase() : raw;
+  if (!HOLDER.test(holder)) throw invalid(field, "a 20-byte hex address or a requestor id");
+  return holder;
+}
+
 /** A caller's operation id (idempotency key): letters, digits, `-`, `_`, `.`; namespaced by the caller when stored. */
 export const OPERATION_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 

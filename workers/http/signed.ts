@@ -93,12 +93,18 @@ export async function checkTypedSignature(
     throw new ApiError(401, "bad_signature", `The signature does not match a ${primaryType} message signed by the ${signerRole}`);
 }
 
-export async function spendNonce(db: Database, envelope: SignedEnvelope): Promise<void> {
-  if (!(await consumeOperatorNonce(db, envelope.signer, envelope.nonce))) {
-    const expected = await nextOperatorNonce(db, envelope.signer);
+/** Refuses a message whose nonce is not the signer's next one, without spending it. */
+export async function checkNextNonce(db: Database, envelope: SignedEnvelope): Promise<void> {
+  const expected = await nextOperatorNonce(db, envelope.signer);
+  if (expected !== envelope.nonce) {
     throw conflict(
       "nonce_mismatch",
       `Nonce ${envelope.nonce} is not the operator's next nonce (${expected}); the message was already used or is out of order`,
     );
   }
+}
+
+/** Spends the nonce (atomically: two requests with one signature cannot both pass). */
+export async function spendNonce(db: Database, envelope: SignedEnvelope): Promise<void> {
+  if (!(await consumeOperatorNonce(db, envelope.signer, envelope.nonce))) await checkNextNonce(db, envelope);
 }

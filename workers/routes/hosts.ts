@@ -24,7 +24,14 @@ import { stakeOfPools } from "../db/stake-pools.js";
 import { stake } from "../economy/staking.js";
 import { badRequest, conflict, forbidden, notFound } from "../errors.js";
 import { addressField, amountField, integerField, pageLimit, serviceListField, stringField } from "../http/fields.js";
-import { checkDeadline, checkTypedSignature, readSignedEnvelope, type SignedEnvelope, spendNonce } from "../http/signed.js";
+import {
+  checkDeadline,
+  checkNextNonce,
+  checkTypedSignature,
+  readSignedEnvelope,
+  type SignedEnvelope,
+  spendNonce,
+} from "../http/signed.js";
 
 async function hostJson(db: Database, config: GatewayConfig, list: Host[]) {
   const stakes = await stakeOfPools(
@@ -134,13 +141,7 @@ export const hostsApp = new Hono<AppEnv>()
     const normalizedEndpoint = checkEndpoint(config, endpoint);
     await checkServicesExist(db, services);
     // The stake comes from the operator's ledger balance; checked before the nonce is spent.
-    const expected = await nextOperatorNonce(db, envelope.signer);
-    if (expected !== envelope.nonce) {
-      throw conflict(
-        "nonce_mismatch",
-        `Nonce ${envelope.nonce} is not the operator's next nonce (${expected}); the message was already used or is out of order`,
-      );
-    }
+    await checkNextNonce(db, envelope);
     const balance = availableOf(await getAccount(db, balanceAccount(envelope.signer)));
     if (balance < stakeAmount) {
       throw conflict(

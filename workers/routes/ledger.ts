@@ -20,11 +20,8 @@ import { type Account, accountsOfOwner, getAccount, getAccounts, listTransfers, 
 import { mint, transfer } from "../economy/transfers.js";
 import { badRequest } from "../errors.js";
 import { readJsonObject } from "../http/body.js";
-import { amountField, jsonSafe, OPERATION_ID, operationResponse, pageLimit, stringField } from "../http/fields.js";
+import { amountField, holderValue, jsonSafe, OPERATION_ID, operationResponse, pageLimit, stringField } from "../http/fields.js";
 import { readEconomyAction } from "../http/signed.js";
-
-/** A holder: an address (lower-case) or a requestor id. */
-export const HOLDER = /^(0x[0-9a-f]{40}|req_[0-9a-f]{20})$/;
 
 export const accountJson = (a: Account) => ({
   id: a.id,
@@ -37,12 +34,6 @@ export const accountJson = (a: Account) => ({
 });
 
 export const transferJson = (t: StoredTransfer) => jsonSafe(t);
-
-function holderParam(raw: string): string {
-  const holder = raw.toLowerCase().startsWith("0x") ? raw.toLowerCase() : raw;
-  if (!HOLDER.test(holder)) throw badRequest("invalid_field", "The holder must be a 20-byte hex address or a requestor id");
-  return holder;
-}
 
 export const ledgerApp = new Hono<AppEnv>()
   .get("/supply", async (c) => {
@@ -60,7 +51,7 @@ export const ledgerApp = new Hono<AppEnv>()
   })
   .get("/holders/:holder", async (c) => {
     const db = database(c.env);
-    const holder = holderParam(c.req.param("holder"));
+    const holder = holderValue(c.req.param("holder"));
     const balance = await getAccount(db, balanceAccount(holder));
     return c.json({ holder, balance: accountJson(balance), accounts: (await accountsOfOwner(db, holder)).map(accountJson) });
   })
@@ -87,7 +78,7 @@ export const ledgerApp = new Hono<AppEnv>()
     const body = await readJsonObject(c.req.raw, 4 * 1024);
     const r = {
       id: stringField(body, "id", { max: 64, pattern: OPERATION_ID }),
-      holder: holderParam(stringField(body, "holder", { max: 64 })),
+      holder: holderValue(stringField(body, "holder", { max: 64 })),
       amount: amountField(body, "amount"),
     };
     const outcome = await mint(database(c.env), r, Date.now());
@@ -100,7 +91,7 @@ export const ledgerApp = new Hono<AppEnv>()
       c.req.raw,
       config,
       "Transfer",
-      (m) => ({ to: holderParam(stringField(m, "to", { max: 64 })), amount: amountField(m, "amount") }),
+      (m) => ({ to: holderValue(stringField(m, "to", { max: 64 }), "to"), amount: amountField(m, "amount") }),
       now,
     );
     const outcome = await transfer(database(c.env), { id: action.operation, from: action.signer, ...action.values }, now);

@@ -13,9 +13,8 @@ import { getLicence, listLicences, readNetworkState } from "../db/licences.js";
 import { bindLicence, changePhase, mintLicence, redeemLicence, transferLicence } from "../economy/licences.js";
 import { badRequest, notFound } from "../errors.js";
 import { readJsonObject } from "../http/body.js";
-import { jsonSafe, OPERATION_ID, operationResponse, pageLimit, stringField } from "../http/fields.js";
+import { holderValue, jsonSafe, OPERATION_ID, operationResponse, pageLimit, stringField } from "../http/fields.js";
 import { readEconomyAction } from "../http/signed.js";
-import { HOLDER } from "./ledger.js";
 
 const ACTIONS = new Set(["transfer", "bind", "redeem"]);
 
@@ -43,8 +42,7 @@ export const licencesApp = new Hono<AppEnv>()
   .post("/", async (c) => {
     requireAdmin(c.env, c.req.header("Authorization"));
     const body = await readJsonObject(c.req.raw, 4 * 1024);
-    const holder = stringField(body, "holder", { max: 64 }).toLowerCase();
-    if (!HOLDER.test(holder)) throw badRequest("invalid_field", "The holder must be a 20-byte hex address or a requestor id");
+    const holder = holderValue(stringField(body, "holder", { max: 64 }));
     const r = { id: stringField(body, "id", { max: 64, pattern: OPERATION_ID }), holder };
     const outcome = await mintLicence(database(c.env), gatewayConfig(c.env), r, Date.now());
     return operationResponse(`admin/licence/${r.id}`, outcome, { licence: await getLicence(database(c.env), r.id) });
@@ -71,9 +69,7 @@ export const licencesApp = new Hono<AppEnv>()
     const base = { id: signed.operation, holder: signed.signer, licence };
     let outcome: { alreadyDone: boolean; result?: unknown };
     if (action === "transfer") {
-      const to = target.toLowerCase();
-      if (!HOLDER.test(to)) throw badRequest("invalid_field", "A licence goes to a 20-byte hex address or a requestor id");
-      outcome = await transferLicence(db, { ...base, to }, now);
+      outcome = await transferLicence(db, { ...base, to: holderValue(target, "target") }, now);
     } else if (action === "bind") {
       outcome = await bindLicence(db, { ...base, target: target === "" ? null : target }, now);
     } else {

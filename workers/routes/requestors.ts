@@ -17,7 +17,7 @@ import { database } from "../db/database.js";
 import { getAccount } from "../db/ledger.js";
 import { createRequestor, getRequestor, insertApiKey, listApiKeys, requestorStake, revokeApiKey } from "../db/requestors.js";
 import { listServices } from "../db/services.js";
-import { type Unbonding, unbondingsOfHolder } from "../db/stake-pools.js";
+import { unbondingsOfHolder } from "../db/stake-pools.js";
 import { stake as stakeInPool, unstake } from "../economy/staking.js";
 import { mint } from "../economy/transfers.js";
 import { badRequest, notFound } from "../errors.js";
@@ -33,8 +33,6 @@ async function issueKey(db: ReturnType<typeof database>, requestorId: string) {
   await insertApiKey(db, { ...record, keyHash });
   return { ...record, key };
 }
-
-const unbondingJson = (u: Unbonding) => ({ ...u, amount: u.amount.toString() });
 
 /** Stakes or unstakes the calling requestor's DB-CPTM; `id` is the caller's operation id (a retry is answered "already done"). */
 async function moveStake(env: Env, request: Request, action: "stake" | "unstake") {
@@ -85,7 +83,7 @@ export const requestorsApp = new Hono<AppEnv>()
       balance: availableOf(balance).toString(),
       stake: stake.toString(),
       quotaPerSession: sessionQuota(stake, config.stakePerComputeUnit),
-      unbonding: (await unbondingsOfHolder(db, requestor.id)).filter((u) => u.state === "unbonding").map(unbondingJson),
+      unbonding: (await unbondingsOfHolder(db, requestor.id)).filter((u) => u.state === "unbonding").map(jsonSafe),
       sessions,
     });
   })

@@ -21,9 +21,8 @@ import {
 import { getValidator } from "../db/validators.js";
 import { stake, unstake } from "../economy/staking.js";
 import { badRequest, forbidden, notFound } from "../errors.js";
-import { amountField, jsonSafe, operationResponse, stringField } from "../http/fields.js";
+import { amountField, holderValue, jsonSafe, operationResponse, stringField } from "../http/fields.js";
 import { readEconomyAction } from "../http/signed.js";
-import { HOLDER } from "./ledger.js";
 
 function poolParam(raw: string): { id: string; kind: PoolKind; subject: string } {
   const parsed = parsePoolId(raw);
@@ -98,9 +97,7 @@ export const stakesApp = new Hono<AppEnv>()
   )
   .get("/holders/:holder", async (c) => {
     const db = database(c.env);
-    const raw = c.req.param("holder");
-    const holder = raw.startsWith("0x") ? raw.toLowerCase() : raw;
-    if (!HOLDER.test(holder)) throw badRequest("invalid_field", "The holder must be a 20-byte hex address or a requestor id");
+    const holder = holderValue(c.req.param("holder"));
     const positions = [];
     for (const p of await positionsOfHolder(db, holder)) {
       const { kind, subject } = poolParam(p.poolId);
