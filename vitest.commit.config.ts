@@ -4,4 +4,4 @@
  */
 import { workerTestConfig } from "./test/support/worker-vitest.js";
 
-export default workerTestConfig(["test/commit/**/*.test.ts"]);
+export default workerTestConfig(["test/commit/**/*.test.ts", "test/adversarial/commit/**/*.test.ts"]);

@@ -4,4 +4,4 @@
  */
 import { workerTestConfig } from "./test/support/worker-vitest.js";
 
-export default workerTestConfig(["test/worker/**/*.test.ts"], { storage: "libsql" });
+export default workerTestConfig(["test/worker/**/*.test.ts", "test/adversarial/worker/**/*.test.ts"], { storage: "libsql" });
