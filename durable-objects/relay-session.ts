@@ -19,18 +19,19 @@ import {
   recordProbeSuccess,
   recordSuccess,
 } from "../protocol/breaker.js";
-import { type ReceiptLeaf, sessionTree } from "../protocol/commitments.js";
-import type { GeoPoint } from "../protocol/geo.js";
+import { isServed, RECEIPT_OUTCOMES, type ReceiptLeaf, sessionTree } from "../protocol/commitments.js";
+import { type GeoPoint, isGeoPoint } from "../protocol/geo.js";
 import type { Hex } from "../protocol/hex.js";
 import type { MerkleTree } from "../protocol/merkle.js";
 import { DEFAULT_LATENCY_PROFILES, latencyScore } from "../protocol/quality.js";
 import { rankHosts, updateQuality } from "../protocol/routing.js";
-import type { SessionCoordinates } from "../protocol/session.js";
+import { epochStartMs, type SessionCoordinates } from "../protocol/session.js";
 import { gatewayConfig } from "../workers/config.js";
 import { database } from "../workers/db/database.js";
 import { recordSession } from "../workers/db/sessions.js";
 import { planSession, type SessionHost, type SessionPlan } from "../workers/sessions/plan-session.js";
 import { fishermanStub } from "../workers/sessions/session-stub.js";
+import { checkBoolean, checkDigest, checkInteger, checkOneOf, checkString, InvalidRpcInput, UINT32_MAX } from "./rpc-input.js";
 
 export interface AdmitInput {
   coordinates: SessionCoordinates;
@@ -44,7 +45,7 @@ export interface AdmitInput {
 
 export type AdmitResult =
   | { ok: true; sessionId: string; relayIndex: number; candidates: SessionHost[] }
-  | { ok: false; reason: "quota_exhausted"; retryAfterSeconds: number }
+  | { ok: false; reason: "quota_exhausted" | "busy"; retryAfterSeconds: number }
   | { ok: false; reason: "session_closed" | "no_hosts" };
 
 /** What one attempt (a relay's or a probe's) showed about a host. */
@@ -62,8 +63,11 @@ export interface CompleteInput {
   responseDigest: string;
   /** HTTP status returned to the caller. */
   status: number;
-  /** `failed` when no host produced an answer; its compute units go back to the quota. */
-  outcome: "ok" | "failed";
+  /**
+   * `failed` when no host produced a usable answer (its compute units go back to the quota);
+   * `cancelled` when the caller hung up on a stream after data flowed (served: charged, credited).
+   */
+  outcome: "ok" | "failed" | "cancelled";
   latencyMs: number;
   attempts: number;
   /** Every attempt of the relay, in order, for the breakers and live quality. */
@@ -78,7 +82,7 @@ export interface Receipt {
   requestDigest: string;
   responseDigest: string | null;
   status: number;
-  outcome: "pending" | "ok" | "failed";
+  outcome: "pending" | "ok" | "failed" | "cancelled";
   latencyMs: number | null;
   computeUnits: number;
   attempts: number;
@@ -145,6 +149,53 @@ export interface SessionClosure {
   computeUnits: number;
 }
 
+const MAX_TIME = 2 ** 48; // Unix milliseconds, far beyond any real time
+const MAX_ID_LENGTH = 128;
+
+function checkObservations(method: string, observations: unknown): HostObservation[] {
+  if (!Array.isArray(observations) || observations.length > 64) {
+    throw new InvalidRpcInput(method, "observations", "a list of at most 64 observations");
+  }
+  return observations.map((o: Partial<HostObservation>) => ({
+    hostId: checkString(method, "observations.hostId", o?.hostId, MAX_ID_LENGTH),
+    ok: checkBoolean(method, "observations.ok", o?.ok),
+    latencyMs: checkInteger(method, "observations.latencyMs", o?.latencyMs, 0, MAX_TIME),
+    ...(o?.retryAfterMs === undefined
+      ? {}
+      : { retryAfterMs: checkInteger(method, "observations.retryAfterMs", o.retryAfterMs, 0, MAX_TIME) }),
+  }));
+}
+
+function checkAdmitInput(input: AdmitInput): void {
+  const m = "admit";
+  const c = input?.coordinates;
+  checkString(m, "coordinates.requestorId", c?.requestorId, MAX_ID_LENGTH);
+  checkString(m, "coordinates.serviceId", c?.serviceId, MAX_ID_LENGTH);
+  checkInteger(m, "coordinates.epoch", c?.epoch, 0, MAX_TIME);
+  if (typeof input.requestorStake !== "bigint" || input.requestorStake < 0n) {
+    throw new InvalidRpcInput(m, "requestorStake", "a non-negative bigint");
+  }
+  checkInteger(m, "computeUnits", input.computeUnits, 1, UINT32_MAX);
+  if (input.caller !== null && !(input.caller && isGeoPoint(input.caller.latitude, input.caller.longitude))) {
+    throw new InvalidRpcInput(m, "caller", "null or a latitude/longitude in degrees");
+  }
+  checkDigest(m, "requestDigest", input.requestDigest);
+  checkInteger(m, "now", input.now, 0, MAX_TIME);
+}
+
+function checkCompleteInput(input: CompleteInput): void {
+  const m = "complete";
+  checkInteger(m, "relayIndex", input?.relayIndex, 0, Number.MAX_SAFE_INTEGER);
+  if (input.hostId !== null) checkString(m, "hostId", input.hostId, MAX_ID_LENGTH);
+  checkDigest(m, "responseDigest", input.responseDigest);
+  checkInteger(m, "status", input.status, 100, 599);
+  checkOneOf(m, "outcome", input.outcome, ["ok", "failed", "cancelled"] as const);
+  checkInteger(m, "latencyMs", input.latencyMs, 0, MAX_TIME);
+  checkInteger(m, "attempts", input.attempts, 0, 64);
+  checkObservations(m, input.observations);
+  checkInteger(m, "now", input.now, 0, MAX_TIME);
+}
+
 export class RelaySession extends DurableObject<Env> {
   private plan: SessionPlan | null = null;
   private closure: SessionClosure | null = null;
@@ -152,6 +203,8 @@ export class RelaySession extends DurableObject<Env> {
   private relayCount = 0;
   private usedComputeUnits = 0;
   private live = new Map<string, HostLiveState>();
+  /** Relays admitted and not yet completed: relay index to admission time (memory only). */
+  private inFlight = new Map<number, number>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -267,15 +320,39 @@ export class RelaySession extends DurableObject<Env> {
 
   /** Probe results from the session's fisherman: they move quality and let healed hosts back in. */
   observeProbes(observations: HostObservation[], now: number): void {
-    this.observe(observations, now, true);
+    const checked = checkObservations("observeProbes", observations);
+    this.observe(checked, checkInteger("observeProbes", "now", now, 0, MAX_TIME), true);
   }
 
-  /** Admits one relay: checks the window and quota, stores its pending receipt, orders the hosts. */
+  /**
+   * True when one more relay may be in flight. Entries older than the longest a relay can take
+   * are dropped first: a Worker that died mid-relay must not hold its slot for ever.
+   */
+  private roomInFlight(now: number): boolean {
+    const config = gatewayConfig(this.env);
+    if (this.inFlight.size < config.sessionMaxInFlight) return true;
+    const stale = now - config.relayDeadlineMs - config.streamMaxMs;
+    for (const [index, admittedAt] of this.inFlight) if (admittedAt < stale) this.inFlight.delete(index);
+    return this.inFlight.size < config.sessionMaxInFlight;
+  }
+
+  /**
+   * Admits one relay: checks the window, the in-flight limit and the quota, stores its pending
+   * receipt, orders the hosts. A session is opened only by a relay of its own epoch: a request
+   * that names an ended session in the rollover grace window reaches it only if it was opened
+   * (else a requestor could open last epoch's session with a fresh quota).
+   */
   async admit(input: AdmitInput): Promise<AdmitResult> {
+    checkAdmitInput(input);
+    const config = gatewayConfig(this.env);
+    if (!this.plan && input.now >= epochStartMs(input.coordinates.epoch + 1, config.sessionSeconds)) {
+      return { ok: false, reason: "session_closed" };
+    }
     const plan = await this.open(input.coordinates, input.requestorStake);
-    const grace = gatewayConfig(this.env).rolloverGraceSeconds * 1000;
+    const grace = config.rolloverGraceSeconds * 1000;
     if (this.closure || input.now >= plan.endsAt + grace) return { ok: false, reason: "session_closed" };
     if (plan.hosts.length === 0) return { ok: false, reason: "no_hosts" };
+    if (!this.roomInFlight(input.now)) return { ok: false, reason: "busy", retryAfterSeconds: 1 };
     if (this.usedComputeUnits + input.computeUnits > plan.quota) {
       return {
         ok: false,
@@ -293,6 +370,7 @@ export class RelaySession extends DurableObject<Env> {
     );
     this.relayCount += 1;
     this.usedComputeUnits += input.computeUnits;
+    this.inFlight.set(relayIndex, input.now);
     return {
       ok: true,
       sessionId: plan.sessionId,
@@ -307,6 +385,8 @@ export class RelaySession extends DurableObject<Env> {
    * pending).
    */
   complete(input: CompleteInput): boolean {
+    checkCompleteInput(input);
+    this.inFlight.delete(input.relayIndex);
     if (this.closure) return false;
     const receipt = this.ctx.storage.sql
       .exec<{ compute_units: number }>(
@@ -327,9 +407,9 @@ export class RelaySession extends DurableObject<Env> {
       input.now,
       input.relayIndex,
     );
-    const failed = input.outcome === "failed";
-    if (failed) this.usedComputeUnits -= receipt.compute_units;
-    if (input.hostId && !failed) {
+    const served = isServed(input.outcome);
+    if (!served) this.usedComputeUnits -= receipt.compute_units;
+    if (input.hostId && served) {
       this.ctx.storage.sql.exec(
         `INSERT INTO host_counters (host_id, relays, compute_units) VALUES (?, 1, ?)
          ON CONFLICT (host_id) DO UPDATE SET relays = relays + 1, compute_units = compute_units + excluded.compute_units`,
@@ -384,6 +464,7 @@ export class RelaySession extends DurableObject<Env> {
    * Merkle root (protocol/commitments.ts). Idempotent: later calls return the same closure.
    */
   close(now: number): SessionClosure {
+    checkInteger("close", "now", now, 0, MAX_TIME);
     if (this.closure) return this.closure;
     const plan = this.plan;
     if (plan && now < plan.endsAt + gatewayConfig(this.env).rolloverGraceSeconds * 1000) {
@@ -395,7 +476,7 @@ export class RelaySession extends DurableObject<Env> {
       closedAt: now,
       sessionRoot: this.tree?.root ?? null,
       relayCount: leaves.length,
-      computeUnits: leaves.reduce((n, r) => n + (r.outcome === "ok" ? r.computeUnits : 0), 0),
+      computeUnits: leaves.reduce((n, r) => n + (isServed(r.outcome) ? r.computeUnits : 0), 0),
       hosts: this.ctx.storage.sql
         .exec<{ host_id: string; relays: number; compute_units: number }>(
           "SELECT host_id, relays, compute_units FROM host_counters WHERE relays > 0 ORDER BY host_id",
@@ -417,6 +498,7 @@ export class RelaySession extends DurableObject<Env> {
 
   /** A receipt of a closed session with its proof to the session root, or null. */
   receiptProof(relayIndex: number): { leaf: ReceiptLeaf; proof: Hex[]; sessionRoot: Hex } | null {
+    checkInteger("receiptProof", "relayIndex", relayIndex, 0, Number.MAX_SAFE_INTEGER);
     const plan = this.plan;
     if (!plan || !this.closure?.sessionRoot || relayIndex < 0 || relayIndex >= this.closure.relayCount) return null;
     const leaves = this.receiptLeaves(plan);
@@ -426,12 +508,10 @@ export class RelaySession extends DurableObject<Env> {
 
   /** Receipts in relay order, a page at a time. */
   receipts(after = -1, limit = 100): Receipt[] {
+    checkInteger("receipts", "after", after, -1, Number.MAX_SAFE_INTEGER);
+    checkInteger("receipts", "limit", limit, 1, 1000);
     return this.ctx.storage.sql
-      .exec<ReceiptRow>(
-        "SELECT * FROM receipts WHERE relay_index > ? ORDER BY relay_index LIMIT ?",
-        after,
-        Math.min(Math.max(limit, 1), 1000),
-      )
+      .exec<ReceiptRow>("SELECT * FROM receipts WHERE relay_index > ? ORDER BY relay_index LIMIT ?", after, limit)
       .toArray()
       .map(toReceipt);
   }
@@ -446,7 +526,7 @@ function toReceipt(r: ReceiptRow): Receipt {
     requestDigest: r.request_digest as string,
     responseDigest: r.response_digest as string | null,
     status: r.status as number,
-    outcome: r.outcome as Receipt["outcome"],
+    outcome: checkOneOf("receipts", "outcome", r.outcome, RECEIPT_OUTCOMES),
     latencyMs: r.latency_ms as number | null,
     computeUnits: r.compute_units as number,
     attempts: r.attempts as number,

@@ -24,6 +24,14 @@ export interface ProtocolParameters {
   maxAttempts: number;
   /** A streamed answer that sends nothing for this long is cut and counted as a failure, in milliseconds. */
   streamIdleTimeoutMs: number;
+  /** Longest a relayed stream may run in all (heartbeats do not extend it), in milliseconds. */
+  streamMaxMs: number;
+  /** Largest answer read whole from a host (JSON-RPC answers, probe answers), in bytes after decompression. */
+  maxResponseBytes: number;
+  /** Relays of one session that may be in flight at once; more are refused at once with 429 and Retry-After. */
+  sessionMaxInFlight: number;
+  /** Longest one probe (its answer or stream included) may take; bounds every probe round, in milliseconds. */
+  probeTimeoutMs: number;
   /** Fisherman probe rounds come at a random interval between these, in milliseconds. */
   probeIntervalMinMs: number;
   probeIntervalMaxMs: number;
@@ -71,6 +79,10 @@ export const DEFAULT_PARAMETERS: ProtocolParameters = {
   relayDeadlineMs: 10_000,
   maxAttempts: 3,
   streamIdleTimeoutMs: 30_000,
+  streamMaxMs: 600_000,
+  maxResponseBytes: 16 * 1024 * 1024,
+  sessionMaxInFlight: 128,
+  probeTimeoutMs: 60_000,
   probeIntervalMinMs: 15_000,
   probeIntervalMaxMs: 35_000,
   reportCardMinSamples: 6,
@@ -138,6 +150,10 @@ export function readParameters(vars: ParameterVars): ProtocolParameters {
     relayDeadlineMs: positiveInteger(vars, "RELAY_DEADLINE_MS", d.relayDeadlineMs),
     maxAttempts: positiveInteger(vars, "MAX_ATTEMPTS", d.maxAttempts),
     streamIdleTimeoutMs: positiveInteger(vars, "STREAM_IDLE_TIMEOUT_MS", d.streamIdleTimeoutMs),
+    streamMaxMs: positiveInteger(vars, "STREAM_MAX_MS", d.streamMaxMs),
+    maxResponseBytes: positiveInteger(vars, "MAX_RESPONSE_BYTES", d.maxResponseBytes),
+    sessionMaxInFlight: positiveInteger(vars, "SESSION_MAX_IN_FLIGHT", d.sessionMaxInFlight),
+    probeTimeoutMs: positiveInteger(vars, "PROBE_TIMEOUT_MS", d.probeTimeoutMs),
     probeIntervalMinMs: positiveInteger(vars, "PROBE_INTERVAL_MIN_MS", d.probeIntervalMinMs),
     probeIntervalMaxMs: positiveInteger(vars, "PROBE_INTERVAL_MAX_MS", d.probeIntervalMaxMs),
     reportCardMinSamples: positiveInteger(vars, "REPORT_CARD_MIN_SAMPLES", d.reportCardMinSamples),

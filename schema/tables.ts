@@ -14,6 +14,8 @@ export const services = sqliteTable("services", {
   methodComputeUnits: text("method_compute_units").notNull().default("{}"),
   /** What a requestor is charged per compute unit, in DB-CPTM minor units. */
   pricePerComputeUnit: integer("price_per_compute_unit").notNull().default(10),
+  /** JSON array: refused-namespace methods (or `prefix*`) this service forwards anyway. */
+  allowedMethods: text("allowed_methods").notNull().default("[]"),
   createdAt: integer("created_at").notNull(),
 });
 
@@ -329,3 +331,26 @@ export const settlements = sqliteTable("settlements", {
   withheldByScore: integer("withheld_by_score").notNull(),
   settledAt: integer("settled_at").notNull(),
 });
+
+/**
+ * Cron work that failed: one row per (step, subject), retried with exponential backoff and
+ * quarantined after repeated failures (or at once when the data itself is invalid), so one bad
+ * session or batch never blocks the others. Public at `GET /v1/pipeline/failures`.
+ */
+export const pipelineFailures = sqliteTable(
+  "pipeline_failures",
+  {
+    /** close_session, batch_session, advance_batch, settle_batch, slash_jail, unbond_return, ... */
+    step: text("step").notNull(),
+    /** The session id, batch id, jail term id or unbonding id the step failed on. */
+    subject: text("subject").notNull(),
+    attempts: integer("attempts").notNull(),
+    lastError: text("last_error").notNull(),
+    firstFailedAt: integer("first_failed_at").notNull(),
+    lastFailedAt: integer("last_failed_at").notNull(),
+    nextAttemptAt: integer("next_attempt_at").notNull(),
+    /** Set when the pipeline stopped retrying; an admin may release it for another try. */
+    quarantinedAt: integer("quarantined_at"),
+  },
+  (t) => [primaryKey({ columns: [t.step, t.subject] }), index("pipeline_failures_quarantined").on(t.quarantinedAt)],
+);

@@ -9,6 +9,7 @@ import { proofRegistryAbi } from "../contracts-abi/ProofRegistry.js";
 import {
   buildBatch,
   challengedRelay,
+  isServed,
   type ReceiptLeaf,
   receiptStruct,
   type SessionLeaf,
@@ -113,7 +114,7 @@ export async function recomputeBatch(
     const receipts = (await allReceipts(deps, member.sessionId)).map((r) => ({ ...r, sessionSeed: member.sessionSeed }));
     if (receipts.length === 0) return { ok: false, reason: `session ${member.sessionId} has no receipts` };
     const tree = sessionTree(receipts);
-    const computeUnits = receipts.reduce((n, r) => n + (r.outcome === "ok" ? r.computeUnits : 0), 0);
+    const computeUnits = receipts.reduce((n, r) => n + (isServed(r.outcome) ? r.computeUnits : 0), 0);
     if (tree.root !== member.sessionRoot) {
       return {
         ok: false,

@@ -3,6 +3,7 @@ import { sha256Hex } from "../protocol/hex.js";
 import type { Database } from "./db/database.js";
 import { findRequestorByKeyHash, type Requestor } from "./db/requestors.js";
 import { ApiError, unauthorized } from "./errors.js";
+import { TtlCache } from "./relay/ttl-cache.js";
 
 const KEY_PREFIX = "cr_";
 
@@ -32,28 +33,20 @@ export function bearerToken(header: string | undefined): string | null {
  * `KEY_CACHE_MS`; an unknown key is never cached, so a new key works at once.
  */
 export const KEY_CACHE_MS = 5_000;
-const keyCache = new Map<string, { found: { requestor: Requestor; keyId: string }; until: number }>();
+const keyCache = new TtlCache<{ requestor: Requestor; keyId: string }>(KEY_CACHE_MS);
 
 /** Resolves an API key to its requestor; 401 for a missing, malformed, unknown or revoked key. */
 export async function authenticateKey(db: Database, key: string | null): Promise<{ requestor: Requestor; keyId: string }> {
   if (!key?.startsWith(KEY_PREFIX) || key.length > 128) throw unauthorized();
   const keyHash = hashApiKey(key);
-  const now = Date.now();
-  const hit = keyCache.get(keyHash);
-  if (hit && hit.until > now) return hit.found;
-  const found = await findRequestorByKeyHash(db, keyHash);
-  if (!found) {
-    keyCache.delete(keyHash);
-    throw unauthorized();
-  }
-  if (keyCache.size > 10_000) keyCache.clear();
-  keyCache.set(keyHash, { found, until: now + KEY_CACHE_MS });
+  const found = await keyCache.get(keyHash, Date.now(), () => findRequestorByKeyHash(db, keyHash));
+  if (!found) throw unauthorized();
   return found;
 }
 
 /** Forgets a key in this isolate's cache (after it is revoked). */
 export function forgetKey(keyId: string): void {
-  for (const [hash, entry] of keyCache) if (entry.found.keyId === keyId) keyCache.delete(hash);
+  keyCache.deleteWhere((found) => found.keyId === keyId);
 }
 
 /** Compares two strings in time independent of where they differ. */

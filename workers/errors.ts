@@ -35,6 +35,14 @@ export const quotaExhausted = (retryAfterSeconds: number) =>
     { "Retry-After": String(retryAfterSeconds) },
     -32005,
   );
+export const sessionBusy = (retryAfterSeconds: number) =>
+  new ApiError(
+    429,
+    "session_busy",
+    `Too many relays of this session are in flight at once; retry in ${retryAfterSeconds} s or send fewer at a time`,
+    { "Retry-After": String(retryAfterSeconds) },
+    -32005,
+  );
 export const noHostAvailable = (message = "No host of this session could serve the request") =>
   new ApiError(503, "no_host_available", message, {}, -32002);
 export const upstreamFailed = (message: string) => new ApiError(502, "upstream_failed", message, {}, -32002);

@@ -9,15 +9,20 @@
 // Modes: ok, status (answer `status`), rate_limit (429 + Retry-After), reset (destroy the
 // socket), silent (never answer), slow (wait `delayMs`, then answer), garbage (200, not JSON),
 // cut (half a body, then destroy), cut_stream (SSE: two chunks, then destroy), no_done (SSE
-// ends without [DONE]), hold_stream (SSE: first chunk, then wait for /__control/release).
+// ends without [DONE]), hold_stream (SSE: first chunk, then wait for /__control/release),
+// raw (answer `status`, `contentType`, `headers` and the exact `body` given), heartbeat (SSE
+// comments every `delayMs`, never an answer), huge (a valid JSON-RPC answer of `size` bytes),
+// gzip_bomb (a valid JSON-RPC answer of `size` bytes, gzip-compressed, sent with
+// content-encoding: gzip).
 // `times: n` applies the mode to the next n requests, then returns to "ok". Lasting knobs:
 // `chainId`, `model`, `head` (the block number it reports), `wrongAnswers` (wrong block hashes
 // and a different chat answer).
 import { createHash } from "node:crypto";
 import http from "node:http";
+import { gzipSync } from "node:zlib";
 
 /**
- * @typedef {{ mode: string, times?: number, delayMs?: number, status?: number, retryAfter?: number }} Fault
+ * @typedef {{ mode: string, times?: number, delayMs?: number, status?: number, retryAfter?: number, body?: string, contentType?: string, headers?: Record<string, string>, size?: number }} Fault
  * @typedef {{ name: string, chainId?: number, model?: string, port?: number }} FaultHostOptions
  */
 
@@ -27,6 +32,42 @@ const DEFAULT_HEAD = 64;
 
 /** Every healthy fault host serves the same chain: block hashes depend on the number only. */
 const blockHash = (n, salt) => `0x${createHash("sha256").update(`conductor-fault-chain:${n}${salt}`).digest("hex")}`;
+
+const bombs = new Map();
+/**
+ * A well-formed JSON-RPC answer of `size` bytes (a result of "0x000…"), gzip-compressed to about
+ * a thousandth of that; made once per size.
+ */
+function gzipBomb(size) {
+  if (!bombs.has(size)) {
+    const head = '{"jsonrpc":"2.0","id":1,"result":"0x';
+    const tail = '"}';
+    const zeros = Buffer.alloc(16 * 1024 * 1024, "0");
+    const parts = [gzipSync(head)];
+    for (let left = size - head.length - tail.length; left > 0; left -= zeros.length) {
+      parts.push(gzipSync(zeros.subarray(0, Math.min(left, zeros.length))));
+    }
+    parts.push(gzipSync(tail));
+    bombs.set(size, Buffer.concat(parts)); // concatenated gzip members decode as one stream
+  }
+  return bombs.get(size);
+}
+
+/** A well-formed JSON-RPC answer of about `size` bytes, written in 64 KiB chunks. */
+function sendHuge(res, size) {
+  res.writeHead(200, { "content-type": "application/json" });
+  res.write('{"jsonrpc":"2.0","id":1,"result":"');
+  const chunk = "a".repeat(64 * 1024);
+  let left = size;
+  const pump = () => {
+    while (left > 0) {
+      left -= chunk.length;
+      if (!res.write(chunk)) return res.once("drain", pump);
+    }
+    res.end('"}');
+  };
+  pump();
+}
 
 /** @param {FaultHostOptions} options */
 export async function startFaultHost({ name, chainId = 31337, model = "conductor-demo-1", port = 0 }) {
@@ -160,6 +201,10 @@ export async function startFaultHost({ name, chainId = 31337, model = "conductor
       delayMs: next.delayMs,
       status: next.status,
       retryAfter: next.retryAfter,
+      body: next.body,
+      contentType: next.contentType,
+      headers: next.headers,
+      size: next.size,
     };
     return json(res, 200, { ok: true, fault });
   };
@@ -194,6 +239,24 @@ export async function startFaultHost({ name, chainId = 31337, model = "conductor
           res.writeHead(200, { "content-type": "application/json", "content-length": "400" });
           res.write('{"jsonrpc":"2.0","id":1,"res');
           return setTimeout(() => res.socket?.destroy(), 5);
+        case "raw":
+          res.writeHead(current.status ?? 200, {
+            "content-type": current.contentType ?? "application/json",
+            ...(current.headers ?? {}),
+          });
+          return res.end(current.body ?? "");
+        case "heartbeat": {
+          res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+          res.flushHeaders();
+          const beat = setInterval(() => res.write(": keep-alive\n\n"), current.delayMs ?? 1000);
+          res.on("close", () => clearInterval(beat));
+          return;
+        }
+        case "huge":
+          return sendHuge(res, current.size ?? 32 * 1024 * 1024);
+        case "gzip_bomb":
+          res.writeHead(200, { "content-type": "application/json", "content-encoding": "gzip" });
+          return res.end(gzipBomb(current.size ?? 512 * 1024 * 1024));
       }
       if (req.url === "/v1/models" && req.method === "GET") {
         return json(res, 200, { object: "list", data: [{ id: model, object: "model", created: 0, owned_by: name }] });

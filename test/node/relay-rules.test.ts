@@ -1,6 +1,15 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { haversineKm, orderByDistance } from "../../protocol/geo.js";
-import { computeUnitsFor, isJsonRpcResponse, parseJsonRpc } from "../../protocol/jsonrpc.js";
+import {
+  checkAnswer,
+  computeUnitsFor,
+  type JsonRpcCall,
+  methodAllowed,
+  parseJsonRpc,
+  refusedMethods,
+  splitJsonArray,
+} from "../../protocol/jsonrpc.js";
 import { readParameters } from "../../protocol/parameters.js";
 import { sessionQuota } from "../../protocol/quota.js";
 
@@ -46,12 +55,73 @@ describe("JSON-RPC", () => {
     expect(batch.ok && batch.batch && computeUnitsFor(batch.calls, table)).toBe(6);
   });
 
-  it("recognises well-formed answers only", () => {
-    expect(isJsonRpcResponse('{"jsonrpc":"2.0","id":1,"result":"0x1"}', false)).toBe(true);
-    expect(isJsonRpcResponse('{"jsonrpc":"2.0","id":1,"error":{"code":1,"message":"x"}}', false)).toBe(true);
-    expect(isJsonRpcResponse("<html>", false)).toBe(false);
-    expect(isJsonRpcResponse('{"jsonrpc":"2.0","id":1}', false)).toBe(false);
-    expect(isJsonRpcResponse('{"jsonrpc":"2.0","id":1,"result":1}', true)).toBe(false);
+  it("prices by own entries only: inherited names cost the default", () => {
+    const table = { default: 2, methods: { eth_getLogs: 5 } };
+    for (const method of ["constructor", "__proto__", "toString", "valueOf", "hasOwnProperty", "isPrototypeOf"]) {
+      expect(computeUnitsFor([{ jsonrpc: "2.0", id: 1, method }], table)).toBe(2);
+    }
+    // A table parsed from JSON may hold "__proto__" as an own key; it prices that method and nothing else.
+    const parsed = { default: 2, methods: JSON.parse('{"__proto__": 7}') as Record<string, number> };
+    expect(computeUnitsFor([{ jsonrpc: "2.0", id: 1, method: "__proto__" }], parsed)).toBe(7);
+    expect(computeUnitsFor([{ jsonrpc: "2.0", id: 1, method: "eth_chainId" }], parsed)).toBe(2);
+  });
+
+  it("refuses admin and state-changing namespaces unless allow-listed", () => {
+    expect(methodAllowed("eth_call")).toBe(true);
+    expect(methodAllowed("eth_sendRawTransaction")).toBe(true);
+    expect(methodAllowed("debug_traceTransaction")).toBe(false);
+    expect(methodAllowed("debug_traceTransaction", ["debug_traceTransaction"])).toBe(true);
+    expect(methodAllowed("debug_setHead", ["debug_traceTransaction"])).toBe(false);
+    expect(methodAllowed("anvil_mine", ["anvil_*"])).toBe(true);
+    expect(methodAllowed("eth_sendTransaction")).toBe(false);
+    const call = (method: string): JsonRpcCall => ({ jsonrpc: "2.0", id: 1, method });
+    expect(refusedMethods([call("eth_chainId"), call("evm_mine"), call("evm_mine")])).toEqual(["evm_mine"]);
+  });
+
+  const calls = (...ids: (number | string | undefined)[]): JsonRpcCall[] =>
+    ids.map((id) => ({ jsonrpc: "2.0", method: "eth_chainId", ...(id === undefined ? {} : { id }) }));
+  const answer = (id: unknown, extra = '"result":"0x1"') => `{"jsonrpc":"2.0","id":${JSON.stringify(id)},${extra}}`;
+
+  it("checks single answers: shape, id and host-trouble codes", () => {
+    expect(checkAnswer(answer(1), calls(1), false)).toEqual({ ok: true, body: answer(1) });
+    expect(checkAnswer(answer(1, '"error":{"code":3,"message":"reverted"}'), calls(1), false).ok).toBe(true);
+    expect(checkAnswer("<html>", calls(1), false)).toEqual({ ok: false, reason: "bad_response" });
+    expect(checkAnswer('{"jsonrpc":"2.0","id":1}', calls(1), false)).toEqual({ ok: false, reason: "bad_response" });
+    expect(checkAnswer(answer(2), calls(1), false)).toEqual({ ok: false, reason: "bad_response" });
+    expect(checkAnswer(`[${answer(1)}]`, calls(1), false)).toEqual({ ok: false, reason: "bad_response" });
+    for (const code of [-32603, -32005]) {
+      expect(checkAnswer(answer(1, `"error":{"code":${code},"message":"x"}`), calls(1), false)).toEqual({
+        ok: false,
+        reason: "host_error",
+      });
+    }
+    expect(checkAnswer("", calls(undefined), false).ok).toBe(true); // a notification gets no answer
+  });
+
+  it("checks batch answers: one per call with an id, the same ids, reordered without re-serialising", () => {
+    expect(checkAnswer("[]", calls(1, 2), true).ok).toBe(false);
+    expect(checkAnswer(`[${answer(1)}]`, calls(1, 2), true).ok).toBe(false);
+    expect(checkAnswer(`[${answer(1)},${answer(3)}]`, calls(1, 2), true).ok).toBe(false);
+    expect(checkAnswer(`[${answer(1)},${answer(1)}]`, calls(1, 2), true).ok).toBe(false);
+    expect(checkAnswer(`[${answer(1)},${answer(2)},${answer(3)}]`, calls(1, 2), true).ok).toBe(false);
+    expect(checkAnswer(`[${answer(1)}]`, calls(1, undefined), true).ok).toBe(true);
+    const big = answer(2, '"result":123456789012345678901234567890');
+    expect(checkAnswer(`[ ${big} ,\n ${answer(1)} ]`, calls(1, 2), true)).toEqual({ ok: true, body: `[${answer(1)},${big}]` });
+    const inOrder = `[${answer(1)}, ${big}]`;
+    expect(checkAnswer(inOrder, calls(1, 2), true)).toEqual({ ok: true, body: inOrder });
+  });
+
+  it("splits any JSON array into the exact text of its elements", () => {
+    fc.assert(
+      fc.property(fc.array(fc.jsonValue(), { maxLength: 8 }), fc.constantFrom("", " ", "\n  "), (values, space) => {
+        const texts = values.map((v) => JSON.stringify(v));
+        const text = `${space}[${space}${texts.join(`${space},${space}`)}${space}]${space}`;
+        expect(splitJsonArray(text)).toEqual(texts);
+      }),
+    );
+    for (const broken of ["", "{}", "[", "[1,", '["a]', "[1]x", "[,]", "[1,]"]) {
+      expect(splitJsonArray(broken)).toBeNull();
+    }
   });
 });
 

@@ -27,6 +27,7 @@ async function newService(db: Database) {
         model: null,
         computeUnits: { default: 1, methods: { eth_getLogs: 5 } },
         pricePerComputeUnit: 10,
+        allowedMethods: [],
       },
       NOW,
     ),
@@ -70,7 +71,15 @@ export function repositorySuite(driver: string, getDb: () => Database) {
       expect(
         await createService(
           db,
-          { id, kind: "http", chainId: null, model: "m", computeUnits: { default: 2, methods: {} }, pricePerComputeUnit: 10 },
+          {
+            id,
+            kind: "http",
+            chainId: null,
+            model: "m",
+            computeUnits: { default: 2, methods: {} },
+            pricePerComputeUnit: 10,
+            allowedMethods: [],
+          },
           NOW,
         ),
       ).toBe(false);
@@ -81,6 +90,7 @@ export function repositorySuite(driver: string, getDb: () => Database) {
         model: null,
         computeUnits: { default: 1, methods: { eth_getLogs: 5 } },
         pricePerComputeUnit: 10,
+        allowedMethods: [],
       });
     });
 

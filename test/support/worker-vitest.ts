@@ -6,8 +6,15 @@ import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import type { TestChain } from "./test-hosts.js";
 
-/** `storage: "libsql"` runs the same tests with the gateway on libSQL (sqld from the global setup) instead of D1. */
-export function workerTestConfig(include: string[], { storage = "d1" }: { storage?: "d1" | "libsql" } = {}) {
+/**
+ * `storage: "libsql"` runs the same tests with the gateway on libSQL (sqld from the global setup)
+ * instead of D1; `sequential` runs the files one after another (for tests that close every
+ * ended session, whose clock must not reach another file's sessions mid-test).
+ */
+export function workerTestConfig(
+  include: string[],
+  { storage = "d1", sequential = false }: { storage?: "d1" | "libsql"; sequential?: boolean } = {},
+) {
   return defineConfig(async () => {
     const migrations = await readD1Migrations("schema/migrations");
     return {
@@ -27,6 +34,9 @@ export function workerTestConfig(include: string[], { storage = "d1" }: { storag
                 ATTEMPT_TIMEOUT_MS: "1500",
                 RELAY_DEADLINE_MS: "6000",
                 STREAM_IDLE_TIMEOUT_MS: "3000",
+                // Short total bounds so the tests of hosts that never finish (heartbeats) end quickly.
+                STREAM_MAX_MS: "6000",
+                PROBE_TIMEOUT_MS: "4000",
                 // Nothing in a test waits on a clock: probe rounds run through runDurableObjectAlarm and
                 // breakers heal through probes, so their own timers are set beyond any test's length.
                 PROBE_INTERVAL_MIN_MS: "3600000",
@@ -51,6 +61,7 @@ export function workerTestConfig(include: string[], { storage = "d1" }: { storag
         setupFiles: ["test/worker/apply-migrations.ts"],
         testTimeout: 30_000,
         hookTimeout: 60_000,
+        fileParallelism: !sequential,
       },
     };
   });

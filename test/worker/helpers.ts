@@ -125,13 +125,6 @@ export interface HostRequest {
   body: string;
 }
 
-export interface HostRequest {
-  method: string;
-  path: string;
-  headers: Record<string, string>;
-  body: string;
-}
-
 /** Knobs of `dev/hosts/fault-host.mjs`: a mode (optionally for the next `times` requests) and lasting settings. */
 export interface Fault {
   mode: string;
@@ -143,6 +136,12 @@ export interface Fault {
   model?: string;
   head?: number;
   wrongAnswers?: boolean;
+  /** For mode "raw": the exact body, its content type and extra headers. */
+  body?: string;
+  contentType?: string;
+  headers?: Record<string, string>;
+  /** For modes "huge" and "gzip_bomb": bytes of the (decompressed) body. */
+  size?: number;
 }
 
 export interface FaultHost {

@@ -17,7 +17,14 @@ describe("RelaySession rollover", () => {
     const stub = relaySessionStub(env, sessionIdFor(coordinates));
     const endsAt = epochStartMs(epoch + 1, config.sessionSeconds);
     const admit = (now: number) =>
-      stub.admit({ coordinates, requestorStake: 1_000_000n, computeUnits: 1, caller: null, requestDigest: "0x00", now });
+      stub.admit({
+        coordinates,
+        requestorStake: 1_000_000n,
+        computeUnits: 1,
+        caller: null,
+        requestDigest: `0x${"00".repeat(32)}`,
+        now,
+      });
 
     expect(await admit(endsAt - 1)).toMatchObject({ ok: true, relayIndex: 0 });
     expect(await admit(endsAt + config.rolloverGraceSeconds * 1000 - 1)).toMatchObject({ ok: true, relayIndex: 1 });

@@ -122,20 +122,27 @@ export async function advanceBatches(env: Env, db: Database, now: number) {
   const chain = registryChain(env);
   const due = await batchesDue(db, ["pending", "failed", "submitted", "committed"], now);
   for (const batch of due) {
-    if (!chain) {
-      if (batch.state === "pending")
-        await recordBatchAttemptFailure(
-          db,
-          batch,
-          "pending",
-          "no chain configured (CHAIN_RPC_URL, CHAIN_PRIVATE_KEY, PROOF_REGISTRY_ADDRESS)",
-          now,
-        );
-      continue;
+    try {
+      if (!chain) {
+        if (batch.state === "pending")
+          await recordBatchAttemptFailure(
+            db,
+            batch,
+            "pending",
+            "no chain configured (CHAIN_RPC_URL, CHAIN_PRIVATE_KEY, PROOF_REGISTRY_ADDRESS)",
+            now,
+          );
+        continue;
+      }
+      if (batch.state === "pending" || batch.state === "failed") await submit(db, chain, batch, now);
+      else if (batch.state === "submitted") await confirm(db, chain, batch, now);
+      else await follow(db, chain, batch, now);
+    } catch (error) {
+      // Whatever went wrong with this batch (a read of its own record, an unexpected answer), the
+      // others still move: it keeps its state, with the reason and a later retry.
+      console.error("advancing batch failed", batch.id, describe(error));
+      await recordBatchAttemptFailure(db, batch, batch.state, `unexpected: ${describe(error)}`, now).catch(() => {});
     }
-    if (batch.state === "pending" || batch.state === "failed") await submit(db, chain, batch, now);
-    else if (batch.state === "submitted") await confirm(db, chain, batch, now);
-    else await follow(db, chain, batch, now);
   }
   return due.length;
 }

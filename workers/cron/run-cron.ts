@@ -1,13 +1,21 @@
 /**
- * Cron entry (DESIGN.md step 7): the commit pipeline (close ended sessions, batch them, move
- * batches to the chain and follow them there) through the single-writer `BatchProducer`, then
- * jail release probes.
+ * Cron entry: the commit pipeline (close ended sessions, batch them, move batches to the chain
+ * and follow them there, then the economy's steps) through the single-writer `BatchProducer`,
+ * then jail release probes. Neither part can keep the other from running.
  */
 import { batchProducerStub } from "../../durable-objects/batch-producer.js";
 import { releaseJailedHosts } from "../quality/jail-release.js";
+import { describeError } from "./isolated.js";
 
 export async function runCron(env: Env, scheduledTime: number) {
-  const commitments = await batchProducerStub(env).tick(scheduledTime);
-  const jail = await releaseJailedHosts(env, scheduledTime);
-  return { commitments, jail };
+  const [commitments, jail] = await Promise.allSettled([
+    batchProducerStub(env).tick(scheduledTime),
+    releaseJailedHosts(env, scheduledTime),
+  ]);
+  if (commitments.status === "rejected") console.error("commit pipeline failed", describeError(commitments.reason));
+  if (jail.status === "rejected") console.error("jail release failed", describeError(jail.reason));
+  return {
+    commitments: commitments.status === "fulfilled" ? commitments.value : { error: describeError(commitments.reason) },
+    jail: jail.status === "fulfilled" ? jail.value : { error: describeError(jail.reason) },
+  };
 }

@@ -3,6 +3,7 @@ import { and, asc, desc, eq, inArray, isNotNull, isNull, lt, lte, sql } from "dr
 import { batches, batchSessions, reportCards, sessions } from "../../schema/tables.js";
 import type { Database } from "./database.js";
 import { chunk, inChunks, MAX_BOUND_PARAMETERS } from "./limits.js";
+import { notHeldBack } from "./pipeline-failures.js";
 import { sessionHostStatements } from "./settlements.js";
 import { write } from "./storage-errors.js";
 
@@ -10,12 +11,14 @@ export type BatchRecord = typeof batches.$inferSelect;
 export type BatchSessionRecord = typeof batchSessions.$inferSelect;
 export type BatchState = BatchRecord["state"];
 
-/** Sessions whose grace window ended before `closableBefore` and that are not closed yet. */
-export async function sessionsToClose(db: Database, closableBefore: number, limit: number) {
+/** Sessions whose grace window ended before `closableBefore`, not closed yet and not held back by failures. */
+export async function sessionsToClose(db: Database, closableBefore: number, limit: number, now: number) {
   return db
     .select({ id: sessions.id, seed: sessions.seed, endsAt: sessions.endsAt })
     .from(sessions)
-    .where(and(isNull(sessions.closedAt), lt(sessions.endsAt, closableBefore)))
+    .where(
+      and(isNull(sessions.closedAt), lt(sessions.endsAt, closableBefore), notHeldBack(db, "close_session", sessions.id, now)),
+    )
     .orderBy(asc(sessions.endsAt))
     .limit(limit)
     .all();
@@ -36,8 +39,8 @@ export async function markSessionClosed(
   ]);
 }
 
-/** Closed sessions with receipts that no batch holds yet, in id order. */
-export async function unbatchedSessions(db: Database, limit: number) {
+/** Closed sessions with receipts that no batch holds yet (and not quarantined), in id order. */
+export async function unbatchedSessions(db: Database, limit: number, now: number) {
   return db
     .select({
       id: sessions.id,
@@ -47,7 +50,14 @@ export async function unbatchedSessions(db: Database, limit: number) {
       computeUnits: sessions.computeUnits,
     })
     .from(sessions)
-    .where(and(isNotNull(sessions.closedAt), isNull(sessions.batchId), isNotNull(sessions.sessionRoot)))
+    .where(
+      and(
+        isNotNull(sessions.closedAt),
+        isNull(sessions.batchId),
+        isNotNull(sessions.sessionRoot),
+        notHeldBack(db, "batch_session", sessions.id, now),
+      ),
+    )
     .orderBy(asc(sessions.id))
     .limit(limit)
     .all() as Promise<{ id: string; seed: string; sessionRoot: string; relayCount: number; computeUnits: number }[]>;

@@ -112,12 +112,14 @@ export async function openJailTerm(
   return inserted.length === 1;
 }
 
-/** Open terms whose cooldown has passed by `now`. */
-export async function jailTermsDueForRelease(db: Database, now: number): Promise<JailTerm[]> {
+/** Open jail terms whose cooldown has passed, longest-waiting first, at most `limit`. */
+export async function jailTermsDueForRelease(db: Database, now: number, limit = 50): Promise<JailTerm[]> {
   return db
     .select()
     .from(hostJail)
     .where(and(isNull(hostJail.untilEpoch), lte(hostJail.releaseAfter, now)))
+    .orderBy(asc(hostJail.releaseAfter))
+    .limit(limit)
     .all();
 }
 

@@ -14,6 +14,11 @@ export interface Service {
   computeUnits: ComputeUnitTable;
   /** DB-CPTM minor units a requestor is charged per compute unit at settlement. */
   pricePerComputeUnit: number;
+  /**
+   * JSON-RPC methods of the refused namespaces (`protocol/jsonrpc.ts` `DENIED_METHOD_PREFIXES`)
+   * this service forwards anyway: names, or prefixes ending in `*`.
+   */
+  allowedMethods: string[];
 }
 
 type ServiceRow = typeof services.$inferSelect;
@@ -26,6 +31,7 @@ function toService(row: ServiceRow): Service {
     model: row.model,
     computeUnits: { default: row.defaultComputeUnits, methods: JSON.parse(row.methodComputeUnits) },
     pricePerComputeUnit: row.pricePerComputeUnit,
+    allowedMethods: JSON.parse(row.allowedMethods),
   };
 }
 
@@ -37,6 +43,16 @@ export async function getService(db: Database, id: string): Promise<Service | nu
 export async function listServices(db: Database): Promise<Service[]> {
   const rows = await db.select().from(services).orderBy(asc(services.id)).all();
   return rows.map(toService);
+}
+
+/** Replaces a service's allow list; false when there is no such service. */
+export async function setAllowedMethods(db: Database, id: string, allowedMethods: string[]): Promise<boolean> {
+  const updated = await db
+    .update(services)
+    .set({ allowedMethods: JSON.stringify(allowedMethods) })
+    .where(eq(services.id, id))
+    .returning({ id: services.id });
+  return updated.length === 1;
 }
 
 /** Creates a service; false when the id is taken. */
@@ -51,6 +67,7 @@ export async function createService(db: Database, service: Service, now: number)
       defaultComputeUnits: service.computeUnits.default,
       methodComputeUnits: JSON.stringify(service.computeUnits.methods),
       pricePerComputeUnit: service.pricePerComputeUnit,
+      allowedMethods: JSON.stringify(service.allowedMethods),
       createdAt: now,
     })
     .onConflictDoNothing()

@@ -14,16 +14,23 @@ import {
 import type { Database } from "./database.js";
 import type { Statement } from "./ledger.js";
 import { chunk, inChunks } from "./limits.js";
+import { notHeldBack } from "./pipeline-failures.js";
 
 export type Settlement = typeof settlements.$inferSelect;
 
 /** Verified or expired batches that have no settlement yet, oldest first. */
-export async function batchesToSettle(db: Database, limit: number) {
+export async function batchesToSettle(db: Database, limit: number, now: number) {
   return db
     .select({ id: batches.id, state: batches.state, prover: batches.prover })
     .from(batches)
     .leftJoin(settlements, eq(settlements.batchId, batches.id))
-    .where(and(inArray(batches.state, ["verified", "expired"]), isNull(settlements.batchId)))
+    .where(
+      and(
+        inArray(batches.state, ["verified", "expired"]),
+        isNull(settlements.batchId),
+        notHeldBack(db, "settle_batch", batches.id, now),
+      ),
+    )
     .orderBy(asc(batches.updatedAt))
     .limit(limit)
     .all();
@@ -88,8 +95,14 @@ export function sessionHostStatements(
 }
 
 /** Jail terms the economy has not slashed for yet. */
-export async function unslashedJailTerms(db: Database, limit: number) {
-  return db.select().from(hostJail).where(isNull(hostJail.slashedAt)).orderBy(asc(hostJail.id)).limit(limit).all();
+export async function unslashedJailTerms(db: Database, limit: number, now: number) {
+  return db
+    .select()
+    .from(hostJail)
+    .where(and(isNull(hostJail.slashedAt), notHeldBack(db, "slash_jail", hostJail.id, now)))
+    .orderBy(asc(hostJail.id))
+    .limit(limit)
+    .all();
 }
 
 export function markJailSlashed(db: Database, id: number, now: number): Statement {

@@ -11,6 +11,7 @@ import { accounts, licences, stakePools, stakePositions, unbondings } from "../.
 import type { Database } from "./database.js";
 import { accountTotalsOf, getAccount, type Statement } from "./ledger.js";
 import { inChunks } from "./limits.js";
+import { notHeldBack } from "./pipeline-failures.js";
 
 export interface Pool extends PoolState {
   id: string;
@@ -123,7 +124,13 @@ export async function maturedUnbondings(db: Database, now: number, limit: number
     await db
       .select()
       .from(unbondings)
-      .where(and(eq(unbondings.state, "unbonding"), lte(unbondings.maturesAt, now)))
+      .where(
+        and(
+          eq(unbondings.state, "unbonding"),
+          lte(unbondings.maturesAt, now),
+          notHeldBack(db, "unbond_return", unbondings.id, now),
+        ),
+      )
       .orderBy(asc(unbondings.maturesAt))
       .limit(limit)
       .all()

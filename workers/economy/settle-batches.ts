@@ -27,6 +27,7 @@ import {
 import { distribute, scorePpm } from "../../protocol/rewards.js";
 import { poolId } from "../../protocol/staking.js";
 import type { GatewayConfig } from "../config.js";
+import { eachIsolated } from "../cron/isolated.js";
 import { getBatch } from "../db/batches.js";
 import type { Database } from "../db/database.js";
 import { type Account, getAccounts, ledgerStatements, single } from "../db/ledger.js";
@@ -148,12 +149,23 @@ async function chargeAndPay(db: Database, config: GatewayConfig, batchId: string
   return { statements: [...ledgerStatements(db, list, now), insertSettlement(db, record)], result: record };
 }
 
-/** Cron: settles every batch that became verified or expired. Returns how many were settled. */
+/**
+ * Cron: settles every batch that became verified or expired, each on its own (a batch that fails
+ * to settle is retried with backoff, then quarantined; the others still settle). Returns how
+ * many were settled.
+ */
 export async function settleFinalBatches(db: Database, config: GatewayConfig, now: number, limit = 20): Promise<number> {
   let settled = 0;
-  for (const b of await batchesToSettle(db, limit)) {
-    const outcome = await settleBatch(db, config, b.id, now);
-    if (!outcome.alreadyDone) settled++;
-  }
+  await eachIsolated(
+    db,
+    "settle_batch",
+    now,
+    await batchesToSettle(db, limit, now),
+    (b) => b.id,
+    async (b) => {
+      const outcome = await settleBatch(db, config, b.id, now);
+      if (!outcome.alreadyDone) settled++;
+    },
+  );
   return settled;
 }

@@ -6,6 +6,7 @@
 import { liquidatesOnSlash } from "../../protocol/licences.js";
 import { poolId } from "../../protocol/staking.js";
 import type { GatewayConfig } from "../config.js";
+import { eachIsolated } from "../cron/isolated.js";
 import type { Database } from "../db/database.js";
 import type { Statement } from "../db/ledger.js";
 import { liveLicencesBoundTo, readNetworkState } from "../db/licences.js";
@@ -42,11 +43,20 @@ export async function slashHost(
   );
 }
 
+/** Cron: slashes each unslashed jail term, each on its own (a failing one is retried, then quarantined). */
 export async function slashJailedHosts(db: Database, config: GatewayConfig, now: number, limit = 50): Promise<number> {
   let slashed = 0;
-  for (const term of await unslashedJailTerms(db, limit)) {
-    const outcome = await slashHost(db, config, term.hostId, `jail-slash/${term.id}`, now, [markJailSlashed(db, term.id, now)]);
-    if (!outcome.alreadyDone) slashed++;
-  }
+  const terms = await unslashedJailTerms(db, limit, now);
+  await eachIsolated(
+    db,
+    "slash_jail",
+    now,
+    terms,
+    (t) => String(t.id),
+    async (term) => {
+      const outcome = await slashHost(db, config, term.hostId, `jail-slash/${term.id}`, now, [markJailSlashed(db, term.id, now)]);
+      if (!outcome.alreadyDone) slashed++;
+    },
+  );
   return slashed;
 }

@@ -22,6 +22,7 @@ import {
   valueOfShares,
 } from "../../protocol/staking.js";
 import type { GatewayConfig } from "../config.js";
+import { eachIsolated } from "../cron/isolated.js";
 import type { Database } from "../db/database.js";
 import { ledgerStatements, pending, resolve, type Statement, single } from "../db/ledger.js";
 import {
@@ -141,25 +142,32 @@ export async function unstake(
   );
 }
 
-/** Returns matured unbonding entries to their holders' balances (cron). Returns how many. */
+/** Returns matured unbonding entries to their holders' balances (cron), each on its own. Returns how many. */
 export async function releaseMaturedUnbondings(db: Database, now: number, limit = 100): Promise<number> {
   let released = 0;
-  for (const u of await maturedUnbondings(db, now, limit)) {
-    const reserved = pendingOf(u.poolId, u.holder, u.transferId, u.amount);
-    const outcome = await runOperation(
-      db,
-      { id: `sys/unbond-return/${u.id}`, kind: "unbond_return", request: { unbonding: u.id } },
-      now,
-      async () => ({
-        statements: [
-          ...ledgerStatements(db, [resolve(`sys/unbond-return/${u.id}`, reserved, "post", "unbond_return")], now),
-          updateUnbonding(db, u.id, { state: "returned", endedAt: now }),
-        ],
-        result: u.id,
-      }),
-    );
-    if (!outcome.alreadyDone) released++;
-  }
+  await eachIsolated(
+    db,
+    "unbond_return",
+    now,
+    await maturedUnbondings(db, now, limit),
+    (u) => u.id,
+    async (u) => {
+      const reserved = pendingOf(u.poolId, u.holder, u.transferId, u.amount);
+      const outcome = await runOperation(
+        db,
+        { id: `sys/unbond-return/${u.id}`, kind: "unbond_return", request: { unbonding: u.id } },
+        now,
+        async () => ({
+          statements: [
+            ...ledgerStatements(db, [resolve(`sys/unbond-return/${u.id}`, reserved, "post", "unbond_return")], now),
+            updateUnbonding(db, u.id, { state: "returned", endedAt: now }),
+          ],
+          result: u.id,
+        }),
+      );
+      if (!outcome.alreadyDone) released++;
+    },
+  );
   return released;
 }
 

@@ -12,6 +12,9 @@
  *
  * The best head is the highest head at least two hosts reached (the highest with one host), so
  * one host inventing a far-future head cannot make the others look stale.
+ *
+ * Every probe is bounded: the whole round ends within `PROBE_TIMEOUT_MS` (a host that answers
+ * with a stream of heartbeats cannot hold it), and every answer is read up to a size cap.
  */
 import type { JsonRpcCall } from "../../protocol/jsonrpc.js";
 import { freshnessScore, majority, type ProbeSample } from "../../protocol/quality.js";
@@ -20,12 +23,15 @@ import type { AttemptBudget } from "../relay/attempts.js";
 import { forwardHttp } from "../relay/http-forward.js";
 import { forwardJsonRpc } from "../relay/jsonrpc-forward.js";
 import { observeStream } from "../relay/observed-stream.js";
+import { readTextCapped } from "../relay/read-capped.js";
 import type { SessionHost, SessionService } from "../sessions/plan-session.js";
 
 export const CANARY_DEPTH = 8;
 export const FRESHNESS_TOLERANCE_BLOCKS = 2;
 export const PROBE_PROMPT = "Reply with one short sentence about relays.";
 const PROBE_SEED = 7;
+/** Largest probe answer read, in bytes: probes ask for small things. */
+export const PROBE_MAX_RESPONSE_BYTES = 1024 * 1024;
 
 export interface ProbeRoundInput {
   service: SessionService;
@@ -35,11 +41,15 @@ export interface ProbeRoundInput {
   nextId: () => number;
 }
 
-const single = (host: SessionHost, timeoutMs: number): AttemptBudget => ({
+/** A probe round's inputs with the moment by which all of it must be over. */
+type BoundedRound = ProbeRoundInput & { deadline: number };
+
+/** One attempt at one host, ending by the round's deadline. */
+const single = (host: SessionHost, round: BoundedRound): AttemptBudget => ({
   candidates: [host],
   maxAttempts: 1,
-  attemptTimeoutMs: timeoutMs,
-  deadline: Date.now() + timeoutMs,
+  attemptTimeoutMs: Math.max(1, Math.min(round.config.attemptTimeoutMs, round.deadline - Date.now())),
+  deadline: round.deadline,
 });
 
 interface CallResult {
@@ -48,15 +58,15 @@ interface CallResult {
   result?: unknown;
 }
 
-async function rpcCall(input: ProbeRoundInput, host: SessionHost, method: string, params: unknown[]): Promise<CallResult> {
+async function rpcCall(input: BoundedRound, host: SessionHost, method: string, params: unknown[]): Promise<CallResult> {
   const call: JsonRpcCall = { jsonrpc: "2.0", id: input.nextId(), method, params };
   const began = Date.now();
-  const result = await forwardJsonRpc(
-    single(host, input.config.attemptTimeoutMs),
-    new TextEncoder().encode(JSON.stringify(call)),
-    [call],
-    false,
-  );
+  const result = await forwardJsonRpc(single(host, input), {
+    body: new TextEncoder().encode(JSON.stringify(call)),
+    calls: [call],
+    batch: false,
+    maxResponseBytes: PROBE_MAX_RESPONSE_BYTES,
+  });
   const latencyMs = Date.now() - began;
   if (!result.ok || result.value.status >= 400) return { ok: false, latencyMs };
   const answer = JSON.parse(result.value.body) as { result?: unknown; error?: unknown };
@@ -72,7 +82,7 @@ const sample = (hostId: string, probe: string, call: CallResult, checks: Record<
   checks: call.ok ? checks : {},
 });
 
-async function probeJsonRpc(input: ProbeRoundInput): Promise<ProbeSample[]> {
+async function probeJsonRpc(input: BoundedRound): Promise<ProbeSample[]> {
   const { hosts, service } = input;
   const [heads, chainIds] = await Promise.all([
     Promise.all(hosts.map((h) => rpcCall(input, h, "eth_blockNumber", []))),
@@ -109,23 +119,25 @@ async function probeJsonRpc(input: ProbeRoundInput): Promise<ProbeSample[]> {
   });
 }
 
-async function httpCall(host: SessionHost, method: string, subpath: string, body: unknown, timeoutMs: number) {
+async function httpCall(round: BoundedRound, host: SessionHost, method: string, subpath: string, body: unknown) {
   const headers = new Headers({ accept: body ? "text/event-stream" : "application/json" });
   if (body) headers.set("content-type", "application/json");
   const encoded = body ? new TextEncoder().encode(JSON.stringify(body)) : null;
-  return forwardHttp(single(host, timeoutMs), { method, subpath, search: "", headers, body: encoded });
+  return forwardHttp(single(host, round), { method, subpath, search: "", headers, body: encoded });
 }
 
 /**
  * Reads an OpenAI-shaped SSE answer through the relays' own stream observer (`observeStream`),
- * so a probe judges a cut, idle or unfinished stream exactly as a relay does; returns the text,
- * the time to the first chunk and whether the stream ended cleanly.
+ * so a probe judges a cut, idle or unfinished stream exactly as a relay does, ending it at the
+ * round's deadline or past the size cap; returns the text, the time to the first chunk and
+ * whether the stream ended cleanly.
  */
-async function readChatStream(response: Response, began: number, idleMs: number) {
+async function readChatStream(response: Response, began: number, round: BoundedRound) {
   let clean = false;
   const observed = observeStream(response.body as ReadableStream<Uint8Array>, {
     sse: true,
-    idleTimeoutMs: idleMs,
+    idleTimeoutMs: round.config.streamIdleTimeoutMs,
+    maxDurationMs: Math.max(0, round.deadline - Date.now()),
     onEnd: async (end) => {
       clean = end.ok;
     },
@@ -133,12 +145,18 @@ async function readChatStream(response: Response, began: number, idleMs: number)
   const reader = observed.stream.getReader();
   const decoder = new TextDecoder();
   let raw = "";
+  let bytes = 0;
   let firstByteMs: number | undefined;
   try {
     for (;;) {
       const chunk = await reader.read();
       if (chunk.done) break;
       firstByteMs ??= Date.now() - began;
+      bytes += chunk.value.byteLength;
+      if (bytes > PROBE_MAX_RESPONSE_BYTES) {
+        await reader.cancel("probe answer too large");
+        return { complete: false, text: "", firstByteMs };
+      }
       raw += decoder.decode(chunk.value, { stream: true });
     }
   } catch {
@@ -156,16 +174,16 @@ async function readChatStream(response: Response, began: number, idleMs: number)
   return { complete: clean, text, firstByteMs };
 }
 
-async function probeHttp(input: ProbeRoundInput): Promise<ProbeSample[]> {
-  const { hosts, service, config } = input;
-  const timeoutMs = config.attemptTimeoutMs;
+async function probeHttp(input: BoundedRound): Promise<ProbeSample[]> {
+  const { hosts, service } = input;
   const models = await Promise.all(
     hosts.map(async (host) => {
       const began = Date.now();
       try {
-        const result = await httpCall(host, "GET", "/models", null, timeoutMs);
+        const result = await httpCall(input, host, "GET", "/models", null);
         if (!result.ok || result.value.status >= 400) return { ok: false, latencyMs: Date.now() - began };
-        const listed = ((await result.value.json()) as { data?: { id?: string }[] }).data?.map((m) => m.id) ?? [];
+        const text = await readTextCapped(result.value, PROBE_MAX_RESPONSE_BYTES, input.deadline);
+        const listed = (JSON.parse(text) as { data?: { id?: string }[] }).data?.map((m) => m.id) ?? [];
         return { ok: true, latencyMs: Date.now() - began, result: listed };
       } catch {
         return { ok: false, latencyMs: Date.now() - began };
@@ -183,9 +201,9 @@ async function probeHttp(input: ProbeRoundInput): Promise<ProbeSample[]> {
     hosts.map(async (host) => {
       const began = Date.now();
       try {
-        const result = await httpCall(host, "POST", "/chat/completions", prompt, timeoutMs);
+        const result = await httpCall(input, host, "POST", "/chat/completions", prompt);
         if (!result.ok || result.value.status >= 400) return { ok: false, latencyMs: Date.now() - began, text: "" };
-        const read = await readChatStream(result.value, began, config.streamIdleTimeoutMs);
+        const read = await readChatStream(result.value, began, input);
         return { ok: read.complete, latencyMs: Date.now() - began, firstByteMs: read.firstByteMs, text: read.text };
       } catch {
         return { ok: false, latencyMs: Date.now() - began, text: "" };
@@ -207,7 +225,8 @@ async function probeHttp(input: ProbeRoundInput): Promise<ProbeSample[]> {
   ]);
 }
 
-/** Probes every host once with the plan for the service's kind. */
+/** Probes every host once with the plan for the service's kind; over within `config.probeTimeoutMs`. */
 export function probeRound(input: ProbeRoundInput): Promise<ProbeSample[]> {
-  return input.service.kind === "jsonrpc" ? probeJsonRpc(input) : probeHttp(input);
+  const round = { ...input, deadline: Date.now() + input.config.probeTimeoutMs };
+  return input.service.kind === "jsonrpc" ? probeJsonRpc(round) : probeHttp(round);
 }

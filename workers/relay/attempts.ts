@@ -8,7 +8,16 @@ import type { SessionHost } from "../sessions/plan-session.js";
 
 export interface AttemptFailure {
   hostId: string;
-  reason: "connect_error" | "timeout" | "server_error" | "rate_limited" | "redirect" | "bad_response" | "wrong_answer";
+  reason:
+    | "connect_error"
+    | "timeout"
+    | "server_error"
+    | "rate_limited"
+    | "redirect"
+    | "bad_response"
+    | "host_error"
+    | "too_large"
+    | "wrong_answer";
   status?: number;
   /** From a 429's `Retry-After`, in milliseconds. */
   retryAfterMs?: number;

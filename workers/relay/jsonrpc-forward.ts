@@ -1,53 +1,52 @@
-/** Forwarding a JSON-RPC relay: the answer is read whole and checked before it is returned. */
-import { isJsonRpcResponse, type JsonRpcCall } from "../../protocol/jsonrpc.js";
+/** Forwarding a JSON-RPC relay: the answer is read whole (up to a cap) and checked before it is returned. */
+import { checkAnswer, type JsonRpcCall } from "../../protocol/jsonrpc.js";
 import { type AttemptBudget, type AttemptsResult, fetchFromHost, tryHosts } from "./attempts.js";
+import { AnswerTooLarge, readTextCapped } from "./read-capped.js";
 
 export interface JsonRpcAnswer {
   status: number;
   body: string;
 }
 
+export interface JsonRpcForward {
+  body: Uint8Array;
+  calls: readonly JsonRpcCall[];
+  batch: boolean;
+  /** Largest answer read, in bytes; a larger one counts as a host failure. */
+  maxResponseBytes: number;
+  /** With it, an `eth_chainId` or `net_version` answer naming another chain is a wrong answer. */
+  expectedChainId?: number | null;
+}
+
 /**
- * Sends the body to each candidate in turn; an answer that is not well-formed JSON-RPC
- * (garbage, HTML, a cut body) counts as a host failure and fails over. With `expectedChainId`,
- * an `eth_chainId` or `net_version` answer naming another chain is a wrong answer and fails
- * over too (the check that can be made per request).
+ * Sends the body to each candidate in turn. An answer that is not a well-formed JSON-RPC answer
+ * to this very request (garbage, HTML, a cut body, missing or foreign ids), that carries a
+ * host-trouble error code, or that is larger than the cap counts as a host failure and fails
+ * over; so does an `eth_chainId`/`net_version` answer naming another chain (the per-request check).
  */
-export function forwardJsonRpc(
-  budget: AttemptBudget,
-  body: Uint8Array,
-  calls: readonly JsonRpcCall[],
-  batch: boolean,
-  expectedChainId?: number | null,
-): Promise<AttemptsResult<JsonRpcAnswer>> {
+export function forwardJsonRpc(budget: AttemptBudget, request: JsonRpcForward): Promise<AttemptsResult<JsonRpcAnswer>> {
+  const { body, calls, batch, maxResponseBytes, expectedChainId } = request;
   return tryHosts(budget, async (host, signal) => {
     const headers = { "content-type": "application/json", accept: "application/json" };
     const fetched = await fetchFromHost(host.id, host.endpoint, { method: "POST", headers, body }, signal);
     if (!fetched.ok) return fetched;
     const response = fetched.value;
-    const text = await response.text();
-    if (!isJsonRpcResponse(text, batch)) {
-      return { ok: false, failure: { hostId: host.id, reason: "bad_response", status: response.status } };
+    let text: string;
+    try {
+      text = await readTextCapped(response, maxResponseBytes);
+    } catch (error) {
+      if (error instanceof AnswerTooLarge) {
+        return { ok: false, failure: { hostId: host.id, reason: "too_large", status: response.status } };
+      }
+      throw error;
     }
+    const checked = checkAnswer(text, calls, batch);
+    if (!checked.ok) return { ok: false, failure: { hostId: host.id, reason: checked.reason, status: response.status } };
     if (expectedChainId && !batch && namesAnotherChain(calls[0].method, text, expectedChainId)) {
       return { ok: false, failure: { hostId: host.id, reason: "wrong_answer", status: response.status } };
     }
-    return { ok: true, value: { status: response.status, body: batch ? inRequestOrder(text, calls) : text } };
+    return { ok: true, value: { status: response.status, body: checked.body } };
   });
-}
-
-/**
- * JSON-RPC lets a server answer a batch in any order; callers are promised request order, so the
- * answers are sorted by id when every id is distinct and answered.
- */
-function inRequestOrder(text: string, calls: readonly JsonRpcCall[]): string {
-  const answers = JSON.parse(text) as { id?: unknown }[];
-  const byId = new Map(answers.map((a) => [JSON.stringify(a.id ?? null), a]));
-  if (byId.size !== answers.length || answers.length !== calls.length) return text;
-  const ordered = calls.map((call) => byId.get(JSON.stringify(call.id ?? null)));
-  if (ordered.some((a) => a === undefined)) return text;
-  const alreadyOrdered = ordered.every((a, i) => a === answers[i]);
-  return alreadyOrdered ? text : JSON.stringify(ordered);
 }
 
 function namesAnotherChain(method: string, text: string, chainId: number): boolean {

@@ -1,9 +1,10 @@
 /**
  * Passes a host's streamed answer to the caller as it arrives, unbuffered, while hashing it for
- * the receipt. A stream that breaks, goes idle, or (for server-sent events) ends without the
- * final `data: [DONE]` event is errored towards the caller, never closed cleanly: a truncated
- * answer must not look like a complete one. `onEnd` (the receipt) finishes before the caller
- * sees the stream close or fail, so a receipt read after the stream ends is always complete.
+ * the receipt. A stream that breaks, goes idle, runs past its total time (heartbeats do not
+ * extend it), or (for server-sent events) ends without the final `data: [DONE]` event is errored
+ * towards the caller, never closed cleanly: a truncated answer must not look like a complete
+ * one. `onEnd` (the receipt) finishes before the caller sees the stream close or fail, so a
+ * receipt read after the stream ends is always complete.
  */
 import { sha256 } from "@noble/hashes/sha2.js";
 import { toHex } from "../../protocol/hex.js";
@@ -13,7 +14,7 @@ export interface StreamEnd {
   responseDigest: string;
   bytes: number;
   /** Why the stream failed, when it did. */
-  error?: "cut_stream" | "idle_timeout" | "no_final_event" | "caller_cancelled";
+  error?: "cut_stream" | "idle_timeout" | "too_long" | "no_final_event" | "caller_cancelled";
 }
 
 const FINAL_SSE_EVENT = "data: [DONE]";
@@ -21,13 +22,20 @@ const FINAL_SSE_EVENT = "data: [DONE]";
 export interface ObserveStreamOptions {
   sse: boolean;
   idleTimeoutMs: number;
+  /** The whole stream must end within this many milliseconds of the call. */
+  maxDurationMs: number;
   onEnd: (end: StreamEnd) => Promise<unknown>;
+}
+
+/** True when a `content-type` names server-sent events (media types are case-insensitive). */
+export function isEventStream(contentType: string | null): boolean {
+  return (contentType ?? "").split(";")[0].trim().toLowerCase() === "text/event-stream";
 }
 
 /** Returns the stream to hand the caller and a promise that settles once `onEnd` has run. */
 export function observeStream(
   body: ReadableStream<Uint8Array>,
-  { sse, idleTimeoutMs, onEnd }: ObserveStreamOptions,
+  { sse, idleTimeoutMs, maxDurationMs, onEnd }: ObserveStreamOptions,
 ): { stream: ReadableStream<Uint8Array>; ended: Promise<unknown> } {
   const hash = sha256.create();
   const decoder = new TextDecoder();
@@ -47,28 +55,33 @@ export function observeStream(
     return ended;
   };
 
-  const readWithin = (ms: number) => {
+  const deadline = Date.now() + maxDurationMs;
+  /** The next chunk, or why none came: idle for `idleTimeoutMs`, or the total time spent. */
+  const nextChunk = () => {
+    const left = deadline - Date.now();
+    const limit = Math.min(idleTimeoutMs, Math.max(0, left));
+    const why = left <= idleTimeoutMs ? ("too_long" as const) : ("idle_timeout" as const);
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const idle = new Promise<"idle">((resolve) => {
-      timer = setTimeout(() => resolve("idle"), ms);
+    const stalled = new Promise<typeof why>((resolve) => {
+      timer = setTimeout(() => resolve(why), limit);
     });
-    return Promise.race([reader.read(), idle]).finally(() => timer !== undefined && clearTimeout(timer));
+    return Promise.race([reader.read(), stalled]).finally(() => timer !== undefined && clearTimeout(timer));
   };
 
   const stream = new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
-        let chunk: Awaited<ReturnType<typeof readWithin>>;
+        let chunk: Awaited<ReturnType<typeof nextChunk>>;
         try {
-          chunk = await readWithin(idleTimeoutMs);
+          chunk = await nextChunk();
         } catch {
           await finish(false, "cut_stream");
           return controller.error(new Error("host stream was cut"));
         }
-        if (chunk === "idle") {
-          reader.cancel("idle timeout").catch(() => {});
-          await finish(false, "idle_timeout");
-          return controller.error(new Error("host stream went idle"));
+        if (chunk === "idle_timeout" || chunk === "too_long") {
+          reader.cancel(chunk).catch(() => {});
+          await finish(false, chunk);
+          return controller.error(new Error(chunk === "too_long" ? "host stream ran too long" : "host stream went idle"));
         }
         if (chunk.done) {
           if (sse && !tail.trimEnd().endsWith(FINAL_SSE_EVENT)) {

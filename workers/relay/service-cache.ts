@@ -4,15 +4,10 @@
  */
 import type { Database } from "../db/database.js";
 import { getService, type Service } from "../db/services.js";
+import { TtlCache } from "./ttl-cache.js";
 
-const TTL_MS = 10_000;
-const cache = new Map<string, { service: Service; until: number }>();
+const cache = new TtlCache<Service>(10_000);
 
-export async function cachedService(db: Database, id: string, now: number): Promise<Service | null> {
-  const hit = cache.get(id);
-  if (hit && hit.until > now) return hit.service;
-  const service = await getService(db, id);
-  if (service) cache.set(id, { service, until: now + TTL_MS });
-  else cache.delete(id);
-  return service;
+export function cachedService(db: Database, id: string, now: number): Promise<Service | null> {
+  return cache.get(id, now, () => getService(db, id));
 }

@@ -8,19 +8,20 @@
 import { type Context, Hono } from "hono";
 import type { AdmitResult, CompleteInput } from "../../durable-objects/relay-session.js";
 import { sha256Hex } from "../../protocol/hex.js";
-import { computeUnitsFor, parseJsonRpc } from "../../protocol/jsonrpc.js";
+import { computeUnitsFor, parseJsonRpc, refusedMethods } from "../../protocol/jsonrpc.js";
 import type { AppEnv } from "../app-env.js";
 import { authenticateKey, bearerToken } from "../auth.js";
 import { type GatewayConfig, gatewayConfig } from "../config.js";
 import { database } from "../db/database.js";
 import type { Service } from "../db/services.js";
-import { ApiError, noHostAvailable, notFound, quotaExhausted } from "../errors.js";
+import { ApiError, noHostAvailable, notFound, quotaExhausted, sessionBusy } from "../errors.js";
 import { readBodyCapped } from "../http/body.js";
 import { type AttemptBudget, type AttemptFailure, type AttemptsResult, observationsOf } from "../relay/attempts.js";
 import { callerLocation } from "../relay/caller-location.js";
 import { forwardHttp } from "../relay/http-forward.js";
 import { forwardJsonRpc } from "../relay/jsonrpc-forward.js";
-import { observeStream } from "../relay/observed-stream.js";
+import { isEventStream, observeStream } from "../relay/observed-stream.js";
+import { relayedResponseHeaders } from "../relay/response-headers.js";
 import { cachedService } from "../relay/service-cache.js";
 import { relaySessionStub, sessionForRequest } from "../sessions/session-stub.js";
 
@@ -30,6 +31,7 @@ type AttemptsFailed = Extract<AttemptsResult<unknown>, { ok: false }>;
 
 function admissionError(result: Exclude<AdmitResult, { ok: true }>): ApiError {
   if (result.reason === "quota_exhausted") return quotaExhausted(result.retryAfterSeconds);
+  if (result.reason === "busy") return sessionBusy(result.retryAfterSeconds);
   if (result.reason === "no_hosts") return noHostAvailable("No host serves this service in the current session");
   return new ApiError(409, "session_closed", "The named session has ended; send without X-Conductor-Session");
 }
@@ -81,7 +83,7 @@ async function relay(c: RelayContext, serviceId: string, key: string | null, sub
   });
 
   return service.kind === "jsonrpc"
-    ? relayJsonRpc(c, { service, body, admit, budget, stub, started })
+    ? relayJsonRpc(c, config, { service, body, admit, budget, stub, started })
     : relayHttp(c, config, { service, body, admit, budget, stub, started, subpath });
 }
 
@@ -126,17 +128,33 @@ async function allHostsFailed(parts: RelayParts, admitted: Admitted, result: Att
   throw new ApiError(error.status, error.code, error.message, headers, error.rpcCode);
 }
 
-async function relayJsonRpc(c: RelayContext, parts: RelayParts): Promise<Response> {
+async function relayJsonRpc(c: RelayContext, config: GatewayConfig, parts: RelayParts): Promise<Response> {
   const { service, body, admit, budget } = parts;
   const parsed = parseJsonRpc(new TextDecoder().decode(body));
   if (!parsed.ok) {
     throw new ApiError(400, parsed.code === -32700 ? "malformed_json" : "invalid_request", parsed.message, {}, parsed.code);
   }
   if (!parsed.batch) c.set("jsonRpcId", parsed.calls[0].id ?? null);
+  const refused = refusedMethods(parsed.calls, service.allowedMethods);
+  if (refused.length) {
+    throw new ApiError(
+      403,
+      "rpc_method_not_allowed",
+      `This service does not relay ${refused.join(", ")}: admin, debugging, node-account and state-changing methods are refused unless the service's allow list names them`,
+      {},
+      -32004,
+    );
+  }
   const admitted = await admit(computeUnitsFor(parsed.calls, service.computeUnits), sha256Hex(body));
   if (!admitted.ok) throw admissionError(admitted);
 
-  const result = await forwardJsonRpc(budget(admitted), body, parsed.calls, parsed.batch, service.chainId);
+  const result = await forwardJsonRpc(budget(admitted), {
+    body,
+    calls: parsed.calls,
+    batch: parsed.batch,
+    maxResponseBytes: config.maxResponseBytes,
+    expectedChainId: service.chainId,
+  });
   if (!result.ok) return allHostsFailed(parts, admitted, result);
   const headers = relayHeaders(admitted.sessionId, admitted.relayIndex, result.host.id, result.attempts);
   await completeReceipt(parts, admitted, result, {
@@ -170,13 +188,10 @@ async function relayHttp(c: RelayContext, config: GatewayConfig, parts: RelayPar
   if (!result.ok) return allHostsFailed(parts, admitted, result);
 
   const upstream = result.value;
-  const contentType = upstream.headers.get("content-type") ?? "application/octet-stream";
-  const headers = new Headers(relayHeaders(admitted.sessionId, admitted.relayIndex, result.host.id, result.attempts));
-  headers.set("content-type", contentType);
-  for (const name of ["cache-control", "content-encoding"]) {
-    const value = upstream.headers.get(name);
-    if (value) headers.set(name, value);
-  }
+  const headers = relayedResponseHeaders(
+    upstream.headers,
+    relayHeaders(admitted.sessionId, admitted.relayIndex, result.host.id, result.attempts),
+  );
   if (!upstream.body) {
     await completeReceipt(parts, admitted, result, {
       hostId: result.host.id,
@@ -187,15 +202,19 @@ async function relayHttp(c: RelayContext, config: GatewayConfig, parts: RelayPar
     return new Response(null, { status: upstream.status, headers });
   }
   const observed = observeStream(upstream.body, {
-    sse: contentType.startsWith("text/event-stream"),
+    sse: isEventStream(upstream.headers.get("content-type")),
     idleTimeoutMs: config.streamIdleTimeoutMs,
-    onEnd: (end) =>
-      completeReceipt(parts, admitted, result, {
+    maxDurationMs: config.streamMaxMs,
+    onEnd: (end) => {
+      // A caller that hangs up after data flowed was served: charged, and the host credited.
+      const outcome = end.ok ? "ok" : end.error === "caller_cancelled" && end.bytes > 0 ? "cancelled" : "failed";
+      return completeReceipt(parts, admitted, result, {
         hostId: result.host.id,
         responseDigest: end.responseDigest,
-        status: end.ok ? upstream.status : 502,
-        outcome: end.ok ? "ok" : "failed",
-      }),
+        status: outcome === "failed" ? 502 : upstream.status,
+        outcome,
+      });
+    },
   });
   // Covers a caller that hangs up mid-stream: the receipt is still completed.
   c.executionCtx.waitUntil(observed.ended);

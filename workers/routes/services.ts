@@ -1,9 +1,10 @@
 /** `/v1/services`: the services hosts can serve. Reads are public; creating one takes the admin token. */
 import { Hono } from "hono";
+import { ALLOW_LIST_ENTRY, MAX_ALLOW_LIST_LENGTH } from "../../protocol/jsonrpc.js";
 import type { AppEnv } from "../app-env.js";
 import { requireAdmin } from "../auth.js";
 import { database } from "../db/database.js";
-import { createService, getService, listServices, type Service } from "../db/services.js";
+import { createService, getService, listServices, type Service, setAllowedMethods } from "../db/services.js";
 import { badRequest, conflict, notFound } from "../errors.js";
 import { readJsonObject } from "../http/body.js";
 import { integerField, SERVICE_ID, stringField } from "../http/fields.js";
@@ -25,6 +26,7 @@ export const RESERVED_SERVICE_IDS = new Set([
   "validators",
   "licences",
   "network",
+  "pipeline",
   ...NOT_IN_V0,
 ]);
 
@@ -49,6 +51,22 @@ function parseComputeUnits(body: Record<string, unknown>): Service["computeUnits
     throw badRequest("invalid_field", 'Field "computeUnits.methods" must map method names to integers from 1 to 1000000');
   }
   return { default: integerField(t, "default", 1, 1_000_000), methods: methods as Record<string, number> };
+}
+
+/** `allowedMethods`: a list of method names or `prefix*` entries (absent: none). */
+function parseAllowedMethods(body: Record<string, unknown>): string[] {
+  const list = body.allowedMethods ?? [];
+  if (
+    !Array.isArray(list) ||
+    list.length > MAX_ALLOW_LIST_LENGTH ||
+    !list.every((m) => typeof m === "string" && ALLOW_LIST_ENTRY.test(m))
+  ) {
+    throw badRequest(
+      "invalid_field",
+      `Field "allowedMethods" must be a list of at most ${MAX_ALLOW_LIST_LENGTH} method names (letters, digits, "_"), each optionally ending in "*"`,
+    );
+  }
+  return [...new Set(list as string[])];
 }
 
 export const servicesApp = new Hono<AppEnv>()
@@ -76,9 +94,19 @@ export const servicesApp = new Hono<AppEnv>()
         body.pricePerComputeUnit === undefined
           ? DEFAULT_PRICE_PER_COMPUTE_UNIT
           : integerField(body, "pricePerComputeUnit", 0, 1_000_000_000),
+      allowedMethods: parseAllowedMethods(body),
     };
     if (!(await createService(database(c.env), service, Date.now()))) {
       throw conflict("service_exists", `A service "${id}" already exists`);
     }
     return c.json(service, 201);
+  })
+  .patch("/:id", async (c) => {
+    requireAdmin(c.env, c.req.header("Authorization"));
+    const body = await readJsonObject(c.req.raw, 64 * 1024);
+    const db = database(c.env);
+    if (!(await setAllowedMethods(db, c.req.param("id"), parseAllowedMethods(body)))) {
+      throw notFound("unknown_service", `No service "${c.req.param("id")}"`);
+    }
+    return c.json(await getService(db, c.req.param("id")));
   });

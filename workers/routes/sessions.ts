@@ -7,6 +7,7 @@ import type { AppEnv } from "../app-env.js";
 import { authenticateKey, bearerToken } from "../auth.js";
 import { gatewayConfig } from "../config.js";
 import { database } from "../db/database.js";
+import { pipelineFailureOf } from "../db/pipeline-failures.js";
 import { getService } from "../db/services.js";
 import { getSessionRecord } from "../db/sessions.js";
 import { badRequest, notFound } from "../errors.js";
@@ -27,8 +28,12 @@ export const sessionsApp = new Hono<AppEnv>()
   .get("/:id", async (c) => {
     const record = await getSessionRecord(database(c.env), c.req.param("id"));
     if (!record) throw notFound("unknown_session", `No session "${c.req.param("id")}"`);
+    const db = database(c.env);
     const usage = await relaySessionStub(c.env, record.id).usage();
-    return c.json({ ...record, hostIds: JSON.parse(record.hostIds), usage });
+    // Why the pipeline could not close or batch it yet, when it could not.
+    const pipeline =
+      (await pipelineFailureOf(db, "close_session", record.id)) ?? (await pipelineFailureOf(db, "batch_session", record.id));
+    return c.json({ ...record, hostIds: JSON.parse(record.hostIds), usage, pipeline });
   })
   .get("/:id/receipts", async (c) => {
     const record = await getSessionRecord(database(c.env), c.req.param("id"));
