@@ -172,7 +172,8 @@ export function checkAnswer(text: string, calls: readonly JsonRpcCall[], batch: 
   }
   if (expected.length === 0 && (text.trim() === "" || text.trim() === "[]")) return { ok: true, body: text };
   const parts = splitJsonArray(text);
-  if (!parts || parts.length !== expected.length) return { ok: false, reason: "bad_response" };
+  const notifications = calls.length - expected.length;
+  if (!parts || parts.length < expected.length || parts.length > calls.length) return { ok: false, reason: "bad_response" };
   const answers: Answer[] = [];
   for (const part of parts) {
     let value: unknown;
@@ -184,17 +185,34 @@ export function checkAnswer(text: string, calls: readonly JsonRpcCall[], batch: 
     if (!isAnswer(value)) return { ok: false, reason: "bad_response" };
     answers.push(value);
   }
-  const wanted = expected.map((c) => idKey(c.id)).sort();
-  const got = answers.map((a) => idKey(a.id)).sort();
-  if (wanted.some((id, i) => id !== got[i])) return { ok: false, reason: "bad_response" };
+  if (!sameIds(expected, answers, notifications)) return { ok: false, reason: "bad_response" };
   if (answers.some(hostTrouble)) return { ok: false, reason: "host_error" };
   return { ok: true, body: inRequestOrder(text, parts, answers, expected) };
+}
+
+/**
+ * True when the answers carry exactly the expected ids; a host may also (against the spec)
+ * answer notifications, with id null, at most once per notification.
+ */
+function sameIds(expected: readonly JsonRpcCall[], answers: readonly Answer[], notifications: number): boolean {
+  const left = new Map<string, number>();
+  for (const c of expected) left.set(idKey(c.id), (left.get(idKey(c.id)) ?? 0) + 1);
+  let extraNulls = 0;
+  for (const a of answers) {
+    const key = idKey(a.id);
+    const n = left.get(key) ?? 0;
+    if (n > 0) left.set(key, n - 1);
+    else if (key === "null" && extraNulls < notifications) extraNulls += 1;
+    else return false;
+  }
+  return [...left.values()].every((n) => n === 0);
 }
 
 /** Answers sorted into request order by id (when the ids are distinct), moving each answer's text unchanged. */
 function inRequestOrder(text: string, parts: string[], answers: Answer[], expected: readonly JsonRpcCall[]): string {
   const position = new Map(answers.map((a, i) => [idKey(a.id), i]));
-  if (position.size !== answers.length) return text; // duplicate ids: no order can be told apart
+  // Duplicate ids (or answers to notifications): no order can be told apart, so the host's stands.
+  if (position.size !== answers.length || answers.length !== expected.length) return text;
   const order = expected.map((c) => position.get(idKey(c.id)) as number);
   if (order.every((at, i) => at === i)) return text;
   return `[${order.map((at) => parts[at]).join(",")}]`;

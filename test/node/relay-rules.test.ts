@@ -105,6 +105,9 @@ describe("JSON-RPC", () => {
     expect(checkAnswer(`[${answer(1)},${answer(1)}]`, calls(1, 2), true).ok).toBe(false);
     expect(checkAnswer(`[${answer(1)},${answer(2)},${answer(3)}]`, calls(1, 2), true).ok).toBe(false);
     expect(checkAnswer(`[${answer(1)}]`, calls(1, undefined), true).ok).toBe(true);
+    // Answers to notifications (id null) are tolerated, one per notification, never more.
+    expect(checkAnswer(`[${answer(null)},${answer(1)}]`, calls(1, undefined), true).ok).toBe(true);
+    expect(checkAnswer(`[${answer(null)},${answer(null)},${answer(1)}]`, calls(1, undefined), true).ok).toBe(false);
     const big = answer(2, '"result":123456789012345678901234567890');
     expect(checkAnswer(`[ ${big} ,\n ${answer(1)} ]`, calls(1, 2), true)).toEqual({ ok: true, body: `[${answer(1)},${big}]` });
     const inOrder = `[${answer(1)}, ${big}]`;
