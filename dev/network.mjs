@@ -92,8 +92,22 @@ async function within(done, ms) {
   return won;
 }
 
-/** Whether any process of the group `pgid` is still alive. */
+/**
+ * Whether any process of the group `pgid` is still running. On Linux, zombies do not count: a
+ * member whose parent died waits for init to reap it, which can take seconds, yet it is gone.
+ */
 function groupAlive(pgid) {
+  if (process.platform === "linux") {
+    for (const entry of fs.readdirSync("/proc")) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        // Fields after the command name: state, parent, process group.
+        const [state, , group] = fs.readFileSync(`/proc/${entry}/stat`, "utf8").split(") ").pop().split(" ");
+        if (Number(group) === pgid && state !== "Z") return true;
+      } catch {} // ended while we read it
+    }
+    return false;
+  }
   try {
     process.kill(-pgid, 0);
     return true;
@@ -124,12 +138,15 @@ async function stopProcessGroup(child, graceMs = 10_000) {
     return;
   }
   const pgid = child.pid;
+  const signalGroup = (signal) => {
+    try {
+      process.kill(-pgid, signal);
+    } catch {} // nothing left in it
+  };
   if (!groupAlive(pgid)) return;
-  process.kill(-pgid, "SIGTERM");
+  signalGroup("SIGTERM");
   if ((await within(exited, graceMs)) && (await groupGone(pgid, 2000))) return;
-  try {
-    process.kill(-pgid, "SIGKILL");
-  } catch {}
+  signalGroup("SIGKILL");
   await exited;
   await groupGone(pgid, 5000);
 }
@@ -143,19 +160,15 @@ function startedProcesses() {
   const running = [];
   const stopping = [];
   let stopped = false;
+  const begin = (stopIt) => stopping.push(Promise.resolve().then(stopIt)); // a throwing stop cannot skip the others
   return {
     add(stopIt) {
-      if (stopped) stopping.push(stopIt());
+      if (stopped) begin(stopIt);
       else running.push(stopIt);
     },
     async stop() {
       stopped = true;
-      stopping.push(
-        ...running
-          .splice(0)
-          .reverse()
-          .map((stopIt) => stopIt()),
-      );
+      for (const stopIt of running.splice(0).reverse()) begin(stopIt);
       while (stopping.length) await Promise.allSettled(stopping.splice(0));
     },
   };
