@@ -137,6 +137,7 @@ afterEach(() => {
         process.kill(pid, "SIGKILL");
       } catch {}
     }
+    fs.rmSync(run.dir, { recursive: true, force: true });
   }
 });
 
