@@ -5,8 +5,9 @@ pragma solidity ^0.8.24;
 /// @notice Conductor Relay's on-chain commitments (DESIGN.md steps 7-8). A batch commits to a
 /// Merkle root over session leaves, each of which commits to a Merkle root over the session's
 /// receipts. After `challengeDelay` blocks, a block hash picks one session and one receipt in it;
-/// whoever proves that receipt's inclusion through both levels verifies the batch. Batches not
-/// proven within `proofWindow` blocks of their challenge can be expired by anyone.
+/// whoever proves that receipt's inclusion through both levels verifies the batch, up to and
+/// including block `challengeBlock + proofWindow`. A batch not proven by then can no longer be
+/// proven, only expired (by anyone).
 /// Leaves are OpenZeppelin standard leaves (double keccak of the ABI encoding); pairs are hashed
 /// sorted. The encodings are documented in protocol/commitments.ts.
 contract ProofRegistry {
@@ -84,6 +85,7 @@ contract ProofRegistry {
     error InvalidSessionProof();
     error InvalidReceiptProof();
     error ProofWindowOpen();
+    error ProofWindowClosed();
     error GenesisExists();
     error EmptyGenesis();
 
@@ -167,6 +169,7 @@ contract ProofRegistry {
     }
 
     /// @notice Proves the challenged receipt through both levels and marks the batch verified.
+    /// Only within the proof window: a late proof must not revive a batch that is due to expire.
     function proveBatch(
         bytes32 batchId,
         SessionLeaf calldata session,
@@ -176,6 +179,7 @@ contract ProofRegistry {
     ) external {
         Batch storage b = batches[batchId];
         if (b.state != State.Committed) revert NotCommitted();
+        if (block.number > challengeBlock(batchId) + proofWindow) revert ProofWindowClosed();
         (bytes32 seed, uint32 ordinal) = challenge(batchId);
         if (session.ordinal != ordinal || session.relayCount == 0) revert WrongSession();
         if (!_verify(sessionProof, b.root, sessionLeafHash(session))) revert InvalidSessionProof();

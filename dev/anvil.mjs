@@ -29,10 +29,14 @@ export async function waitForRpc(url, timeoutMs = 20_000) {
 }
 
 /**
- * @param {{ port: number, chainId?: number, blockTime?: number }} options
- * @returns {Promise<{ url: string, port: number, process: import("node:child_process").ChildProcess, stop: () => void }>}
+ * Starts anvil and waits until it answers. If it does not start, or `signal` aborts first, the
+ * process is killed before the promise rejects, so a failed start leaves nothing running.
+ * `stop()` resolves once the process has exited.
+ * @param {{ port: number, chainId?: number, blockTime?: number, signal?: AbortSignal }} options
+ * @returns {Promise<{ url: string, port: number, process: import("node:child_process").ChildProcess, stop: () => Promise<void> }>}
  */
-export async function startAnvil({ port, chainId = 31337, blockTime }) {
+export async function startAnvil({ port, chainId = 31337, blockTime, signal }) {
+  signal?.throwIfAborted();
   // A fixed genesis timestamp gives every local anvil the same genesis block, so fishermen's
   // known-answer canary (a block hash most hosts agree on) works across separate processes.
   const args = [
@@ -48,10 +52,25 @@ export async function startAnvil({ port, chainId = 31337, blockTime }) {
   ];
   if (blockTime) args.push("--block-time", String(blockTime));
   const child = spawn(anvilBinary(), args, { stdio: ["ignore", "ignore", "inherit"] });
+  const gone = new Promise((resolve) => child.once("exit", resolve));
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+      await gone;
+      clearTimeout(timer);
+    }
+  };
   const url = `http://127.0.0.1:${port}`;
-  const exited = new Promise((_, reject) =>
-    child.once("exit", (code) => reject(new Error(`anvil on ${port} exited with ${code}`))),
-  );
-  await Promise.race([waitForRpc(url), exited]);
-  return { url, port, process: child, stop: () => child.kill("SIGTERM") };
+  const exited = gone.then((code) => {
+    throw new Error(`anvil on ${port} exited with ${code}`);
+  });
+  const aborted = new Promise((_, reject) => signal?.addEventListener("abort", () => reject(signal.reason), { once: true }));
+  try {
+    await Promise.race([waitForRpc(url), exited, aborted]);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { url, port, process: child, stop };
 }

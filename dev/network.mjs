@@ -10,7 +10,7 @@ import path from "node:path";
 import { privateKeyToAccount } from "viem/accounts";
 import { signHostMessage, toMicrodegrees } from "../protocol/host-registration.js";
 import { startAnvil } from "./anvil.mjs";
-import { freePort } from "./free-port.ts";
+import { freePort, portIsFree } from "./free-port.ts";
 import { startFaultHost } from "./hosts/fault-host.mjs";
 import { ANVIL_KEYS, deployProofRegistry } from "./proof-registry.ts";
 
@@ -33,9 +33,10 @@ const DEMO_HOSTS = [
   { name: "anvil-singapore", latitude: 1.35, longitude: 103.82 },
 ];
 
-async function waitForHealth(url, child, timeoutMs = 90_000) {
+async function waitForHealth(url, child, signal, timeoutMs = 90_000) {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
+    signal?.throwIfAborted();
     if (child.exitCode !== null) throw new Error(`wrangler dev exited with ${child.exitCode}`);
     try {
       const res = await fetch(`${url}/health`);
@@ -80,22 +81,186 @@ function spawnNode(args, env, stdio) {
   });
 }
 
-/** Stops a child (and its process group) and waits up to five seconds for it. */
-async function stopChild(child) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  try {
-    process.kill(-child.pid, "SIGTERM");
-  } catch {
-    child.kill("SIGTERM");
+/** Resolves after `ms`, or at once when `done` resolves first; says whether `done` won. */
+async function within(done, ms) {
+  let timer;
+  const timeout = new Promise((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  const won = await Promise.race([done.then(() => true), timeout]);
+  clearTimeout(timer);
+  return won;
+}
+
+/**
+ * Whether any process of the group `pgid` is still running. On Linux, zombies do not count: a
+ * member whose parent died waits for init to reap it, which can take seconds, yet it is gone.
+ */
+function groupAlive(pgid) {
+  if (process.platform === "linux") {
+    for (const entry of fs.readdirSync("/proc")) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        // Fields after the command name: state, parent, process group.
+        const [state, , group] = fs.readFileSync(`/proc/${entry}/stat`, "utf8").split(") ").pop().split(" ");
+        if (Number(group) === pgid && state !== "Z") return true;
+      } catch {} // ended while we read it
+    }
+    return false;
   }
-  await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function groupGone(pgid, ms) {
+  const until = Date.now() + ms;
+  while (groupAlive(pgid)) {
+    if (Date.now() > until) return false;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return true;
+}
+
+/**
+ * Stops a detached child and everything in its process group (wrangler's workerd, esbuild) and
+ * resolves only when none of it is left: SIGTERM, then SIGKILL after `graceMs`.
+ */
+async function stopProcessGroup(child, graceMs = 10_000) {
+  const exited =
+    child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((r) => child.once("exit", r));
+  if (process.platform === "win32") {
+    child.kill("SIGTERM");
+    await exited;
+    return;
+  }
+  const pgid = child.pid;
+  const signalGroup = (signal) => {
+    try {
+      process.kill(-pgid, signal);
+    } catch {} // nothing left in it
+  };
+  if (!groupAlive(pgid)) return;
+  signalGroup("SIGTERM");
+  if ((await within(exited, graceMs)) && (await groupGone(pgid, 2000))) return;
+  signalGroup("SIGKILL");
+  await exited;
+  await groupGone(pgid, 5000);
+}
+
+/**
+ * What start-up has started, so that a failure or an interruption at any point stops all of it.
+ * `add` takes how to stop a thing right after it starts; once stopping has begun, it stops the
+ * thing at once, and `stop` waits for those late ones too.
+ */
+function startedProcesses() {
+  const running = [];
+  const stopping = [];
+  let stopped = false;
+  const begin = (stopIt) => stopping.push(Promise.resolve().then(stopIt)); // a throwing stop cannot skip the others
+  return {
+    add(stopIt) {
+      if (stopped) begin(stopIt);
+      else running.push(stopIt);
+    },
+    async stop() {
+      stopped = true;
+      for (const stopIt of running.splice(0).reverse()) begin(stopIt);
+      while (stopping.length) await Promise.allSettled(stopping.splice(0));
+    },
+  };
+}
+
+/** Registers the demo services, hosts (signed, as an operator would) and requestor through the gateway's API. */
+async function registerDemoData({ gateway, adminToken, anvils, inference }) {
+  const adminCall = async (route, body) => {
+    const res = await fetch(`${gateway}${route}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    if (!res.ok) throw new Error(`${route}: ${res.status} ${await res.text()}`);
+    return res.json();
+  };
+
+  await adminCall("/v1/services", {
+    id: "eth-local",
+    kind: "jsonrpc",
+    chainId: CHAIN_ID,
+    computeUnits: { default: 1, methods: { eth_getLogs: 5 } },
+  });
+  await adminCall("/v1/services", {
+    id: "llm-local",
+    kind: "http",
+    model: "conductor-demo-1",
+    computeUnits: { default: 10, methods: {} },
+  });
+
+  const register = async (operatorKey, endpoint, services, latitude, longitude) => {
+    const operator = privateKeyToAccount(operatorKey);
+    // Hosts stake from their ledger balance; the dev admin grants it (v0's only way in).
+    await adminCall("/v1/ledger/mint", {
+      id: `dev-host-grant-${operator.address.slice(2, 10)}`,
+      holder: operator.address,
+      amount: "10000000",
+    });
+    const nonceRes = await fetch(`${gateway}/v1/operators/${operator.address}/nonce`);
+    const message = {
+      operator: operator.address,
+      endpoint,
+      services,
+      latitudeE6: toMicrodegrees(latitude),
+      longitudeE6: toMicrodegrees(longitude),
+      stake: 10_000_000n,
+      nonce: BigInt((await nonceRes.json()).nonce),
+      deadline: BigInt(Math.floor(Date.now() / 1000) + 600),
+    };
+    const body = await signHostMessage(operator, REGISTRY_CHAIN_ID, "RegisterHost", message);
+    const res = await fetch(`${gateway}/v1/hosts`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    if (res.status !== 201) throw new Error(`register ${endpoint}: ${res.status} ${await res.text()}`);
+    return { ...(await res.json()), operatorAddress: operator.address };
+  };
+  const hosts = [];
+  for (const [i, anvil] of anvils.entries()) {
+    const host = await register(DEMO_OPERATOR_KEYS[i], anvil.url, ["eth-local"], anvil.latitude, anvil.longitude);
+    hosts.push({
+      id: host.id,
+      name: anvil.name,
+      service: "eth-local",
+      endpoint: anvil.url,
+      latitude: anvil.latitude,
+      longitude: anvil.longitude,
+      operator: host.operatorAddress,
+    });
+  }
+  const llm = await register(DEMO_OPERATOR_KEYS[3], `${inference.url}/v1`, ["llm-local"], 48.86, 2.35);
+  hosts.push({
+    id: llm.id,
+    name: "inference-paris",
+    service: "llm-local",
+    endpoint: `${inference.url}/v1`,
+    latitude: 48.86,
+    longitude: 2.35,
+    operator: llm.operatorAddress,
+  });
+
+  const requestor = await adminCall("/v1/requestors", { name: "demo-dapp", stake: "10000000", balance: "100000000" });
+  return { hosts, requestor };
 }
 
 /**
  * Starts the network. Options: `port` of the gateway (default 8787), `dir` for state and
  * `dev.json` (default `.conductor`), `quiet` to keep wrangler's and the validator's output off
- * the console, `cronIntervalMs` between cron runs (default 5000).
+ * the console, `cronIntervalMs` between cron runs (default 5000), `signal` to interrupt start-up.
+ * A failure or an interruption at any point stops everything started so far before the promise
+ * rejects; once up, `stop()` stops everything.
  */
 export async function startNetwork({
   port = 8787,
@@ -103,43 +268,50 @@ export async function startNetwork({
   quiet = false,
   log = console.log,
   cronIntervalMs = 5000,
+  signal,
 } = {}) {
+  signal?.throwIfAborted();
   const stateDir = path.join(dir, "state");
   fs.rmSync(stateDir, { recursive: true, force: true }); // the demo network is new each time, like its anvil chains
   fs.mkdirSync(stateDir, { recursive: true });
-  const stops = [];
-  const stop = async () => {
-    for (const s of stops.reverse()) await s();
-  };
+  const started = startedProcesses();
+  const interrupted = new Promise((_, reject) => {
+    signal?.addEventListener("abort", () => reject(signal.reason), { once: true });
+  });
+  interrupted.catch(() => {});
+  /** One start-up step, abandoned as soon as start-up is interrupted. */
+  const step = (promise) => Promise.race([promise, interrupted]);
   try {
     log("starting anvil hosts...");
     const anvils = [];
     for (const host of DEMO_HOSTS) {
-      const anvil = await startAnvil({ port: await freePort(), chainId: CHAIN_ID });
-      stops.push(async () => anvil.stop());
+      const anvil = await startAnvil({ port: await freePort(), chainId: CHAIN_ID, signal });
+      started.add(anvil.stop);
       anvils.push({ ...host, url: anvil.url });
     }
     const inference = await startFaultHost({ name: "inference-paris", model: "conductor-demo-1" });
-    stops.push(() => inference.close());
+    started.add(() => inference.close());
 
     log("starting the commitment chain and deploying ProofRegistry...");
-    const chainAnvil = await startAnvil({ port: await freePort(), chainId: CHAIN_ID, blockTime: 1 });
-    stops.push(async () => chainAnvil.stop());
+    const chainAnvil = await startAnvil({ port: await freePort(), chainId: CHAIN_ID, blockTime: 1, signal });
+    started.add(chainAnvil.stop);
     const challengeDelay = 2;
     const proofWindow = 100;
-    const contract = await deployProofRegistry(chainAnvil.url, ANVIL_KEYS[0], challengeDelay, proofWindow);
+    const contract = await step(deployProofRegistry(chainAnvil.url, ANVIL_KEYS[0], challengeDelay, proofWindow));
 
     const adminToken = `dev-admin-${randomBytes(12).toString("hex")}`;
     const wranglerEnv = { WRANGLER_SEND_METRICS: "false", NO_D1_WARNING: "true" };
     const stdio = quiet ? "ignore" : "inherit";
     log("applying D1 migrations to the local database...");
-    await waitForExit(
-      runWrangler(["d1", "migrations", "apply", "DB", "--local", "--persist-to", stateDir], {
-        env: { ...wranglerEnv, CI: "true" },
-        stdio,
-      }),
-    );
+    const migrations = runWrangler(["d1", "migrations", "apply", "DB", "--local", "--persist-to", stateDir], {
+      env: { ...wranglerEnv, CI: "true" },
+      stdio,
+    });
+    started.add(() => stopProcessGroup(migrations));
+    await step(waitForExit(migrations));
 
+    // The port was free when `npm run dev` began; a gateway answering there now is not ours.
+    if (!(await portIsFree(port))) throw new Error(`port ${port} was taken while the dev network was starting`);
     log("starting the gateway (wrangler dev)...");
     const gatewayProcess = runWrangler(
       [
@@ -173,99 +345,23 @@ export async function startNetwork({
       ],
       { env: wranglerEnv, stdio },
     );
-    stops.push(() => stopChild(gatewayProcess));
+    started.add(() => stopProcessGroup(gatewayProcess));
     const gateway = `http://127.0.0.1:${port}`;
-    await waitForHealth(gateway, gatewayProcess);
-
-    const adminCall = async (route, body) => {
-      const res = await fetch(`${gateway}${route}`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
-        body: JSON.stringify(body),
-      });
-      if (!res.ok) throw new Error(`${route}: ${res.status} ${await res.text()}`);
-      return res.json();
-    };
+    await step(waitForHealth(gateway, gatewayProcess, signal));
 
     log("registering services, hosts and the demo requestor...");
-    await adminCall("/v1/services", {
-      id: "eth-local",
-      kind: "jsonrpc",
-      chainId: CHAIN_ID,
-      computeUnits: { default: 1, methods: { eth_getLogs: 5 } },
-    });
-    await adminCall("/v1/services", {
-      id: "llm-local",
-      kind: "http",
-      model: "conductor-demo-1",
-      computeUnits: { default: 10, methods: {} },
-    });
-
-    const register = async (operatorKey, endpoint, services, latitude, longitude) => {
-      const operator = privateKeyToAccount(operatorKey);
-      // Hosts stake from their ledger balance; the dev admin grants it (v0's only way in).
-      await adminCall("/v1/ledger/mint", {
-        id: `dev-host-grant-${operator.address.slice(2, 10)}`,
-        holder: operator.address,
-        amount: "10000000",
-      });
-      const nonceRes = await fetch(`${gateway}/v1/operators/${operator.address}/nonce`);
-      const message = {
-        operator: operator.address,
-        endpoint,
-        services,
-        latitudeE6: toMicrodegrees(latitude),
-        longitudeE6: toMicrodegrees(longitude),
-        stake: 10_000_000n,
-        nonce: BigInt((await nonceRes.json()).nonce),
-        deadline: BigInt(Math.floor(Date.now() / 1000) + 600),
-      };
-      const body = await signHostMessage(operator, REGISTRY_CHAIN_ID, "RegisterHost", message);
-      const res = await fetch(`${gateway}/v1/hosts`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify(body),
-      });
-      if (res.status !== 201) throw new Error(`register ${endpoint}: ${res.status} ${await res.text()}`);
-      return { ...(await res.json()), operatorAddress: operator.address };
-    };
-    const hosts = [];
-    for (const [i, anvil] of anvils.entries()) {
-      const host = await register(DEMO_OPERATOR_KEYS[i], anvil.url, ["eth-local"], anvil.latitude, anvil.longitude);
-      hosts.push({
-        id: host.id,
-        name: anvil.name,
-        service: "eth-local",
-        endpoint: anvil.url,
-        latitude: anvil.latitude,
-        longitude: anvil.longitude,
-        operator: host.operatorAddress,
-      });
-    }
-    const llm = await register(DEMO_OPERATOR_KEYS[3], `${inference.url}/v1`, ["llm-local"], 48.86, 2.35);
-    hosts.push({
-      id: llm.id,
-      name: "inference-paris",
-      service: "llm-local",
-      endpoint: `${inference.url}/v1`,
-      latitude: 48.86,
-      longitude: 2.35,
-      operator: llm.operatorAddress,
-    });
-
-    const requestor = await adminCall("/v1/requestors", { name: "demo-dapp", stake: "10000000", balance: "100000000" });
+    const { hosts, requestor } = await step(registerDemoData({ gateway, adminToken, anvils, inference }));
 
     // Cloudflare runs cron triggers in production; locally the dev network calls the scheduled
     // handler itself (wrangler dev --test-scheduled), on a short interval.
     const cron = setInterval(() => {
       fetch(`${gateway}/__scheduled?cron=*+*+*+*+*`).catch(() => {});
     }, cronIntervalMs);
-    stops.push(async () => clearInterval(cron));
+    started.add(async () => clearInterval(cron));
 
     log("starting the validator...");
-    const tsxCli = path.join(path.dirname(require.resolve("tsx/package.json")), "dist", "cli.mjs");
     const validatorProcess = spawnNode(
-      [tsxCli, "validator/cli.ts"],
+      ["--import", "tsx", "validator/cli.ts"],
       {
         GATEWAY_URL: gateway,
         CHAIN_RPC_URL: chainAnvil.url,
@@ -275,7 +371,7 @@ export async function startNetwork({
       },
       quiet ? "ignore" : "inherit",
     );
-    stops.push(() => stopChild(validatorProcess));
+    started.add(() => stopProcessGroup(validatorProcess));
     const apiKey = requestor.apiKey.key;
     const info = {
       gateway,
@@ -305,11 +401,12 @@ export async function startNetwork({
       validator: privateKeyToAccount(ANVIL_KEYS[1]).address,
       stateDir,
     };
+    signal?.throwIfAborted();
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, "dev.json"), `${JSON.stringify(info, null, 2)}\n`);
-    return { info, stop };
+    return { info, stop: () => started.stop() };
   } catch (error) {
-    await stop();
+    await started.stop();
     throw error;
   }
 }

@@ -30,12 +30,14 @@ const interval = Number(process.env.VALIDATOR_INTERVAL_MS ?? 5000);
 const seen = new Map<string, string>();
 
 let stopping = false;
-process.on("SIGINT", () => {
+let wake = () => {};
+// Finish the pass in progress (a proof may be in flight), but do not sit out the interval.
+const stop = () => {
   stopping = true;
-});
-process.on("SIGTERM", () => {
-  stopping = true;
-});
+  wake();
+};
+process.on("SIGINT", stop);
+process.on("SIGTERM", stop);
 
 console.log(`validator ${account.address} watching ${gatewayUrl} (contract ${deps.contract})`);
 do {
@@ -52,5 +54,12 @@ do {
     console.error(`validator: ${error instanceof Error ? error.message : error}`);
   }
   if (process.argv.includes("--once")) break;
-  await new Promise((r) => setTimeout(r, interval));
+  if (stopping) break;
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, interval);
+    wake = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+  });
 } while (!stopping);

@@ -4,7 +4,15 @@
  * root, the totals and the report-card root with `protocol/`, refuses (and says why) when any of
  * them differs from what was committed, and otherwise proves the challenged receipt (Verify Tx).
  */
-import type { Address, Hash, Hex, PublicClient, WalletClient } from "viem";
+import {
+  type Address,
+  BaseError,
+  ContractFunctionRevertedError,
+  type Hash,
+  type Hex,
+  type PublicClient,
+  type WalletClient,
+} from "viem";
 import { proofRegistryAbi } from "../contracts-abi/ProofRegistry.js";
 import {
   buildBatch,
@@ -163,17 +171,27 @@ export async function proveBatch(deps: ValidatorDeps, batchId: Hex): Promise<Bat
     })
   )[6];
   if (state !== 1) return { batchId, status: "skipped", reason: `the batch is ${ON_CHAIN_STATES[state] ?? "unknown"} on-chain` };
-  const recomputed = await recomputeBatch(deps, batchId);
-  if (!recomputed.ok) return { batchId, status: "refused", reason: recomputed.reason };
-  const [challengeAt, block] = await Promise.all([
+  const [challengeAt, proofWindow, block] = await Promise.all([
     deps.publicClient.readContract({
       address: deps.contract,
       abi: proofRegistryAbi,
       functionName: "challengeBlock",
       args: [batchId],
     }),
+    deps.publicClient.readContract({ address: deps.contract, abi: proofRegistryAbi, functionName: "proofWindow" }),
     deps.publicClient.getBlockNumber(),
   ]);
+  // A proof sent now is mined in the next block at the earliest; past the window's last block
+  // the contract refuses it (ProofWindowClosed), so do not spend gas, or the recomputation, on it.
+  const lastBlock = challengeAt + proofWindow;
+  const windowClosed = (from: bigint) => ({
+    batchId,
+    status: "skipped" as const,
+    reason: `proof window closed: its last block is ${lastBlock}, a proof would land in block ${from} or later; the batch can only expire`,
+  });
+  if (block >= lastBlock) return windowClosed(block + 1n);
+  const recomputed = await recomputeBatch(deps, batchId);
+  if (!recomputed.ok) return { batchId, status: "refused", reason: recomputed.reason };
   if (block <= challengeAt)
     return { batchId, status: "waiting", reason: `challenge block ${challengeAt} not reached (now ${block})` };
   const [seed, ordinal] = await deps.publicClient.readContract({
@@ -185,23 +203,39 @@ export async function proveBatch(deps: ValidatorDeps, batchId: Hex): Promise<Bat
   const session = recomputed.batch.sessions[ordinal];
   const relayIndex = challengedRelay(seed, session.sessionSeed, session.relayCount);
   const receipt = session.receipts[relayIndex];
-  const { request } = await deps.publicClient.simulateContract({
-    account: deps.walletClient.account,
-    address: deps.contract,
-    abi: proofRegistryAbi,
-    functionName: "proveBatch",
-    args: [
-      batchId,
-      sessionStruct(session),
-      recomputed.batch.batchTree.proof(ordinal),
-      receiptStruct(receipt),
-      session.tree.proof(relayIndex),
-    ],
-  });
-  const tx = await deps.walletClient.writeContract({ ...request, chain: null });
+  const simulation = await deps.publicClient
+    .simulateContract({
+      account: deps.walletClient.account,
+      address: deps.contract,
+      abi: proofRegistryAbi,
+      functionName: "proveBatch",
+      args: [
+        batchId,
+        sessionStruct(session),
+        recomputed.batch.batchTree.proof(ordinal),
+        receiptStruct(receipt),
+        session.tree.proof(relayIndex),
+      ],
+    })
+    .catch((error: unknown) => {
+      if (revertedWith(error, "ProofWindowClosed")) return null; // the chain moved on while we recomputed
+      throw error;
+    });
+  if (!simulation) return windowClosed(lastBlock + 1n);
+  const tx = await deps.walletClient.writeContract({ ...simulation.request, chain: null });
   const mined = await deps.publicClient.waitForTransactionReceipt({ hash: tx });
-  if (mined.status !== "success") return { batchId, status: "refused", reason: `proveBatch reverted in ${tx}` };
+  if (mined.status !== "success") {
+    if (mined.blockNumber > lastBlock) return windowClosed(mined.blockNumber);
+    return { batchId, status: "refused", reason: `proveBatch reverted in ${tx}` };
+  }
   return { batchId, status: "proved", tx, sessionOrdinal: ordinal, relayIndex };
+}
+
+function revertedWith(error: unknown, errorName: string): boolean {
+  return (
+    error instanceof BaseError &&
+    error.walk((e) => e instanceof ContractFunctionRevertedError && e.data?.errorName === errorName) !== null
+  );
 }
 
 /** One pass: every batch the gateway lists as committed. */
