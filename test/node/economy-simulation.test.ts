@@ -25,6 +25,7 @@ import {
   services,
   sessionHosts,
   sessions,
+  settlements,
   stakePools,
   stakePositions,
   unbondings,
@@ -127,6 +128,7 @@ async function checkInvariants(db: Database) {
   }
   const clearing = await getAccount(db, SETTLEMENT_CLEARING_ACCOUNT);
   if (clearing.creditsPosted !== clearing.debitsPosted) broken.push("the settlement clearing account is not empty");
+  broken.push(...(await settlementViolations(db)));
   const all = await db.select().from(licences).all();
   const state = await readNetworkState(db);
   if (all.length > LICENCE_CAP || state.licencesMinted !== all.length)
@@ -142,6 +144,42 @@ async function checkInvariants(db: Database) {
     if (held !== expected) broken.push(`licence ${l.id} (${l.state}) escrow holds ${held}, expected ${expected}`);
   }
   if (broken.length) throw new Error(broken.join("; "));
+}
+
+/**
+ * Every settlement of a verified batch charged and paid by the same rule whoever proved it: its
+ * charges and host rewards are its transfers, the validators' share went where the record says
+ * (the prover's pool only when it was active), and due = charged + uncollected.
+ */
+async function settlementViolations(db: Database): Promise<string[]> {
+  const broken: string[] = [];
+  const moved = await db.all<{ reference: string; code: string; credit: string; total: number }>(sql`
+    SELECT reference, code, credit_account AS credit, SUM(amount) AS total FROM transfers
+    WHERE reference IN (SELECT batch_id FROM settlements) GROUP BY reference, code, credit_account`);
+  const byBatch = new Map<string, typeof moved>();
+  for (const m of moved) byBatch.set(m.reference, [...(byBatch.get(m.reference) ?? []), m]);
+  for (const s of await db.select().from(settlements).all()) {
+    const list = byBatch.get(s.batchId) ?? [];
+    const sum = (code: string) => list.filter((m) => m.code === code).reduce((n, m) => n + Number(m.total), 0);
+    if (s.outcome === "expired") {
+      if (list.length) broken.push(`expired batch ${s.batchId} moved value`);
+      continue;
+    }
+    if (s.outcome !== "paid") broken.push(`verified batch ${s.batchId} settled as ${s.outcome}`);
+    if (sum("charge") !== s.charged) broken.push(`batch ${s.batchId}: charges ${sum("charge")} != charged ${s.charged}`);
+    if (sum("host_reward") !== s.hosts) broken.push(`batch ${s.batchId}: host rewards ${sum("host_reward")} != ${s.hosts}`);
+    if (s.due !== s.charged + s.uncollected) broken.push(`batch ${s.batchId}: due != charged + uncollected`);
+    const share = list.filter((m) => m.code === "validator_reward" || m.code === "validator_share_unclaimed");
+    const active = s.validatorShareReason === "active_prover";
+    if (
+      s.validators > 0 &&
+      (share.length !== 1 || share[0].credit !== s.validatorShareTo || Number(share[0].total) !== s.validators)
+    )
+      broken.push(`batch ${s.batchId}: the validators' share did not go to ${s.validatorShareTo}`);
+    if (active !== (s.validatorShareTo === `pool:validator:${s.prover}`))
+      broken.push(`batch ${s.batchId}: validators' share to ${s.validatorShareTo} for ${s.validatorShareReason}`);
+  }
+  return broken;
 }
 
 /** Refusals the model allows (the operation asked for something the rules forbid); anything else fails the run. */
@@ -174,7 +212,7 @@ async function attempt(run: () => Promise<unknown>): Promise<string> {
 
 let batchCounter = 0;
 /** A verified batch of one session of `payer` with relays on two hosts, proven by `prover`. */
-async function fabricateBatch(db: Database, r: ReturnType<typeof rng>, prover: string) {
+async function fabricateBatch(db: Database, r: ReturnType<typeof rng>, prover: string | null) {
   const n = ++batchCounter;
   const sessionId = `ses_${n}`;
   const relays = [r.int(50) + 1, r.int(50)];
@@ -357,10 +395,13 @@ async function simulate(seed: number, steps: number) {
       5,
       "settle",
       async () => {
-        const prover = r.pick(VALIDATORS);
+        // Anyone may prove a batch: validators (active or not), an address that is none, or nobody recorded.
+        const prover = r.pick([...VALIDATORS, HOLDERS[0], null]);
         const id = await fabricateBatch(db, r, prover);
         settled.push(id);
-        return attempt(() => settleBatch(db, config, id, now));
+        const outcome = await attempt(() => settleBatch(db, config, id, now));
+        const record = await db.select().from(settlements).where(eq(settlements.batchId, id)).get();
+        return `${outcome} ${record?.outcome} ${record?.validatorShareReason ?? ""}`.trim();
       },
     ],
     [
@@ -468,7 +509,9 @@ describe("economy simulation", () => {
         "delegate: done",
         "unstake: done",
         "slash host: done",
-        "settle: done",
+        "settle: done paid active_prover",
+        "settle: done paid prover_not_active",
+        "settle: done paid no_prover",
         "mint licences concurrently: done",
       ]) {
         expect(seen.get(expected) ?? 0, `${expected} in ${JSON.stringify([...seen])}`).toBeGreaterThan(0);
