@@ -13,6 +13,7 @@ import { eq, sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { applyMigrations, libsqlClient, repositoryDatabase } from "../../dev/libsql.js";
 import { ledgerViolations, licenceAccount, SETTLEMENT_CLEARING_ACCOUNT } from "../../protocol/ledger.js";
+import { liquidatesOnSlash } from "../../protocol/licences.js";
 import { readParameters } from "../../protocol/parameters.js";
 import { poolId } from "../../protocol/staking.js";
 import {
@@ -33,9 +34,9 @@ import {
 import type { GatewayConfig } from "../../workers/config.js";
 import type { Database } from "../../workers/db/database.js";
 import { getAccount, getAccounts, ledgerSnapshot } from "../../workers/db/ledger.js";
-import { readNetworkState } from "../../workers/db/licences.js";
+import { licencesLiableTo, readNetworkState } from "../../workers/db/licences.js";
 import { readPool, sharesOf } from "../../workers/db/stake-pools.js";
-import { bindLicence, changePhase, mintLicence, redeemLicence } from "../../workers/economy/licences.js";
+import { bindLicence, changePhase, mintLicence, redeemLicence, transferLicence } from "../../workers/economy/licences.js";
 import { runOperation } from "../../workers/economy/operation.js";
 import { settleBatch } from "../../workers/economy/settle-batches.js";
 import { slashHost } from "../../workers/economy/slash-jailed.js";
@@ -142,6 +143,24 @@ async function checkInvariants(db: Database) {
       (escrows.get(licenceAccount(l.id))?.creditsPosted ?? 0n) - (escrows.get(licenceAccount(l.id))?.debitsPosted ?? 0n);
     const expected = l.state === "live" ? config.licenceStakeEquivalent : 0n;
     if (held !== expected) broken.push(`licence ${l.id} (${l.state}) escrow holds ${held}, expected ${expected}`);
+    if (l.boundTo !== null && (l.unbindingFrom !== null || l.unbindingUntil !== null))
+      broken.push(`licence ${l.id} is bound to ${l.boundTo} and unbinding from ${l.unbindingFrom} at once`);
+    // Bound only to a host its holder operates or to its holder's own validator: a transfer racing
+    // a bind must never leave a licence held by one holder and bound to another's host.
+    if (l.state === "live" && l.boundTo !== null) {
+      const host = HOSTS.find((h) => `host:${h.id}` === l.boundTo);
+      if (host ? host.operator !== l.holder : l.boundTo !== `validator:${l.holder}`)
+        broken.push(`licence ${l.id} of ${l.holder} is bound to ${l.boundTo}, which it does not run`);
+    }
+  }
+  // A redeemed licence's escrow went to the balance of the holder that redeemed it.
+  const redemptions = await db.all<{ reference: string; credit: string }>(
+    sql`SELECT reference, credit_account AS credit FROM transfers WHERE code = 'licence_redeem'`,
+  );
+  for (const t of redemptions) {
+    const l = all.find((x) => x.id === t.reference);
+    if (l?.state !== "redeemed" || t.credit !== `balance:${l.holder}`)
+      broken.push(`licence ${t.reference} redeemed into ${t.credit} but is ${l?.state} held by ${l?.holder}`);
   }
   if (broken.length) throw new Error(broken.join("; "));
 }
@@ -193,6 +212,10 @@ const EXPECTED_REFUSALS = new Set([
   "licence_minting_closed",
   "licence_ended",
   "licence_bound",
+  "licence_not_bound",
+  "licence_unbinding",
+  "licence_changed",
+  "not_licence_holder",
   "redemption_closed",
   "phase_not_allowed",
   "operation_id_reused",
@@ -269,6 +292,11 @@ async function simulate(seed: number, steps: number) {
   let licenceCounter = 0;
   let step = 0;
   const holderOrRequestor = () => (r.next() < 0.15 ? "req_00000000000000000001" : r.pick(HOLDERS));
+  /** A pool `holder` may bind a licence to (a host it operates, its own validator), or null (unbind). */
+  const bindTarget = (holder: string) => {
+    const host = HOSTS.find((h) => h.operator === holder);
+    return host ? `host:${host.id}` : VALIDATORS.includes(holder) ? `validator:${holder}` : null;
+  };
 
   const ops: [number, string, () => Promise<string>][] = [
     [
@@ -364,10 +392,17 @@ async function simulate(seed: number, steps: number) {
     [
       6,
       "slash host",
-      () =>
-        attempt(() =>
-          slashHost(db, { ...config, jailSlashBps: BigInt(r.int(3000) + 1) }, r.pick(HOSTS).id, `sim-slash/${r.int(1e9)}`, now),
-        ),
+      async () => {
+        const host = r.pick(HOSTS).id;
+        const outcome = await attempt(() =>
+          slashHost(db, { ...config, jailSlashBps: BigInt(r.int(3000) + 1) }, host, `sim-slash/${r.int(1e9)}`, now),
+        );
+        // From mainnet on, a slash leaves no live licence bound to the host or still unbinding from it.
+        const liable = await licencesLiableTo(db, poolId("host", host), now);
+        if (liquidatesOnSlash((await readNetworkState(db)).phase) && liable.length)
+          throw new Error(`a slash of ${host} left licences ${liable.map((l) => l.id)} live`);
+        return outcome;
+      },
     ],
     [
       4,
@@ -428,14 +463,47 @@ async function simulate(seed: number, steps: number) {
     ],
     [
       4,
-      "bind licence",
+      "bind or unbind licence",
       async () => {
         const live = await db.select().from(licences).where(eq(licences.state, "live")).all();
         if (!live.length) return "nothing";
         const l = r.pick(live);
-        const host = HOSTS.find((h) => h.operator === l.holder);
-        const target = host ? `host:${host.id}` : VALIDATORS.includes(l.holder) ? `validator:${l.holder}` : null;
-        return attempt(() => bindLicence(db, { id: `${l.holder}/b${r.int(1e9)}`, holder: l.holder, licence: l.id, target }, now));
+        const target = l.boundTo && r.next() < 0.6 ? null : bindTarget(l.holder);
+        return attempt(() =>
+          bindLicence(db, config, { id: `${l.holder}/b${r.int(1e9)}`, holder: l.holder, licence: l.id, target }, now),
+        );
+      },
+    ],
+    [
+      3,
+      "transfer licence",
+      async () => {
+        const live = await db.select().from(licences).where(eq(licences.state, "live")).all();
+        if (!live.length) return "nothing";
+        const l = r.pick(live);
+        return attempt(() =>
+          transferLicence(db, { id: `${l.holder}/lt${r.int(1e9)}`, holder: l.holder, licence: l.id, to: r.pick(HOLDERS) }, now),
+        );
+      },
+    ],
+    [
+      4,
+      "race two licence actions",
+      async () => {
+        const live = await db.select().from(licences).where(eq(licences.state, "live")).all();
+        if (!live.length) return "nothing";
+        const l = r.pick(live);
+        const action = () => {
+          const id = `${l.holder}/race${r.int(1e9)}`;
+          const kind = r.pick(["transfer", "bind", "unbind", "redeem"] as const);
+          if (kind === "transfer")
+            return () => transferLicence(db, { id, holder: l.holder, licence: l.id, to: r.pick(HOLDERS) }, now);
+          if (kind === "redeem") return () => redeemLicence(db, config, { id, holder: l.holder, licence: l.id }, now);
+          const target = kind === "unbind" ? null : bindTarget(l.holder);
+          return () => bindLicence(db, config, { id, holder: l.holder, licence: l.id, target }, now);
+        };
+        const [a, b] = [action(), action()];
+        return (await Promise.all([attempt(a), attempt(b)])).sort().join("+");
       },
     ],
     [
@@ -513,6 +581,7 @@ describe("economy simulation", () => {
         "settle: done paid prover_not_active",
         "settle: done paid no_prover",
         "mint licences concurrently: done",
+        "race two licence actions: done+licence_changed",
       ]) {
         expect(seen.get(expected) ?? 0, `${expected} in ${JSON.stringify([...seen])}`).toBeGreaterThan(0);
       }

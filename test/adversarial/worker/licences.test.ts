@@ -114,7 +114,7 @@ describe("#10 licences", () => {
 
       const other = await fixtureLicence(h);
       const bindOrTransfer = await directRace(
-        bindLicence(db, { id: opId(holder), holder: h, licence: other, target: `host:${hostId}` }, now),
+        bindLicence(db, gatewayConfig(env), { id: opId(holder), holder: h, licence: other, target: `host:${hostId}` }, now),
         transferLicence(db, { id: opId(holder), holder: h, licence: other, to: first }, now),
       );
       losers.push(bindOrTransfer.loser);
