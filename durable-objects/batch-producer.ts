@@ -12,6 +12,7 @@ import { closeEndedSessions } from "../workers/commitments/close-sessions.js";
 import { gatewayConfig } from "../workers/config.js";
 import { database } from "../workers/db/database.js";
 import { anchorGenesis } from "../workers/economy/anchor-genesis.js";
+import { collectDebts } from "../workers/economy/debts.js";
 import { settleFinalBatches } from "../workers/economy/settle-batches.js";
 import { slashJailedHosts } from "../workers/economy/slash-jailed.js";
 import { releaseMaturedUnbondings } from "../workers/economy/staking.js";
@@ -23,6 +24,8 @@ export interface CommitTickReport {
   settledBatches: number;
   slashedJailTerms: number;
   releasedUnbondings: number;
+  /** Requestors whose debt was (partly) collected from their balance; -1 when the step failed. */
+  collectedDebts: number;
   genesis: "sent" | "adopted" | "none" | "failed";
 }
 
@@ -48,11 +51,24 @@ export class BatchProducer extends DurableObject<Env> {
     const settledBatches = await settleFinalBatches(db, config, now);
     const slashedJailTerms = await slashJailedHosts(db, config, now);
     const releasedUnbondings = await releaseMaturedUnbondings(db, now);
+    const collectedDebts = await collectDebts(db, now).catch((error) => {
+      console.error("debt collection failed; retried next run", error);
+      return -1;
+    });
     const genesis = await anchorGenesis(db, registryChain(this.env)).catch((error) => {
       console.error("genesis anchor failed; retried next run", error);
       return "failed" as const;
     });
-    return { closedSessions, newBatch, advancedBatches, settledBatches, slashedJailTerms, releasedUnbondings, genesis };
+    return {
+      closedSessions,
+      newBatch,
+      advancedBatches,
+      settledBatches,
+      slashedJailTerms,
+      releasedUnbondings,
+      collectedDebts,
+      genesis,
+    };
   }
 }
 

@@ -2,7 +2,7 @@
 import { sha256Hex } from "../protocol/hex.js";
 import type { Database } from "./db/database.js";
 import { findRequestorByKeyHash, type Requestor } from "./db/requestors.js";
-import { ApiError, unauthorized } from "./errors.js";
+import { ApiError, paymentRequired, unauthorized } from "./errors.js";
 
 const KEY_PREFIX = "cr_";
 
@@ -29,13 +29,38 @@ export function bearerToken(header: string | undefined): string | null {
 /**
  * Keys seen recently, per isolate: a relay then costs no database read for its key. A revoked
  * key is dropped from this isolate's cache at once and stops working everywhere within
- * `KEY_CACHE_MS`; an unknown key is never cached, so a new key works at once.
+ * `KEY_CACHE_MS`; an unknown key is never cached, so a new key works at once. Likewise a debt
+ * reaches isolates that cached the key within `KEY_CACHE_MS` (a debtor may relay that long
+ * after settlement records its debt), and a debtor's key is never cached, so it relays again as
+ * soon as its debt is collected.
  */
 export const KEY_CACHE_MS = 5_000;
 const keyCache = new Map<string, { found: { requestor: Requestor; keyId: string }; until: number }>();
 
-/** Resolves an API key to its requestor; 401 for a missing, malformed, unknown or revoked key. */
-export async function authenticateKey(db: Database, key: string | null): Promise<{ requestor: Requestor; keyId: string }> {
+/** What a request does with its key. */
+export interface KeyUse {
+  /**
+   * "relay": a relay (refused while the requestor owes debt); "account": an account action
+   * (stake, unstake); "read": reads about the requestor.
+   */
+  scope: "relay" | "account" | "read";
+}
+
+/**
+ * Resolves an API key to its requestor; 401 for a missing, malformed, unknown or revoked key,
+ * 402 `payment_required` for a relay of a requestor that owes debt.
+ */
+export async function authenticateKey(
+  db: Database,
+  key: string | null,
+  use: KeyUse,
+): Promise<{ requestor: Requestor; keyId: string }> {
+  const found = await lookUpKey(db, key);
+  if (use.scope === "relay" && found.requestor.debt > 0n) throw paymentRequired(found.requestor.id, found.requestor.debt);
+  return found;
+}
+
+async function lookUpKey(db: Database, key: string | null): Promise<{ requestor: Requestor; keyId: string }> {
   if (!key?.startsWith(KEY_PREFIX) || key.length > 128) throw unauthorized();
   const keyHash = hashApiKey(key);
   const now = Date.now();
@@ -47,7 +72,8 @@ export async function authenticateKey(db: Database, key: string | null): Promise
     throw unauthorized();
   }
   if (keyCache.size > 10_000) keyCache.clear();
-  keyCache.set(keyHash, { found, until: now + KEY_CACHE_MS });
+  if (found.requestor.debt === 0n) keyCache.set(keyHash, { found, until: now + KEY_CACHE_MS });
+  else keyCache.delete(keyHash);
   return found;
 }
 

@@ -12,7 +12,14 @@ import path from "node:path";
 import { eq, sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { applyMigrations, libsqlClient, repositoryDatabase } from "../../dev/libsql.js";
-import { ledgerViolations, licenceAccount, SETTLEMENT_CLEARING_ACCOUNT } from "../../protocol/ledger.js";
+import {
+  availableOf,
+  balanceAccount,
+  ledgerViolations,
+  licenceAccount,
+  SETTLEMENT_CLEARING_ACCOUNT,
+  TREASURY_ACCOUNT,
+} from "../../protocol/ledger.js";
 import { liquidatesOnSlash } from "../../protocol/licences.js";
 import { readParameters } from "../../protocol/parameters.js";
 import { poolId } from "../../protocol/staking.js";
@@ -33,9 +40,11 @@ import {
 } from "../../schema/tables.js";
 import type { GatewayConfig } from "../../workers/config.js";
 import type { Database } from "../../workers/db/database.js";
+import { debtAudit, requestorDebt } from "../../workers/db/debts.js";
 import { getAccount, getAccounts, ledgerSnapshot } from "../../workers/db/ledger.js";
 import { licencesLiableTo, readNetworkState } from "../../workers/db/licences.js";
 import { readPool, sharesOf } from "../../workers/db/stake-pools.js";
+import { collectDebts } from "../../workers/economy/debts.js";
 import { bindLicence, changePhase, mintLicence, redeemLicence, transferLicence } from "../../workers/economy/licences.js";
 import { runOperation } from "../../workers/economy/operation.js";
 import { settleBatch } from "../../workers/economy/settle-batches.js";
@@ -81,6 +90,7 @@ const config: GatewayConfig = {
 
 const HOLDERS = Array.from({ length: 6 }, (_, i) => `0x${String(i + 1).padStart(40, "0")}`);
 const HOSTS = ["host_a", "host_b", "host_c"].map((id, i) => ({ id, operator: HOLDERS[i] }));
+const PAYER = "req_00000000000000000001";
 const VALIDATORS = [HOLDERS[3], HOLDERS[4], HOLDERS[5]];
 
 async function freshDatabase(seed: number): Promise<Database> {
@@ -130,6 +140,7 @@ async function checkInvariants(db: Database) {
   const clearing = await getAccount(db, SETTLEMENT_CLEARING_ACCOUNT);
   if (clearing.creditsPosted !== clearing.debitsPosted) broken.push("the settlement clearing account is not empty");
   broken.push(...(await settlementViolations(db)));
+  broken.push(...(await debtViolations(db)));
   const all = await db.select().from(licences).all();
   const state = await readNetworkState(db);
   if (all.length > LICENCE_CAP || state.licencesMinted !== all.length)
@@ -201,6 +212,33 @@ async function settlementViolations(db: Database): Promise<string[]> {
   return broken;
 }
 
+/**
+ * Each requestor's debt is the sum of its entries (and never negative: `debt_not_negative`);
+ * what settlements left uncollected is what the settlement entries added; what collections took
+ * off is what `debt_collection` transfers moved from requestors' balances to the treasury.
+ */
+async function debtViolations(db: Database): Promise<string[]> {
+  const broken: string[] = [];
+  for (const r of await debtAudit(db)) {
+    if (r.debt !== r.entries) broken.push(`${r.id}: debt ${r.debt} != entries ${r.entries}`);
+    if (r.debt < 0n) broken.push(`${r.id}: negative debt ${r.debt}`);
+  }
+  const [row] = await db.all<{ added: number; collected: number; uncollected: number; moved: number; wrong: number }>(sql`
+    SELECT
+      (SELECT COALESCE(SUM(amount), 0) FROM debt_entries WHERE reason = 'settlement') AS added,
+      (SELECT COALESCE(-SUM(amount), 0) FROM debt_entries WHERE reason <> 'settlement') AS collected,
+      (SELECT COALESCE(SUM(uncollected), 0) FROM settlements) AS uncollected,
+      (SELECT COALESCE(SUM(amount), 0) FROM transfers WHERE code = 'debt_collection') AS moved,
+      (SELECT COUNT(*) FROM transfers WHERE code = 'debt_collection'
+        AND (credit_account <> ${TREASURY_ACCOUNT} OR debit_account NOT LIKE 'balance:req_%')) AS wrong`);
+  if (Number(row.added) !== Number(row.uncollected))
+    broken.push(`settlements left ${row.uncollected} uncollected but recorded ${row.added} of debt`);
+  if (Number(row.collected) !== Number(row.moved))
+    broken.push(`debt entries collected ${row.collected} but debt_collection transfers moved ${row.moved}`);
+  if (Number(row.wrong) > 0) broken.push("a debt collection moved value elsewhere than requestor balance -> treasury");
+  return broken;
+}
+
 /** Refusals the model allows (the operation asked for something the rules forbid); anything else fails the run. */
 const EXPECTED_REFUSALS = new Set([
   "insufficient_balance",
@@ -221,6 +259,7 @@ const EXPECTED_REFUSALS = new Set([
   "operation_id_reused",
   "busy",
   "same_account",
+  "payment_required",
 ]);
 
 async function attempt(run: () => Promise<unknown>): Promise<string> {
@@ -291,7 +330,7 @@ async function simulate(seed: number, steps: number) {
   const settled: string[] = [];
   let licenceCounter = 0;
   let step = 0;
-  const holderOrRequestor = () => (r.next() < 0.15 ? "req_00000000000000000001" : r.pick(HOLDERS));
+  const holderOrRequestor = () => (r.next() < 0.15 ? PAYER : r.pick(HOLDERS));
   /** A pool `holder` may bind a licence to (a host it operates, its own validator), or null (unbind). */
   const bindTarget = (holder: string) => {
     const host = HOSTS.find((h) => h.operator === holder);
@@ -391,6 +430,44 @@ async function simulate(seed: number, steps: number) {
     ],
     [
       6,
+      "requestor stakes",
+      async () => {
+        // Often everything it has: the way a requestor leaves settlement nothing to charge.
+        const available = availableOf(await getAccount(db, balanceAccount(PAYER)));
+        const amount = available > 0n && r.next() < 0.6 ? available : r.amount(2_000_000n);
+        const debt = await requestorDebt(db, PAYER);
+        const req = { id: `${PAYER}/rs${r.int(1e9)}`, holder: PAYER, kind: "requestor" as const, subject: PAYER, amount };
+        const outcome = await attempt(() => stake(db, config, req, now));
+        if (debt > 0n && outcome !== "payment_required") throw new Error(`a requestor owing ${debt} staked (${outcome})`);
+        return outcome;
+      },
+    ],
+    [
+      4,
+      "requestor unstakes",
+      async () => {
+        const pool = await readPool(db, poolId("requestor", PAYER), "requestor", PAYER);
+        const worth = pool.bonded;
+        const amount = worth > 0n && r.next() < 0.5 ? worth : r.amount(worth > 0n ? worth : 1000n);
+        return attempt(() =>
+          unstake(db, config, { id: `${PAYER}/ru${r.int(1e9)}`, holder: PAYER, kind: "requestor", subject: PAYER, amount }, now),
+        );
+      },
+    ],
+    [
+      4,
+      "collect debts",
+      async () => {
+        const debt = await requestorDebt(db, PAYER);
+        const collected = await collectDebts(db, now);
+        // The same run again (same id) collects nothing more.
+        const again = await collectDebts(db, now);
+        if (again !== 0) throw new Error("a debt collection ran twice for one cron run");
+        return debt > 0n ? `collected from ${collected}` : "no debt";
+      },
+    ],
+    [
+      6,
       "slash host",
       async () => {
         const host = r.pick(HOSTS).id;
@@ -423,7 +500,10 @@ async function simulate(seed: number, steps: number) {
       "time passes",
       async () => {
         now += r.int(40_000);
-        return `released ${await releaseMaturedUnbondings(db, now)}`;
+        const paidBefore = (await debtAudit(db)).reduce((n, d) => n + d.entries, 0n);
+        const released = await releaseMaturedUnbondings(db, now);
+        const paidAfter = (await debtAudit(db)).reduce((n, d) => n + d.entries, 0n);
+        return `released ${released}${paidAfter < paidBefore ? " paying debt" : ""}`;
       },
     ],
     [
@@ -582,11 +662,85 @@ describe("economy simulation", () => {
         "settle: done paid no_prover",
         "mint licences concurrently: done",
         "race two licence actions: done+licence_changed",
+        "requestor stakes: payment_required",
+        "collect debts: collected from 1",
       ]) {
         expect(seen.get(expected) ?? 0, `${expected} in ${JSON.stringify([...seen])}`).toBeGreaterThan(0);
       }
       expect([...seen.keys()].some((k) => k.startsWith("replay an operation: already_done"))).toBe(true);
+      expect([...seen.keys()].some((k) => k.startsWith("time passes") && k.endsWith("paying debt"))).toBe(true);
     },
     600_000,
   );
+
+  it("#11 records a requestor's unpaid charge as debt, refuses it new stake, and collects the debt first from stake as it unbonds, the rest to its balance", async () => {
+    const db = await freshDatabase(99);
+    let now = 1_000;
+    await mint(db, { id: "grant", holder: PAYER, amount: 100_000n }, now);
+    const staked = { holder: PAYER, kind: "requestor" as const, subject: PAYER };
+    await stake(db, config, { ...staked, id: `${PAYER}/all-in`, amount: 100_000n }, now);
+    // 60 relays x 7 per compute unit, and nothing left in the balance to pay with.
+    await db.insert(batches).values({ ...SCENARIO_BATCH, prover: VALIDATORS[0] });
+    await db.insert(sessions).values(SCENARIO_SESSION);
+    await db.insert(batchSessions).values(SCENARIO_MEMBER);
+    await db.insert(sessionHosts).values({ sessionId: SCENARIO_SESSION.id, hostId: "host_a", relays: 60, computeUnits: 60 });
+    const settled = await settleBatch(db, config, SCENARIO_BATCH.id, now);
+    expect(settled).toMatchObject({ alreadyDone: false, result: { due: 420, charged: 0, uncollected: 420 } });
+    expect(await requestorDebt(db, PAYER)).toBe(420n);
+    await expect(stake(db, config, { ...staked, id: `${PAYER}/more`, amount: 1n }, now)).rejects.toMatchObject({
+      status: 402,
+      code: "payment_required",
+    });
+
+    await unstake(db, config, { ...staked, id: `${PAYER}/out`, amount: 100_000n }, now);
+    // Nothing to collect from the balance while the stake unbonds.
+    expect(await collectDebts(db, now)).toBe(0);
+    now += config.unbondingSeconds * 1000;
+    const treasuryBefore = availableOf(await getAccount(db, TREASURY_ACCOUNT));
+    expect(await releaseMaturedUnbondings(db, now)).toBe(1);
+    expect(await requestorDebt(db, PAYER)).toBe(0n);
+    expect(availableOf(await getAccount(db, balanceAccount(PAYER)))).toBe(100_000n - 420n);
+    expect(availableOf(await getAccount(db, TREASURY_ACCOUNT))).toBe(treasuryBefore + 420n);
+    expect((await stake(db, config, { ...staked, id: `${PAYER}/back`, amount: 1_000n }, now)).alreadyDone).toBe(false);
+    await checkInvariants(db);
+  });
 });
+
+const SCENARIO_SESSION = {
+  id: "ses_scenario",
+  requestorId: PAYER,
+  serviceId: "svc",
+  epoch: 1,
+  seed: "0x",
+  algorithm: "sim",
+  hostIds: "[]",
+  quota: 1000,
+  startsAt: 0,
+  endsAt: 1,
+  createdAt: 0,
+  closedAt: 2,
+  sessionRoot: "0x",
+  relayCount: 60,
+  computeUnits: 60,
+};
+const SCENARIO_BATCH = {
+  id: "batch_scenario",
+  root: "0x",
+  reportCardRoot: "0x",
+  relayCount: 60,
+  computeUnits: 60,
+  sessionCount: 1,
+  state: "verified" as const,
+  nextAttemptAt: 0,
+  createdAt: 0,
+  updatedAt: 0,
+};
+const SCENARIO_MEMBER = {
+  batchId: SCENARIO_BATCH.id,
+  ordinal: 0,
+  sessionId: SCENARIO_SESSION.id,
+  sessionSeed: "0x",
+  sessionRoot: "0x",
+  relayCount: 60,
+  computeUnits: 60,
+};

@@ -12,6 +12,8 @@ export interface Requestor {
   name: string;
   /** Bonded stake of the requestor's pool, read from the ledger. */
   stake: bigint;
+  /** What settlement could not charge and cron has not collected yet (debts.ts). */
+  debt: bigint;
   createdAt: number;
 }
 
@@ -23,7 +25,7 @@ export interface ApiKeyRecord {
   revokedAt: number | null;
 }
 
-export async function createRequestor(db: Database, requestor: Omit<Requestor, "stake">): Promise<void> {
+export async function createRequestor(db: Database, requestor: Omit<Requestor, "stake" | "debt">): Promise<void> {
   await write(() => db.insert(requestors).values(requestor));
 }
 
@@ -34,7 +36,7 @@ export async function requestorStake(db: Database, id: string): Promise<bigint> 
 
 export async function getRequestor(db: Database, id: string): Promise<Requestor | null> {
   const row = await db.select().from(requestors).where(eq(requestors.id, id)).get();
-  return row ? { ...row, stake: await requestorStake(db, id) } : null;
+  return row ? { ...row, debt: BigInt(row.debt), stake: await requestorStake(db, id) } : null;
 }
 
 export async function insertApiKey(db: Database, key: ApiKeyRecord & { keyHash: string }): Promise<void> {
@@ -70,7 +72,7 @@ export async function findRequestorByKeyHash(
   db: Database,
   keyHash: string,
 ): Promise<{ requestor: Requestor; keyId: string } | null> {
-  // One query on the relay path: the key, its requestor and the requestor's stake account.
+  // One query on the relay path: the key, its requestor (with its debt) and the requestor's stake account.
   const row = await db
     .select({
       requestor: requestors,
@@ -85,5 +87,10 @@ export async function findRequestorByKeyHash(
     .leftJoin(accounts, eq(accounts.id, sql`'pool:requestor:' || ${requestors.id}`))
     .where(and(eq(apiKeys.keyHash, keyHash), isNull(apiKeys.revokedAt)))
     .get();
-  return row ? { requestor: { ...row.requestor, stake: availableOf(accountTotalsOf(row)) }, keyId: row.keyId } : null;
+  return row
+    ? {
+        requestor: { ...row.requestor, debt: BigInt(row.requestor.debt), stake: availableOf(accountTotalsOf(row)) },
+        keyId: row.keyId,
+      }
+    : null;
 }

@@ -5,7 +5,8 @@
  * Constraint failures the database reports are turned into the API's errors; a pool changed by
  * another writer meanwhile (`stale_pool`) makes the operation re-read and rebuild itself. A
  * licence changed meanwhile (`stale_licence`) refuses a holder's action (409 `licence_changed`:
- * the other change won the race) and rebuilds the system's own operations (a slash).
+ * the other change won the race) and rebuilds the system's own operations (a slash). So does a
+ * requestor's debt read by the operation and changed meanwhile (`debt_not_negative`).
  */
 import type { Database } from "../db/database.js";
 import { canonicalJson, getOperation, operationStatement, type Statement } from "../db/ledger.js";
@@ -39,6 +40,8 @@ function refusal(error: unknown): ApiError | "stale" | "stale_licence" | "duplic
   if (v.kind === "unique" && v.detail === "operations.id") return "duplicate";
   if (v.kind === "check" && v.detail === "stale_pool") return "stale";
   if (v.kind === "check" && v.detail === "stale_licence") return "stale_licence";
+  // A requestor's debt changed after the operation read it (debts.ts guards its reads this way).
+  if (v.kind === "check" && v.detail === "debt_not_negative") return "stale";
   if (v.kind === "check" && v.detail === "balance_not_negative")
     return conflict("insufficient_balance", "The account does not hold enough available DB-CPTM for this");
   if (v.kind === "unique" && v.detail === "transfers.pending_id")

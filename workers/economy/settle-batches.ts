@@ -2,8 +2,9 @@
  * Settlement (DESIGN.md step 9), from cron, once per batch that reached a final state.
  *
  * - expired: nothing moves; the record says so.
- * - verified: each requestor is charged compute units x the service's price from its balance
- *   (what its balance cannot cover is recorded as uncollected), and the revenue is split by
+ * - verified: each requestor is charged compute units x the service's price from its balance;
+ *   what its balance cannot cover is recorded as uncollected and becomes the requestor's debt
+ *   (debts.ts: its keys stop relaying until cron collects it). The revenue is split by
  *   protocol/rewards.ts: hosts' operators by relays x score, fishermen, chain partner, burn, and
  *   the treasury with every remainder. All of that is the same whoever proved the batch:
  *   `ProofRegistry.proveBatch` is open to anyone and receipts' proofs are public, so the prover
@@ -22,6 +23,7 @@ import {
   FISHERMEN_ACCOUNT,
   poolAccount,
   SETTLEMENT_CLEARING_ACCOUNT,
+  smallerAmount,
   TREASURY_ACCOUNT,
   type Transfer,
 } from "../../protocol/ledger.js";
@@ -30,7 +32,8 @@ import { poolId } from "../../protocol/staking.js";
 import type { GatewayConfig } from "../config.js";
 import { getBatch } from "../db/batches.js";
 import type { Database } from "../db/database.js";
-import { type Account, getAccounts, ledgerStatements, single } from "../db/ledger.js";
+import { addDebt } from "../db/debts.js";
+import { type Account, getAccounts, ledgerStatements, type Statement, single } from "../db/ledger.js";
 import { batchesToSettle, billableSessions, hostWorkOfSessions, insertSettlement, type Settlement } from "../db/settlements.js";
 import { conflict, notFound } from "../errors.js";
 import { type OperationOutcome, runOperation } from "./operation.js";
@@ -105,15 +108,20 @@ async function chargeAndPay(
   const payers = [...dueBy.keys()].sort();
   const balances = await getAccounts(db, payers.map(balanceAccount));
   const list: Transfer[] = [];
+  const debts: Statement[] = [];
   let due = 0n;
   let revenue = 0n;
   for (const requestor of payers) {
     const owed = dueBy.get(requestor) ?? 0n;
     // A balance account never goes below zero; a missing one comes back with zero totals.
     const available = availableOf(balances.get(balanceAccount(requestor)) as Account);
-    const charge = owed < available ? owed : available;
+    const charge = smallerAmount(owed, available);
     due += owed;
     revenue += charge;
+    if (owed > charge) {
+      const entry = { id: `settle/${batchId}/debt/${requestor}`, reason: "settlement" as const, reference: batchId };
+      debts.push(...addDebt(db, requestor, owed - charge, entry, now));
+    }
     if (charge > 0n)
       list.push(
         single(
@@ -163,7 +171,7 @@ async function chargeAndPay(
     validatorShareTo: validatorShare.to,
     validatorShareReason: validatorShare.reason,
   };
-  return { statements: [...ledgerStatements(db, list, now), insertSettlement(db, record)], result: record };
+  return { statements: [...ledgerStatements(db, list, now), ...debts, insertSettlement(db, record)], result: record };
 }
 
 /** Cron: settles every batch that became verified or expired. Returns how many were settled. */

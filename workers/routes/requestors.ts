@@ -1,6 +1,6 @@
 /**
  * `/v1/requestors`: requestors (dApps, agents) and API keys, created and revoked with the admin
- * token; `/v1/requestors/me` shows the caller's balance, stake, quota and current usage, and
+ * token; `/v1/requestors/me` shows the caller's balance, debt, stake, quota and current usage, and
  * `/v1/requestors/me/stake` and `/me/unstake` move DB-CPTM between its balance and its stake.
  *
  * Creating a requestor with `stake` (and optionally `balance`) grants that much DB-CPTM into its
@@ -14,6 +14,7 @@ import type { AppEnv } from "../app-env.js";
 import { authenticateKey, bearerToken, forgetKey, generateApiKey, requireAdmin } from "../auth.js";
 import { gatewayConfig } from "../config.js";
 import { database } from "../db/database.js";
+import { requestorDebt } from "../db/debts.js";
 import { getAccount } from "../db/ledger.js";
 import { createRequestor, getRequestor, insertApiKey, listApiKeys, requestorStake, revokeApiKey } from "../db/requestors.js";
 import { listServices } from "../db/services.js";
@@ -38,7 +39,9 @@ async function issueKey(db: ReturnType<typeof database>, requestorId: string) {
 async function moveStake(env: Env, request: Request, action: "stake" | "unstake") {
   const db = database(env);
   const config = gatewayConfig(env);
-  const { requestor, keyId } = await authenticateKey(db, bearerToken(request.headers.get("Authorization") ?? undefined));
+  const { requestor, keyId } = await authenticateKey(db, bearerToken(request.headers.get("Authorization") ?? undefined), {
+    scope: "account",
+  });
   const body = await readJsonObject(request, 4 * 1024);
   const r = {
     id: `${requestor.id}/${stringField(body, "id", { max: 64, pattern: OPERATION_ID })}`,
@@ -66,7 +69,7 @@ export const requestorsApp = new Hono<AppEnv>()
   .get("/me", async (c) => {
     const db = database(c.env);
     const config = gatewayConfig(c.env);
-    const { requestor, keyId } = await authenticateKey(db, bearerToken(c.req.header("Authorization")));
+    const { requestor, keyId } = await authenticateKey(db, bearerToken(c.req.header("Authorization")), { scope: "read" });
     const now = Date.now();
     const stake = await requestorStake(db, requestor.id);
     const balance = await getAccount(db, balanceAccount(requestor.id));
@@ -81,6 +84,7 @@ export const requestorsApp = new Hono<AppEnv>()
       name: requestor.name,
       keyId,
       balance: availableOf(balance).toString(),
+      debt: (await requestorDebt(db, requestor.id)).toString(),
       stake: stake.toString(),
       quotaPerSession: sessionQuota(stake, config.stakePerComputeUnit),
       unbonding: (await unbondingsOfHolder(db, requestor.id)).filter((u) => u.state === "unbonding").map(jsonSafe),
