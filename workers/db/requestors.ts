@@ -17,10 +17,22 @@ export interface Requestor {
   createdAt: number;
 }
 
+/**
+ * What a key may do: `relay` (relays; may sit in a URL) and `account` (stake, unstake; never in a
+ * URL). Stored as the sorted list joined by commas ("relay", "account", "account,relay").
+ */
+export type KeyScope = "relay" | "account";
+
+export const KEY_SCOPES: readonly KeyScope[] = ["account", "relay"];
+
+const scopesColumn = (scopes: readonly KeyScope[]) => [...new Set(scopes)].sort().join(",");
+const scopesOf = (column: string) => column.split(",") as KeyScope[];
+
 export interface ApiKeyRecord {
   id: string;
   requestorId: string;
   prefix: string;
+  scopes: KeyScope[];
   createdAt: number;
   revokedAt: number | null;
 }
@@ -40,7 +52,7 @@ export async function getRequestor(db: Database, id: string): Promise<Requestor 
 }
 
 export async function insertApiKey(db: Database, key: ApiKeyRecord & { keyHash: string }): Promise<void> {
-  await write(() => db.insert(apiKeys).values(key));
+  await write(() => db.insert(apiKeys).values({ ...key, scopes: scopesColumn(key.scopes) }));
 }
 
 /** Revokes a key of `requestorId`; false when no such live key exists. */
@@ -54,29 +66,36 @@ export async function revokeApiKey(db: Database, requestorId: string, keyId: str
 }
 
 export async function listApiKeys(db: Database, requestorId: string): Promise<ApiKeyRecord[]> {
-  return db
+  const rows = await db
     .select({
       id: apiKeys.id,
       requestorId: apiKeys.requestorId,
       prefix: apiKeys.prefix,
+      scopes: apiKeys.scopes,
       createdAt: apiKeys.createdAt,
       revokedAt: apiKeys.revokedAt,
     })
     .from(apiKeys)
     .where(eq(apiKeys.requestorId, requestorId))
     .all();
+  return rows.map((r) => ({ ...r, scopes: scopesOf(r.scopes) }));
 }
 
-/** The requestor owning a live (unrevoked) key with this hash, with the key's id. */
-export async function findRequestorByKeyHash(
-  db: Database,
-  keyHash: string,
-): Promise<{ requestor: Requestor; keyId: string } | null> {
+/** A live key as the relay path sees it: its requestor (with stake and debt), its id and scopes. */
+export interface KeyHolder {
+  requestor: Requestor;
+  keyId: string;
+  scopes: KeyScope[];
+}
+
+/** The requestor owning a live (unrevoked) key with this hash, with the key's id and scopes. */
+export async function findRequestorByKeyHash(db: Database, keyHash: string): Promise<KeyHolder | null> {
   // One query on the relay path: the key, its requestor (with its debt) and the requestor's stake account.
   const row = await db
     .select({
       requestor: requestors,
       keyId: apiKeys.id,
+      scopes: apiKeys.scopes,
       creditsPosted: accounts.creditsPosted,
       debitsPosted: accounts.debitsPosted,
       debitsPending: accounts.debitsPending,
@@ -91,6 +110,7 @@ export async function findRequestorByKeyHash(
     ? {
         requestor: { ...row.requestor, debt: BigInt(row.requestor.debt), stake: availableOf(accountTotalsOf(row)) },
         keyId: row.keyId,
+        scopes: scopesOf(row.scopes),
       }
     : null;
 }

@@ -90,6 +90,8 @@ export async function insertVerifiedBatch(r: {
     sessionRoot: "0x",
     relayCount: r.relays,
     computeUnits: r.relays,
+    // Batched, as cron leaves it: a later cron run must not try to batch it again.
+    batchId,
   });
   await db.insert(batches).values({
     id: batchId,

@@ -8,6 +8,7 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { app } from "../../../workers/app.js";
+import { redactedPath } from "../../../workers/http/redacted-path.js";
 import { admin, BASE, call, createService, eth, PLACES, registerHost, rpc, testHosts, unique } from "../../worker/helpers.js";
 import { errorOf, json } from "./economy-fixtures.js";
 
@@ -126,5 +127,18 @@ describe("#14 API key scopes", () => {
     const text = logged.map((args) => args.map((a) => (a instanceof Error ? `${a.message} ${a.stack}` : String(a))).join(" "));
     expect(text.join("\n")).not.toContain(key);
     expect(text.join("\n")).toContain("/k/[redacted]/v1/some-service");
+  });
+
+  it.each([
+    ["/k/cr_secret123/v1/eth", "/k/[redacted]/v1/eth"],
+    ["/k/cr_secret123/v1/llm/chat/completions", "/k/[redacted]/v1/llm/chat/completions"],
+    ["/k/cr_secret123", "/k/[redacted]"],
+    ["//k/cr_secret123/v1/eth", "/k/[redacted]/v1/eth"],
+    ["/K/cr_secret123/v1/eth", "/k/[redacted]/v1/eth"],
+    ["/v1/eth", "/v1/eth"],
+    ["/v1/requestors/me", "/v1/requestors/me"],
+    ["/v1/k/not-a-key", "/v1/k/not-a-key"],
+  ])("#14 redactedPath(%s) is %s", (path, expected) => {
+    expect(redactedPath(path)).toBe(expected);
   });
 });
