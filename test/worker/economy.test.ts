@@ -326,6 +326,9 @@ describe("economy v0", () => {
       sessionRoot: "0x",
       relayCount: 400,
       computeUnits: 400,
+      // Batched, as cron leaves it: on the libSQL run every file shares this database, and a later
+      // cron run (another file's) must not try to batch it again.
+      batchId,
     });
     await db.insert(batches).values({
       id: batchId,
