@@ -521,6 +521,28 @@ async function simulate(seed: number, steps: number) {
     ],
     [
       3,
+      "settle while the requestor stakes everything",
+      async () => {
+        const id = await fabricateBatch(db, r, r.pick(VALIDATORS));
+        settled.push(id);
+        const available = availableOf(await getAccount(db, balanceAccount(PAYER)));
+        const req = { id: `${PAYER}/race${r.int(1e9)}`, holder: PAYER, kind: "requestor" as const, subject: PAYER };
+        // The stake starts a few queries later, so it lands anywhere in the settlement's reads.
+        const lag = r.int(12);
+        const [settlement, staking] = await Promise.all([
+          attempt(() => settleBatch(db, config, id, now)),
+          attempt(async () => {
+            for (let i = 0; i < lag; i++) await db.select().from(services).get();
+            return stake(db, config, { ...req, amount: available > 0n ? available : 1n }, now);
+          }),
+        ]);
+        // Settlement never fails for what the requestor did meanwhile: it charges what is left.
+        if (settlement !== "done") throw new Error(`settlement ${settlement} while the requestor staked (${staking})`);
+        return `${settlement}+${staking}`;
+      },
+    ],
+    [
+      3,
       "settle again",
       async () => {
         if (!settled.length) return "nothing";

@@ -25,23 +25,29 @@ export async function collectDebts(db: Database, now: number, limit = 100): Prom
   for (const debtor of await requestorsInDebt(db, limit)) {
     if (availableOf(await getAccount(db, balanceAccount(debtor.id))) <= 0n) continue;
     const id = `sys/debt-collect/${debtor.id}/${now}`;
-    const outcome = await runOperation(db, { id, kind: "debt_collect", request: { requestor: debtor.id } }, now, async () => {
-      const debt = await requestorDebt(db, debtor.id);
-      const available = availableOf(await getAccount(db, balanceAccount(debtor.id)));
-      const amount = smallerAmount(debt, available);
-      if (amount <= 0n) return { statements: [], result: 0n };
-      return {
-        statements: [
-          ...ledgerStatements(
-            db,
-            [single(id, balanceAccount(debtor.id), TREASURY_ACCOUNT, amount, "debt_collection", debtor.id)],
-            now,
-          ),
-          ...reduceDebt(db, debtor.id, debt, amount, { id, reason: "balance_collection", reference: id }, now),
-        ],
-        result: amount,
-      };
-    });
+    const outcome = await runOperation(
+      db,
+      { id, kind: "debt_collect", request: { requestor: debtor.id } },
+      now,
+      async () => {
+        const debt = await requestorDebt(db, debtor.id);
+        const available = availableOf(await getAccount(db, balanceAccount(debtor.id)));
+        const amount = smallerAmount(debt, available);
+        if (amount <= 0n) return { statements: [], result: 0n };
+        return {
+          statements: [
+            ...ledgerStatements(
+              db,
+              [single(id, balanceAccount(debtor.id), TREASURY_ACCOUNT, amount, "debt_collection", debtor.id)],
+              now,
+            ),
+            ...reduceDebt(db, debtor.id, debt, amount, { id, reason: "balance_collection", reference: id }, now),
+          ],
+          result: amount,
+        };
+      },
+      { staleBalance: "rebuild" },
+    );
     if (!outcome.alreadyDone && outcome.result > 0n) collected++;
   }
   return collected;

@@ -29,12 +29,18 @@ export interface OperationOptions {
    * "rebuild" (the system's own operations, such as a slash, re-read and go on).
    */
   staleLicence?: "refuse" | "rebuild";
+  /**
+   * What to do when an account would go below zero: "refuse" (409 `insufficient_balance`) or
+   * "rebuild" for operations that size what they take by the balance they read (settlement,
+   * debt collection): the balance fell after the read, so they read it again.
+   */
+  staleBalance?: "refuse" | "rebuild";
 }
 
 const MAX_REBUILDS = 8;
 
 /** Why the database refused a batch, as an API error; null when it is not an economy rule. */
-function refusal(error: unknown): ApiError | "stale" | "stale_licence" | "duplicate" | null {
+function refusal(error: unknown): ApiError | "stale" | "stale_licence" | "stale_balance" | "duplicate" | null {
   const v = constraintViolationOf(error);
   if (!v) return null;
   if (v.kind === "unique" && v.detail === "operations.id") return "duplicate";
@@ -42,8 +48,7 @@ function refusal(error: unknown): ApiError | "stale" | "stale_licence" | "duplic
   if (v.kind === "check" && v.detail === "stale_licence") return "stale_licence";
   // A requestor's debt changed after the operation read it (debts.ts guards its reads this way).
   if (v.kind === "check" && v.detail === "debt_not_negative") return "stale";
-  if (v.kind === "check" && v.detail === "balance_not_negative")
-    return conflict("insufficient_balance", "The account does not hold enough available DB-CPTM for this");
+  if (v.kind === "check" && v.detail === "balance_not_negative") return "stale_balance";
   if (v.kind === "unique" && v.detail === "transfers.pending_id")
     return conflict("already_resolved", "That pending transfer was already posted or voided");
   if (v.kind === "check" && v.detail === "licence_cap")
@@ -71,7 +76,7 @@ export async function runOperation<T>(
   op: OperationRequest,
   now: number,
   build: () => Promise<{ statements: Statement[]; result: T }>,
-  { staleLicence = "refuse" }: OperationOptions = {},
+  { staleLicence = "refuse", staleBalance = "refuse" }: OperationOptions = {},
 ): Promise<OperationOutcome<T>> {
   if (await getOperation(db, op.id)) return answerDuplicate(db, op);
   for (let attempt = 0; ; attempt++) {
@@ -88,9 +93,15 @@ export async function runOperation<T>(
           "Another action on this licence landed while this one ran, and won; nothing was changed. Read the licence again (GET /v1/licences/{id}) and send the action again if it still applies",
         );
       }
-      if ((why === "stale" || why === "stale_licence") && attempt < MAX_REBUILDS) continue;
-      if (why === "stale" || why === "stale_licence")
-        throw conflict("busy", "The stake pool or licence kept changing; retry the request");
+      if (why === "stale_balance" && staleBalance === "refuse")
+        throw conflict("insufficient_balance", "The account does not hold enough available DB-CPTM for this");
+      if (why === "stale" || why === "stale_licence" || why === "stale_balance") {
+        if (attempt < MAX_REBUILDS) continue;
+        throw conflict(
+          "busy",
+          "What this operation reads (a stake pool, licence, debt or balance) kept changing; retry the request",
+        );
+      }
       if (why) throw why;
       throw constraintViolationOf(error) ?? error;
     }

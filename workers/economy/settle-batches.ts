@@ -80,14 +80,22 @@ export async function settleBatch(
   if (batch.state !== "verified" && batch.state !== "expired") {
     throw conflict("batch_not_final", `Batch is ${batch.state}; only verified or expired batches settle`);
   }
-  return runOperation(db, { id: `sys/settle/${batchId}`, kind: "settle", request: { batch: batchId } }, now, async () => {
-    if (batch.state === "expired") {
-      const record = emptySettlement(batchId, "expired", null, now);
-      return { statements: [insertSettlement(db, record)], result: record };
-    }
-    const active = new Set((await validatorSet(db, config)).filter((v) => v.active).map((v) => v.address));
-    return chargeAndPay(db, config, batchId, batch.prover, validatorShareDestination(batch.prover, active), now);
-  });
+  return runOperation(
+    db,
+    { id: `sys/settle/${batchId}`, kind: "settle", request: { batch: batchId } },
+    now,
+    async () => {
+      if (batch.state === "expired") {
+        const record = emptySettlement(batchId, "expired", null, now);
+        return { statements: [insertSettlement(db, record)], result: record };
+      }
+      const active = new Set((await validatorSet(db, config)).filter((v) => v.active).map((v) => v.address));
+      return chargeAndPay(db, config, batchId, batch.prover, validatorShareDestination(batch.prover, active), now);
+    },
+    // A requestor whose balance fell after it was read (it staked meanwhile) is charged what is
+    // left, the rest becoming debt: settlement reads again instead of failing (and blocking cron).
+    { staleBalance: "rebuild" },
+  );
 }
 
 async function chargeAndPay(
