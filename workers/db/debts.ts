@@ -3,8 +3,8 @@
  * zero by `debt_not_negative`; every change also writes a `debt_entries` row, so a requestor's
  * entries always sum to its debt. Statements go into the caller's operation batch.
  */
-import { asc, eq, gt, sql } from "drizzle-orm";
-import { debtEntries, requestors } from "../../schema/tables.js";
+import { and, asc, eq, gt, sql } from "drizzle-orm";
+import { accounts, debtEntries, requestors } from "../../schema/tables.js";
 import type { Database } from "./database.js";
 import type { Statement } from "./ledger.js";
 
@@ -22,12 +22,18 @@ export async function requestorDebt(db: Database, requestorId: string): Promise<
   return BigInt(row?.debt ?? 0);
 }
 
-/** Requestors that owe something, oldest id first. */
-export async function requestorsInDebt(db: Database, limit: number): Promise<{ id: string; debt: bigint }[]> {
+/**
+ * Requestors that owe something and have an available balance to pay from, by id. Debtors with
+ * nothing to pay from are left out, so they never crowd out the ones that can pay.
+ */
+export async function debtorsWithBalance(db: Database, limit: number): Promise<{ id: string; debt: bigint }[]> {
   const rows = await db
     .select({ id: requestors.id, debt: requestors.debt })
     .from(requestors)
-    .where(gt(requestors.debt, 0))
+    .innerJoin(accounts, eq(accounts.id, sql`'balance:' || ${requestors.id}`))
+    .where(
+      and(gt(requestors.debt, 0), gt(sql`${accounts.creditsPosted} - ${accounts.debitsPosted} - ${accounts.debitsPending}`, 0)),
+    )
     .orderBy(asc(requestors.id))
     .limit(limit)
     .all();

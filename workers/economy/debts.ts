@@ -12,7 +12,7 @@
  */
 import { availableOf, balanceAccount, smallerAmount, TREASURY_ACCOUNT } from "../../protocol/ledger.js";
 import type { Database } from "../db/database.js";
-import { reduceDebt, requestorDebt, requestorsInDebt } from "../db/debts.js";
+import { debtorsWithBalance, reduceDebt, requestorDebt } from "../db/debts.js";
 import { getAccount, ledgerStatements, single } from "../db/ledger.js";
 import { runOperation } from "./operation.js";
 
@@ -22,8 +22,7 @@ import { runOperation } from "./operation.js";
  */
 export async function collectDebts(db: Database, now: number, limit = 100): Promise<number> {
   let collected = 0;
-  for (const debtor of await requestorsInDebt(db, limit)) {
-    if (availableOf(await getAccount(db, balanceAccount(debtor.id))) <= 0n) continue;
+  for (const debtor of await debtorsWithBalance(db, limit)) {
     const id = `sys/debt-collect/${debtor.id}/${now}`;
     const outcome = await runOperation(
       db,

@@ -64,8 +64,7 @@ export async function mintLicence(
 }
 
 /** Whether the licence is still in the unbinding period of its last unbind at `now`. */
-export const isUnbinding = (l: Pick<Licence, "unbindingUntil">, now: number) =>
-  l.unbindingUntil !== null && l.unbindingUntil > now;
+const isUnbinding = (l: Pick<Licence, "unbindingUntil">, now: number) => l.unbindingUntil !== null && l.unbindingUntil > now;
 
 /** Clears a finished unbinding period, so the row only names a pool it is still liable to. */
 const UNBINDING_DONE = { unbindingFrom: null, unbindingUntil: null } as const;
