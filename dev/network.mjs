@@ -388,7 +388,8 @@ export async function startNetwork({
         "llm-local": { kind: "http", model: "conductor-demo-1", openAiBaseUrl: `${gateway}/v1/llm-local` },
       },
       hosts,
-      requestor: { id: requestor.id, apiKey, stake: requestor.stake },
+      // apiKey relays (and may sit in URLs); accountKey stakes and unstakes (header only).
+      requestor: { id: requestor.id, apiKey, accountKey: requestor.accountKey.key, stake: requestor.stake },
       sessionSeconds: Number(process.env.SESSION_SECONDS ?? 600),
       chain: {
         url: chainAnvil.url,

@@ -13,6 +13,7 @@ import { gatewayConfig } from "../workers/config.js";
 import { describeError } from "../workers/cron/isolated.js";
 import { database } from "../workers/db/database.js";
 import { anchorGenesis } from "../workers/economy/anchor-genesis.js";
+import { collectDebts } from "../workers/economy/debts.js";
 import { settleFinalBatches } from "../workers/economy/settle-batches.js";
 import { slashJailedHosts } from "../workers/economy/slash-jailed.js";
 import { releaseMaturedUnbondings } from "../workers/economy/staking.js";
@@ -24,6 +25,8 @@ export interface CommitTickReport {
   settledBatches: number;
   slashedJailTerms: number;
   releasedUnbondings: number;
+  /** Requestors whose debt was (partly) collected from their balance; -1 when the step failed. */
+  collectedDebts: number;
   genesis: "sent" | "adopted" | "none" | "failed";
   /** Steps that failed as a whole this run (each is retried next run; the others ran). */
   failedSteps: { step: string; error: string }[];
@@ -67,6 +70,7 @@ export class BatchProducer extends DurableObject<Env> {
     const settledBatches = await step("settle_batches", 0, () => settleFinalBatches(db, config, now));
     const slashedJailTerms = await step("slash_jailed", 0, () => slashJailedHosts(db, config, now));
     const releasedUnbondings = await step("release_unbondings", 0, () => releaseMaturedUnbondings(db, now));
+    const collectedDebts = await step("collect_debts", -1, () => collectDebts(db, now));
     const genesis = await step("anchor_genesis", "failed" as const, () => anchorGenesis(db, registryChain(this.env)));
     return {
       closedSessions,
@@ -75,6 +79,7 @@ export class BatchProducer extends DurableObject<Env> {
       settledBatches,
       slashedJailTerms,
       releasedUnbondings,
+      collectedDebts,
       genesis,
       failedSteps,
     };

@@ -74,6 +74,12 @@ export interface AccountTotals {
 
 export const ZERO_TOTALS: AccountTotals = { debitsPosted: 0n, creditsPosted: 0n, debitsPending: 0n, creditsPending: 0n };
 
+/** The smaller of two amounts (`Math.min` takes no bigints). */
+export function smallerAmount(a: bigint, b: bigint): bigint {
+  if (a < b) return a;
+  return b;
+}
+
 export const balanceOf = (t: AccountTotals) => t.creditsPosted - t.debitsPosted;
 /** What the account can still move: its balance less what pending transfers reserve. */
 export const availableOf = (t: Pick<AccountTotals, "creditsPosted" | "debitsPosted" | "debitsPending">) =>

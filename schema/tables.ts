@@ -62,6 +62,8 @@ export const requestors = sqliteTable("requestors", {
   id: text("id").primaryKey(),
   name: text("name").notNull(),
   createdAt: integer("created_at").notNull(),
+  /** What settlement could not charge and cron has not collected yet, in minor units (0005; the sum of its `debt_entries`). */
+  debt: integer("debt").notNull().default(0),
 });
 
 export const apiKeys = sqliteTable(
@@ -77,6 +79,8 @@ export const apiKeys = sqliteTable(
     prefix: text("prefix").notNull(),
     createdAt: integer("created_at").notNull(),
     revokedAt: integer("revoked_at"),
+    /** "relay", "account" or "account,relay" (0005): what the key may do. */
+    scopes: text("scopes").notNull().default("relay"),
   },
   (t) => [index("api_keys_requestor").on(t.requestorId)],
 );
@@ -301,6 +305,11 @@ export const licences = sqliteTable("licences", {
   state: text("state", { enum: ["live", "liquidated", "redeemed"] }).notNull(),
   mintedAt: integer("minted_at").notNull(),
   endedAt: integer("ended_at"),
+  /** Optimistic lock (0005): every change checks the version it read (`stale_licence`). */
+  version: integer("version").notNull().default(0),
+  /** The pool it was unbound from, still liable to that pool's slashes until `unbindingUntil` (Unix ms). */
+  unbindingFrom: text("unbinding_from"),
+  unbindingUntil: integer("unbinding_until"),
 });
 
 export const sessionHosts = sqliteTable(
@@ -330,6 +339,9 @@ export const settlements = sqliteTable("settlements", {
   burned: integer("burned").notNull(),
   withheldByScore: integer("withheld_by_score").notNull(),
   settledAt: integer("settled_at").notNull(),
+  /** Where the validators' share went (0005): the prover's pool account or `system:treasury`; null when nothing was paid. */
+  validatorShareTo: text("validator_share_to"),
+  validatorShareReason: text("validator_share_reason", { enum: ["active_prover", "prover_not_active", "no_prover"] }),
 });
 
 /**
@@ -353,4 +365,19 @@ export const pipelineFailures = sqliteTable(
     quarantinedAt: integer("quarantined_at"),
   },
   (t) => [primaryKey({ columns: [t.step, t.subject] }), index("pipeline_failures_quarantined").on(t.quarantinedAt)],
+);
+
+export const debtEntries = sqliteTable(
+  "debt_entries",
+  {
+    id: text("id").primaryKey(),
+    requestorId: text("requestor_id").notNull(),
+    /** Positive: recorded at settlement; negative: collected. */
+    amount: integer("amount").notNull(),
+    reason: text("reason", { enum: ["settlement", "balance_collection", "unbonding_collection"] }).notNull(),
+    /** The settled batch, or the collecting operation. */
+    reference: text("reference").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("debt_entries_requestor").on(t.requestorId, t.createdAt)],
 );

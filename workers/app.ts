@@ -9,6 +9,7 @@ import { jsonRpcError } from "../protocol/jsonrpc.js";
 import type { AppEnv } from "./app-env.js";
 import { constraintViolationOf } from "./db/storage-errors.js";
 import { ApiError } from "./errors.js";
+import { redactedPath } from "./http/redacted-path.js";
 import { batchesApp, receiptProofApp } from "./routes/batches.js";
 import { hostsApp, operatorsApp } from "./routes/hosts.js";
 import { ledgerApp } from "./routes/ledger.js";
@@ -56,7 +57,9 @@ app.route("/v1", notInV0App);
 app.route("/v1/ledger", notInV0App);
 app.route("/", relayApp);
 
-app.notFound((c) => c.json({ error: { code: "not_found", message: `No route for ${c.req.method} ${c.req.path}` } }, 404));
+app.notFound((c) =>
+  c.json({ error: { code: "not_found", message: `No route for ${c.req.method} ${redactedPath(c.req.path)}` } }, 404),
+);
 
 app.onError((thrown, c) => {
   const violation = constraintViolationOf(thrown);
@@ -65,7 +68,8 @@ app.onError((thrown, c) => {
     ? new ApiError(409, "conflict", "The change conflicts with data stored meanwhile; retry the request")
     : thrown;
   const known = err instanceof ApiError;
-  if (!known) console.error("unhandled error", c.req.method, c.req.path, err);
+  // Never the raw path: a relay URL may carry the caller's key.
+  if (!known) console.error("unhandled error", c.req.method, redactedPath(c.req.path), err);
   const status = known ? err.status : 500;
   const code = known ? err.code : "internal_error";
   const message = known ? err.message : "The gateway failed to handle this request";

@@ -43,6 +43,24 @@ export const sessionBusy = (retryAfterSeconds: number) =>
     { "Retry-After": String(retryAfterSeconds) },
     -32005,
   );
+/**
+ * A requestor owes DB-CPTM from settled relays (its balance could not cover them): its keys do
+ * not relay and it cannot stake more until cron has collected the debt from its balance.
+ */
+export const paymentRequired = (requestorId: string, debt: bigint) =>
+  new ApiError(
+    402,
+    "payment_required",
+    `Requestor ${requestorId} owes ${debt} minor units (${dbCptm(debt)} DB-CPTM) for relays settled when its balance could not cover them. Fund its ledger balance (balance:${requestorId}, e.g. a transfer to "${requestorId}"): the next cron run collects the debt, after which its keys relay and it can stake again`,
+    {},
+    -32004,
+  );
+
+/** Minor units as DB-CPTM (6 decimals), e.g. 40000n -> "0.04". */
+function dbCptm(minor: bigint): string {
+  const fraction = (minor % 1_000_000n).toString().padStart(6, "0").replace(/0+$/, "");
+  return `${minor / 1_000_000n}${fraction ? `.${fraction}` : ""}`;
+}
 export const noHostAvailable = (message = "No host of this session could serve the request") =>
   new ApiError(503, "no_host_available", message, {}, -32002);
 export const upstreamFailed = (message: string) => new ApiError(502, "upstream_failed", message, {}, -32002);

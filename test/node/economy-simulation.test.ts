@@ -12,7 +12,15 @@ import path from "node:path";
 import { eq, sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { applyMigrations, libsqlClient, repositoryDatabase } from "../../dev/libsql.js";
-import { ledgerViolations, licenceAccount, SETTLEMENT_CLEARING_ACCOUNT } from "../../protocol/ledger.js";
+import {
+  availableOf,
+  balanceAccount,
+  ledgerViolations,
+  licenceAccount,
+  SETTLEMENT_CLEARING_ACCOUNT,
+  TREASURY_ACCOUNT,
+} from "../../protocol/ledger.js";
+import { liquidatesOnSlash } from "../../protocol/licences.js";
 import { readParameters } from "../../protocol/parameters.js";
 import { poolId } from "../../protocol/staking.js";
 import {
@@ -25,16 +33,19 @@ import {
   services,
   sessionHosts,
   sessions,
+  settlements,
   stakePools,
   stakePositions,
   unbondings,
 } from "../../schema/tables.js";
 import type { GatewayConfig } from "../../workers/config.js";
 import type { Database } from "../../workers/db/database.js";
+import { debtAudit, requestorDebt } from "../../workers/db/debts.js";
 import { getAccount, getAccounts, ledgerSnapshot } from "../../workers/db/ledger.js";
-import { readNetworkState } from "../../workers/db/licences.js";
+import { licencesLiableTo, readNetworkState } from "../../workers/db/licences.js";
 import { readPool, sharesOf } from "../../workers/db/stake-pools.js";
-import { bindLicence, changePhase, mintLicence, redeemLicence } from "../../workers/economy/licences.js";
+import { collectDebts } from "../../workers/economy/debts.js";
+import { bindLicence, changePhase, mintLicence, redeemLicence, transferLicence } from "../../workers/economy/licences.js";
 import { runOperation } from "../../workers/economy/operation.js";
 import { settleBatch } from "../../workers/economy/settle-batches.js";
 import { slashHost } from "../../workers/economy/slash-jailed.js";
@@ -79,6 +90,7 @@ const config: GatewayConfig = {
 
 const HOLDERS = Array.from({ length: 6 }, (_, i) => `0x${String(i + 1).padStart(40, "0")}`);
 const HOSTS = ["host_a", "host_b", "host_c"].map((id, i) => ({ id, operator: HOLDERS[i] }));
+const PAYER = "req_00000000000000000001";
 const VALIDATORS = [HOLDERS[3], HOLDERS[4], HOLDERS[5]];
 
 async function freshDatabase(seed: number): Promise<Database> {
@@ -127,6 +139,8 @@ async function checkInvariants(db: Database) {
   }
   const clearing = await getAccount(db, SETTLEMENT_CLEARING_ACCOUNT);
   if (clearing.creditsPosted !== clearing.debitsPosted) broken.push("the settlement clearing account is not empty");
+  broken.push(...(await settlementViolations(db)));
+  broken.push(...(await debtViolations(db)));
   const all = await db.select().from(licences).all();
   const state = await readNetworkState(db);
   if (all.length > LICENCE_CAP || state.licencesMinted !== all.length)
@@ -140,8 +154,89 @@ async function checkInvariants(db: Database) {
       (escrows.get(licenceAccount(l.id))?.creditsPosted ?? 0n) - (escrows.get(licenceAccount(l.id))?.debitsPosted ?? 0n);
     const expected = l.state === "live" ? config.licenceStakeEquivalent : 0n;
     if (held !== expected) broken.push(`licence ${l.id} (${l.state}) escrow holds ${held}, expected ${expected}`);
+    if (l.boundTo !== null && (l.unbindingFrom !== null || l.unbindingUntil !== null))
+      broken.push(`licence ${l.id} is bound to ${l.boundTo} and unbinding from ${l.unbindingFrom} at once`);
+    // Bound only to a host its holder operates or to its holder's own validator: a transfer racing
+    // a bind must never leave a licence held by one holder and bound to another's host.
+    if (l.state === "live" && l.boundTo !== null) {
+      const host = HOSTS.find((h) => `host:${h.id}` === l.boundTo);
+      if (host ? host.operator !== l.holder : l.boundTo !== `validator:${l.holder}`)
+        broken.push(`licence ${l.id} of ${l.holder} is bound to ${l.boundTo}, which it does not run`);
+    }
+  }
+  // A redeemed licence's escrow went to the balance of the holder that redeemed it.
+  const redemptions = await db.all<{ reference: string; credit: string }>(
+    sql`SELECT reference, credit_account AS credit FROM transfers WHERE code = 'licence_redeem'`,
+  );
+  for (const t of redemptions) {
+    const l = all.find((x) => x.id === t.reference);
+    if (l?.state !== "redeemed" || t.credit !== `balance:${l.holder}`)
+      broken.push(`licence ${t.reference} redeemed into ${t.credit} but is ${l?.state} held by ${l?.holder}`);
   }
   if (broken.length) throw new Error(broken.join("; "));
+}
+
+/**
+ * Every settlement of a verified batch charged and paid by the same rule whoever proved it: its
+ * charges and host rewards are its transfers, the validators' share went where the record says
+ * (the prover's pool only when it was active), and due = charged + uncollected.
+ */
+async function settlementViolations(db: Database): Promise<string[]> {
+  const broken: string[] = [];
+  const moved = await db.all<{ reference: string; code: string; credit: string; total: number }>(sql`
+    SELECT reference, code, credit_account AS credit, SUM(amount) AS total FROM transfers
+    WHERE reference IN (SELECT batch_id FROM settlements) GROUP BY reference, code, credit_account`);
+  const byBatch = new Map<string, typeof moved>();
+  for (const m of moved) byBatch.set(m.reference, [...(byBatch.get(m.reference) ?? []), m]);
+  for (const s of await db.select().from(settlements).all()) {
+    const list = byBatch.get(s.batchId) ?? [];
+    const sum = (code: string) => list.filter((m) => m.code === code).reduce((n, m) => n + Number(m.total), 0);
+    if (s.outcome === "expired") {
+      if (list.length) broken.push(`expired batch ${s.batchId} moved value`);
+      continue;
+    }
+    if (s.outcome !== "paid") broken.push(`verified batch ${s.batchId} settled as ${s.outcome}`);
+    if (sum("charge") !== s.charged) broken.push(`batch ${s.batchId}: charges ${sum("charge")} != charged ${s.charged}`);
+    if (sum("host_reward") !== s.hosts) broken.push(`batch ${s.batchId}: host rewards ${sum("host_reward")} != ${s.hosts}`);
+    if (s.due !== s.charged + s.uncollected) broken.push(`batch ${s.batchId}: due != charged + uncollected`);
+    const share = list.filter((m) => m.code === "validator_reward" || m.code === "validator_share_unclaimed");
+    const active = s.validatorShareReason === "active_prover";
+    if (
+      s.validators > 0 &&
+      (share.length !== 1 || share[0].credit !== s.validatorShareTo || Number(share[0].total) !== s.validators)
+    )
+      broken.push(`batch ${s.batchId}: the validators' share did not go to ${s.validatorShareTo}`);
+    if (active !== (s.validatorShareTo === `pool:validator:${s.prover}`))
+      broken.push(`batch ${s.batchId}: validators' share to ${s.validatorShareTo} for ${s.validatorShareReason}`);
+  }
+  return broken;
+}
+
+/**
+ * Each requestor's debt is the sum of its entries (and never negative: `debt_not_negative`);
+ * what settlements left uncollected is what the settlement entries added; what collections took
+ * off is what `debt_collection` transfers moved from requestors' balances to the treasury.
+ */
+async function debtViolations(db: Database): Promise<string[]> {
+  const broken: string[] = [];
+  for (const r of await debtAudit(db)) {
+    if (r.debt !== r.entries) broken.push(`${r.id}: debt ${r.debt} != entries ${r.entries}`);
+    if (r.debt < 0n) broken.push(`${r.id}: negative debt ${r.debt}`);
+  }
+  const [row] = await db.all<{ added: number; collected: number; uncollected: number; moved: number; wrong: number }>(sql`
+    SELECT
+      (SELECT COALESCE(SUM(amount), 0) FROM debt_entries WHERE reason = 'settlement') AS added,
+      (SELECT COALESCE(-SUM(amount), 0) FROM debt_entries WHERE reason <> 'settlement') AS collected,
+      (SELECT COALESCE(SUM(uncollected), 0) FROM settlements) AS uncollected,
+      (SELECT COALESCE(SUM(amount), 0) FROM transfers WHERE code = 'debt_collection') AS moved,
+      (SELECT COUNT(*) FROM transfers WHERE code = 'debt_collection'
+        AND (credit_account <> ${TREASURY_ACCOUNT} OR debit_account NOT LIKE 'balance:req_%')) AS wrong`);
+  if (Number(row.added) !== Number(row.uncollected))
+    broken.push(`settlements left ${row.uncollected} uncollected but recorded ${row.added} of debt`);
+  if (Number(row.collected) !== Number(row.moved))
+    broken.push(`debt entries collected ${row.collected} but debt_collection transfers moved ${row.moved}`);
+  if (Number(row.wrong) > 0) broken.push("a debt collection moved value elsewhere than requestor balance -> treasury");
+  return broken;
 }
 
 /** Refusals the model allows (the operation asked for something the rules forbid); anything else fails the run. */
@@ -155,11 +250,16 @@ const EXPECTED_REFUSALS = new Set([
   "licence_minting_closed",
   "licence_ended",
   "licence_bound",
+  "licence_not_bound",
+  "licence_unbinding",
+  "licence_changed",
+  "not_licence_holder",
   "redemption_closed",
   "phase_not_allowed",
   "operation_id_reused",
   "busy",
   "same_account",
+  "payment_required",
 ]);
 
 async function attempt(run: () => Promise<unknown>): Promise<string> {
@@ -174,7 +274,7 @@ async function attempt(run: () => Promise<unknown>): Promise<string> {
 
 let batchCounter = 0;
 /** A verified batch of one session of `payer` with relays on two hosts, proven by `prover`. */
-async function fabricateBatch(db: Database, r: ReturnType<typeof rng>, prover: string) {
+async function fabricateBatch(db: Database, r: ReturnType<typeof rng>, prover: string | null) {
   const n = ++batchCounter;
   const sessionId = `ses_${n}`;
   const relays = [r.int(50) + 1, r.int(50)];
@@ -230,7 +330,12 @@ async function simulate(seed: number, steps: number) {
   const settled: string[] = [];
   let licenceCounter = 0;
   let step = 0;
-  const holderOrRequestor = () => (r.next() < 0.15 ? "req_00000000000000000001" : r.pick(HOLDERS));
+  const holderOrRequestor = () => (r.next() < 0.15 ? PAYER : r.pick(HOLDERS));
+  /** A pool `holder` may bind a licence to (a host it operates, its own validator), or null (unbind). */
+  const bindTarget = (holder: string) => {
+    const host = HOSTS.find((h) => h.operator === holder);
+    return host ? `host:${host.id}` : VALIDATORS.includes(holder) ? `validator:${holder}` : null;
+  };
 
   const ops: [number, string, () => Promise<string>][] = [
     [
@@ -325,11 +430,56 @@ async function simulate(seed: number, steps: number) {
     ],
     [
       6,
+      "requestor stakes",
+      async () => {
+        // Often everything it has: the way a requestor leaves settlement nothing to charge.
+        const available = availableOf(await getAccount(db, balanceAccount(PAYER)));
+        const amount = available > 0n && r.next() < 0.6 ? available : r.amount(2_000_000n);
+        const debt = await requestorDebt(db, PAYER);
+        const req = { id: `${PAYER}/rs${r.int(1e9)}`, holder: PAYER, kind: "requestor" as const, subject: PAYER, amount };
+        const outcome = await attempt(() => stake(db, config, req, now));
+        if (debt > 0n && outcome !== "payment_required") throw new Error(`a requestor owing ${debt} staked (${outcome})`);
+        return outcome;
+      },
+    ],
+    [
+      4,
+      "requestor unstakes",
+      async () => {
+        const pool = await readPool(db, poolId("requestor", PAYER), "requestor", PAYER);
+        const worth = pool.bonded;
+        const amount = worth > 0n && r.next() < 0.5 ? worth : r.amount(worth > 0n ? worth : 1000n);
+        return attempt(() =>
+          unstake(db, config, { id: `${PAYER}/ru${r.int(1e9)}`, holder: PAYER, kind: "requestor", subject: PAYER, amount }, now),
+        );
+      },
+    ],
+    [
+      4,
+      "collect debts",
+      async () => {
+        const debt = await requestorDebt(db, PAYER);
+        const collected = await collectDebts(db, now);
+        // The same run again (same id) collects nothing more.
+        const again = await collectDebts(db, now);
+        if (again !== 0) throw new Error("a debt collection ran twice for one cron run");
+        return debt > 0n ? `collected from ${collected}` : "no debt";
+      },
+    ],
+    [
+      6,
       "slash host",
-      () =>
-        attempt(() =>
-          slashHost(db, { ...config, jailSlashBps: BigInt(r.int(3000) + 1) }, r.pick(HOSTS).id, `sim-slash/${r.int(1e9)}`, now),
-        ),
+      async () => {
+        const host = r.pick(HOSTS).id;
+        const outcome = await attempt(() =>
+          slashHost(db, { ...config, jailSlashBps: BigInt(r.int(3000) + 1) }, host, `sim-slash/${r.int(1e9)}`, now),
+        );
+        // From mainnet on, a slash leaves no live licence bound to the host or still unbinding from it.
+        const liable = await licencesLiableTo(db, poolId("host", host), now);
+        if (liquidatesOnSlash((await readNetworkState(db)).phase) && liable.length)
+          throw new Error(`a slash of ${host} left licences ${liable.map((l) => l.id)} live`);
+        return outcome;
+      },
     ],
     [
       4,
@@ -350,17 +500,45 @@ async function simulate(seed: number, steps: number) {
       "time passes",
       async () => {
         now += r.int(40_000);
-        return `released ${await releaseMaturedUnbondings(db, now)}`;
+        const paidBefore = (await debtAudit(db)).reduce((n, d) => n + d.entries, 0n);
+        const released = await releaseMaturedUnbondings(db, now);
+        const paidAfter = (await debtAudit(db)).reduce((n, d) => n + d.entries, 0n);
+        return `released ${released}${paidAfter < paidBefore ? " paying debt" : ""}`;
       },
     ],
     [
       5,
       "settle",
       async () => {
-        const prover = r.pick(VALIDATORS);
+        // Anyone may prove a batch: validators (active or not), an address that is none, or nobody recorded.
+        const prover = r.pick([...VALIDATORS, HOLDERS[0], null]);
         const id = await fabricateBatch(db, r, prover);
         settled.push(id);
-        return attempt(() => settleBatch(db, config, id, now));
+        const outcome = await attempt(() => settleBatch(db, config, id, now));
+        const record = await db.select().from(settlements).where(eq(settlements.batchId, id)).get();
+        return `${outcome} ${record?.outcome} ${record?.validatorShareReason ?? ""}`.trim();
+      },
+    ],
+    [
+      3,
+      "settle while the requestor stakes everything",
+      async () => {
+        const id = await fabricateBatch(db, r, r.pick(VALIDATORS));
+        settled.push(id);
+        const available = availableOf(await getAccount(db, balanceAccount(PAYER)));
+        const req = { id: `${PAYER}/race${r.int(1e9)}`, holder: PAYER, kind: "requestor" as const, subject: PAYER };
+        // The stake starts a few queries later, so it lands anywhere in the settlement's reads.
+        const lag = r.int(12);
+        const [settlement, staking] = await Promise.all([
+          attempt(() => settleBatch(db, config, id, now)),
+          attempt(async () => {
+            for (let i = 0; i < lag; i++) await db.select().from(services).get();
+            return stake(db, config, { ...req, amount: available > 0n ? available : 1n }, now);
+          }),
+        ]);
+        // Settlement never fails for what the requestor did meanwhile: it charges what is left.
+        if (settlement !== "done") throw new Error(`settlement ${settlement} while the requestor staked (${staking})`);
+        return `${settlement}+${staking}`;
       },
     ],
     [
@@ -387,14 +565,47 @@ async function simulate(seed: number, steps: number) {
     ],
     [
       4,
-      "bind licence",
+      "bind or unbind licence",
       async () => {
         const live = await db.select().from(licences).where(eq(licences.state, "live")).all();
         if (!live.length) return "nothing";
         const l = r.pick(live);
-        const host = HOSTS.find((h) => h.operator === l.holder);
-        const target = host ? `host:${host.id}` : VALIDATORS.includes(l.holder) ? `validator:${l.holder}` : null;
-        return attempt(() => bindLicence(db, { id: `${l.holder}/b${r.int(1e9)}`, holder: l.holder, licence: l.id, target }, now));
+        const target = l.boundTo && r.next() < 0.6 ? null : bindTarget(l.holder);
+        return attempt(() =>
+          bindLicence(db, config, { id: `${l.holder}/b${r.int(1e9)}`, holder: l.holder, licence: l.id, target }, now),
+        );
+      },
+    ],
+    [
+      3,
+      "transfer licence",
+      async () => {
+        const live = await db.select().from(licences).where(eq(licences.state, "live")).all();
+        if (!live.length) return "nothing";
+        const l = r.pick(live);
+        return attempt(() =>
+          transferLicence(db, { id: `${l.holder}/lt${r.int(1e9)}`, holder: l.holder, licence: l.id, to: r.pick(HOLDERS) }, now),
+        );
+      },
+    ],
+    [
+      4,
+      "race two licence actions",
+      async () => {
+        const live = await db.select().from(licences).where(eq(licences.state, "live")).all();
+        if (!live.length) return "nothing";
+        const l = r.pick(live);
+        const action = () => {
+          const id = `${l.holder}/race${r.int(1e9)}`;
+          const kind = r.pick(["transfer", "bind", "unbind", "redeem"] as const);
+          if (kind === "transfer")
+            return () => transferLicence(db, { id, holder: l.holder, licence: l.id, to: r.pick(HOLDERS) }, now);
+          if (kind === "redeem") return () => redeemLicence(db, config, { id, holder: l.holder, licence: l.id }, now);
+          const target = kind === "unbind" ? null : bindTarget(l.holder);
+          return () => bindLicence(db, config, { id, holder: l.holder, licence: l.id, target }, now);
+        };
+        const [a, b] = [action(), action()];
+        return (await Promise.all([attempt(a), attempt(b)])).sort().join("+");
       },
     ],
     [
@@ -468,13 +679,90 @@ describe("economy simulation", () => {
         "delegate: done",
         "unstake: done",
         "slash host: done",
-        "settle: done",
+        "settle: done paid active_prover",
+        "settle: done paid prover_not_active",
+        "settle: done paid no_prover",
         "mint licences concurrently: done",
+        "race two licence actions: done+licence_changed",
+        "requestor stakes: payment_required",
+        "collect debts: collected from 1",
       ]) {
         expect(seen.get(expected) ?? 0, `${expected} in ${JSON.stringify([...seen])}`).toBeGreaterThan(0);
       }
       expect([...seen.keys()].some((k) => k.startsWith("replay an operation: already_done"))).toBe(true);
+      expect([...seen.keys()].some((k) => k.startsWith("time passes") && k.endsWith("paying debt"))).toBe(true);
     },
     600_000,
   );
+
+  it("#11 records a requestor's unpaid charge as debt, refuses it new stake, and collects the debt first from stake as it unbonds, the rest to its balance", async () => {
+    const db = await freshDatabase(99);
+    let now = 1_000;
+    await mint(db, { id: "grant", holder: PAYER, amount: 100_000n }, now);
+    const staked = { holder: PAYER, kind: "requestor" as const, subject: PAYER };
+    await stake(db, config, { ...staked, id: `${PAYER}/all-in`, amount: 100_000n }, now);
+    // 60 relays x 7 per compute unit, and nothing left in the balance to pay with.
+    await db.insert(batches).values({ ...SCENARIO_BATCH, prover: VALIDATORS[0] });
+    await db.insert(sessions).values(SCENARIO_SESSION);
+    await db.insert(batchSessions).values(SCENARIO_MEMBER);
+    await db.insert(sessionHosts).values({ sessionId: SCENARIO_SESSION.id, hostId: "host_a", relays: 60, computeUnits: 60 });
+    const settled = await settleBatch(db, config, SCENARIO_BATCH.id, now);
+    expect(settled).toMatchObject({ alreadyDone: false, result: { due: 420, charged: 0, uncollected: 420 } });
+    expect(await requestorDebt(db, PAYER)).toBe(420n);
+    await expect(stake(db, config, { ...staked, id: `${PAYER}/more`, amount: 1n }, now)).rejects.toMatchObject({
+      status: 402,
+      code: "payment_required",
+    });
+
+    await unstake(db, config, { ...staked, id: `${PAYER}/out`, amount: 100_000n }, now);
+    // Nothing to collect from the balance while the stake unbonds.
+    expect(await collectDebts(db, now)).toBe(0);
+    now += config.unbondingSeconds * 1000;
+    const treasuryBefore = availableOf(await getAccount(db, TREASURY_ACCOUNT));
+    expect(await releaseMaturedUnbondings(db, now)).toBe(1);
+    expect(await requestorDebt(db, PAYER)).toBe(0n);
+    expect(availableOf(await getAccount(db, balanceAccount(PAYER)))).toBe(100_000n - 420n);
+    expect(availableOf(await getAccount(db, TREASURY_ACCOUNT))).toBe(treasuryBefore + 420n);
+    expect((await stake(db, config, { ...staked, id: `${PAYER}/back`, amount: 1_000n }, now)).alreadyDone).toBe(false);
+    await checkInvariants(db);
+  });
 });
+
+const SCENARIO_SESSION = {
+  id: "ses_scenario",
+  requestorId: PAYER,
+  serviceId: "svc",
+  epoch: 1,
+  seed: "0x",
+  algorithm: "sim",
+  hostIds: "[]",
+  quota: 1000,
+  startsAt: 0,
+  endsAt: 1,
+  createdAt: 0,
+  closedAt: 2,
+  sessionRoot: "0x",
+  relayCount: 60,
+  computeUnits: 60,
+};
+const SCENARIO_BATCH = {
+  id: "batch_scenario",
+  root: "0x",
+  reportCardRoot: "0x",
+  relayCount: 60,
+  computeUnits: 60,
+  sessionCount: 1,
+  state: "verified" as const,
+  nextAttemptAt: 0,
+  createdAt: 0,
+  updatedAt: 0,
+};
+const SCENARIO_MEMBER = {
+  batchId: SCENARIO_BATCH.id,
+  ordinal: 0,
+  sessionId: SCENARIO_SESSION.id,
+  sessionSeed: "0x",
+  sessionRoot: "0x",
+  relayCount: 60,
+  computeUnits: 60,
+};

@@ -104,6 +104,7 @@ export function repositorySuite(driver: string, getDb: () => Database) {
         requestorId: requestor.id,
         keyHash: unique("hash"),
         prefix: "cr_",
+        scopes: ["relay" as const],
         createdAt: NOW,
         revokedAt: null,
       };

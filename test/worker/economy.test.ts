@@ -116,10 +116,12 @@ describe("economy v0", () => {
   });
 
   it("sets quota from the requestor's stake in the ledger: staking raises it, unstaking drops it at once and unbonds", async () => {
-    const created = await json<{ id: string; apiKey: { key: string } }>(
+    const created = await json<{ id: string; apiKey: { key: string }; accountKey: { key: string } }>(
       await admin("/v1/requestors", { name: unique("dapp"), stake: "1000000", balance: "5000000" }),
     );
     const key = created.apiKey.key;
+    // Staking and unstaking are account actions: they take the account key, never the relay key.
+    const accountKey = created.accountKey.key;
     const me = async () =>
       json<{ stake: string; quotaPerSession: number; balance: string; unbonding: unknown[] }>(
         await call("/v1/requestors/me", { headers: { authorization: `Bearer ${key}` } }),
@@ -127,7 +129,7 @@ describe("economy v0", () => {
     const move = (path: string, body: unknown) =>
       call(`/v1/requestors/me/${path}`, {
         method: "POST",
-        headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+        headers: { authorization: `Bearer ${accountKey}`, "content-type": "application/json" },
         body: JSON.stringify(body),
       });
     expect(await me()).toMatchObject({ stake: "1000000", quotaPerSession: 1000, balance: "5000000" });
@@ -324,6 +326,9 @@ describe("economy v0", () => {
       sessionRoot: "0x",
       relayCount: 400,
       computeUnits: 400,
+      // Batched, as cron leaves it: on the libSQL run every file shares this database, and a later
+      // cron run (another file's) must not try to batch it again.
+      batchId,
     });
     await db.insert(batches).values({
       id: batchId,

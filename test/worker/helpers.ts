@@ -31,11 +31,19 @@ export async function createService(service: Record<string, unknown>): Promise<s
   return id;
 }
 
-export async function createRequestor(stake: bigint | string = 1_000_000n): Promise<{ id: string; key: string }> {
-  const res = await admin("/v1/requestors", { name: unique("dapp"), stake: String(stake) });
+/**
+ * Creates a requestor (granted `stake` and staking it, plus `balance` left liquid). `key` is its
+ * relay key (`apiKey`: relays only, may sit in URLs), `accountKey` the key for account actions
+ * (stake, unstake), never for URLs.
+ */
+export async function createRequestor(
+  stake: bigint | string = 1_000_000n,
+  { balance = 0n }: { balance?: bigint } = {},
+): Promise<{ id: string; key: string; accountKey: string }> {
+  const res = await admin("/v1/requestors", { name: unique("dapp"), stake: String(stake), balance: String(balance) });
   if (res.status !== 201) throw new Error(`createRequestor: ${res.status} ${await res.text()}`);
-  const body = (await res.json()) as { id: string; apiKey: { key: string } };
-  return { id: body.id, key: body.apiKey.key };
+  const body = (await res.json()) as { id: string; apiKey: { key: string }; accountKey?: { key: string } };
+  return { id: body.id, key: body.apiKey.key, accountKey: body.accountKey?.key as string };
 }
 
 /** Grants `amount` DB-CPTM minor units to a holder's ledger balance (the admin's mint). */

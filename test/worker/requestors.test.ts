@@ -32,9 +32,11 @@ describe("requestors and API keys", () => {
     const listed = (await (await admin(`/v1/requestors/${requestor.id}/keys`, undefined, "GET")).json()) as {
       keys: Record<string, unknown>[];
     };
-    expect(listed.keys).toHaveLength(2);
+    // Its relay key, its account key, and the second (relay) key.
+    expect(listed.keys).toHaveLength(3);
     expect(JSON.stringify(listed)).not.toContain(second.key);
     expect(JSON.stringify(listed)).not.toContain(requestor.key);
+    expect(JSON.stringify(listed)).not.toContain(requestor.accountKey);
 
     expect((await rpc(service, second.key, eth("eth_chainId"), PLACES.paris)).status).toBe(200);
     const me = (await (await call("/v1/requestors/me", { headers: { authorization: `Bearer ${second.key}` } })).json()) as {

@@ -1,5 +1,5 @@
 /** Repository: the network phase and the licence registry (protocol/licences.ts). */
-import { and, asc, eq, gt, sql } from "drizzle-orm";
+import { and, asc, eq, gt, or, sql } from "drizzle-orm";
 import type { GenesisLicence, NetworkPhase } from "../../protocol/licences.js";
 import { licences, networkState } from "../../schema/tables.js";
 import type { Database } from "./database.js";
@@ -27,6 +27,11 @@ export interface Licence {
   state: "live" | "liquidated" | "redeemed";
   mintedAt: number;
   endedAt: number | null;
+  /** Bumped by every change; a change built from an older read fails (`stale_licence`). */
+  version: number;
+  /** The pool it was unbound from: still liable to that pool's slashes until `unbindingUntil` (Unix ms). */
+  unbindingFrom: string | null;
+  unbindingUntil: number | null;
 }
 
 export async function getLicence(db: Database, id: string): Promise<Licence | null> {
@@ -55,15 +60,23 @@ export function mintLicenceStatements(db: Database, l: { id: string; holder: str
   ];
 }
 
+/**
+ * Changes a licence, valid only if it is still exactly as `read` (its version): if another
+ * change landed in between, the version becomes -1, `stale_licence` fails the whole batch and
+ * nothing of the operation is kept. So of two racing changes to one licence, exactly one wins.
+ */
 export function updateLicence(
   db: Database,
-  id: string,
-  change: Partial<Pick<Licence, "holder" | "boundTo" | "state" | "endedAt">>,
+  read: Pick<Licence, "id" | "version">,
+  change: Partial<Pick<Licence, "holder" | "boundTo" | "state" | "endedAt" | "unbindingFrom" | "unbindingUntil">>,
 ): Statement {
   return db
     .update(licences)
-    .set(change)
-    .where(and(eq(licences.id, id), eq(licences.state, "live")));
+    .set({
+      ...change,
+      version: sql`CASE WHEN ${licences.version} = ${read.version} THEN ${read.version + 1} ELSE -1 END`,
+    })
+    .where(eq(licences.id, read.id));
 }
 
 export async function listLicences(
@@ -87,11 +100,17 @@ export async function listLicences(
   return { licences: page, next: rows.length > limit ? page[page.length - 1].serial : null };
 }
 
-export async function liveLicencesBoundTo(db: Database, poolId: string): Promise<Licence[]> {
+/** Live licences a slash of `poolId` reaches at `now`: bound to it, or unbound from it less than an unbonding period ago. */
+export async function licencesLiableTo(db: Database, poolId: string, now: number): Promise<Licence[]> {
   return db
     .select()
     .from(licences)
-    .where(and(eq(licences.boundTo, poolId), eq(licences.state, "live")))
+    .where(
+      and(
+        eq(licences.state, "live"),
+        or(eq(licences.boundTo, poolId), and(eq(licences.unbindingFrom, poolId), gt(licences.unbindingUntil, now))),
+      ),
+    )
     .orderBy(asc(licences.serial))
     .all();
 }

@@ -12,18 +12,32 @@ export interface Requestor {
   name: string;
   /** Bonded stake of the requestor's pool, read from the ledger. */
   stake: bigint;
+  /** What settlement could not charge and cron has not collected yet (debts.ts). */
+  debt: bigint;
   createdAt: number;
 }
+
+/**
+ * What a key may do: `relay` (relays; may sit in a URL) and `account` (stake, unstake; never in a
+ * URL). Stored as the sorted list joined by commas ("relay", "account", "account,relay").
+ */
+export type KeyScope = "relay" | "account";
+
+export const KEY_SCOPES: readonly KeyScope[] = ["account", "relay"];
+
+const scopesColumn = (scopes: readonly KeyScope[]) => [...new Set(scopes)].sort().join(",");
+const scopesOf = (column: string) => column.split(",") as KeyScope[];
 
 export interface ApiKeyRecord {
   id: string;
   requestorId: string;
   prefix: string;
+  scopes: KeyScope[];
   createdAt: number;
   revokedAt: number | null;
 }
 
-export async function createRequestor(db: Database, requestor: Omit<Requestor, "stake">): Promise<void> {
+export async function createRequestor(db: Database, requestor: Omit<Requestor, "stake" | "debt">): Promise<void> {
   await write(() => db.insert(requestors).values(requestor));
 }
 
@@ -34,11 +48,11 @@ export async function requestorStake(db: Database, id: string): Promise<bigint> 
 
 export async function getRequestor(db: Database, id: string): Promise<Requestor | null> {
   const row = await db.select().from(requestors).where(eq(requestors.id, id)).get();
-  return row ? { ...row, stake: await requestorStake(db, id) } : null;
+  return row ? { ...row, debt: BigInt(row.debt), stake: await requestorStake(db, id) } : null;
 }
 
 export async function insertApiKey(db: Database, key: ApiKeyRecord & { keyHash: string }): Promise<void> {
-  await write(() => db.insert(apiKeys).values(key));
+  await write(() => db.insert(apiKeys).values({ ...key, scopes: scopesColumn(key.scopes) }));
 }
 
 /** Revokes a key of `requestorId`; false when no such live key exists. */
@@ -52,29 +66,36 @@ export async function revokeApiKey(db: Database, requestorId: string, keyId: str
 }
 
 export async function listApiKeys(db: Database, requestorId: string): Promise<ApiKeyRecord[]> {
-  return db
+  const rows = await db
     .select({
       id: apiKeys.id,
       requestorId: apiKeys.requestorId,
       prefix: apiKeys.prefix,
+      scopes: apiKeys.scopes,
       createdAt: apiKeys.createdAt,
       revokedAt: apiKeys.revokedAt,
     })
     .from(apiKeys)
     .where(eq(apiKeys.requestorId, requestorId))
     .all();
+  return rows.map((r) => ({ ...r, scopes: scopesOf(r.scopes) }));
 }
 
-/** The requestor owning a live (unrevoked) key with this hash, with the key's id. */
-export async function findRequestorByKeyHash(
-  db: Database,
-  keyHash: string,
-): Promise<{ requestor: Requestor; keyId: string } | null> {
-  // One query on the relay path: the key, its requestor and the requestor's stake account.
+/** A live key as the relay path sees it: its requestor (with stake and debt), its id and scopes. */
+export interface KeyHolder {
+  requestor: Requestor;
+  keyId: string;
+  scopes: KeyScope[];
+}
+
+/** The requestor owning a live (unrevoked) key with this hash, with the key's id and scopes. */
+export async function findRequestorByKeyHash(db: Database, keyHash: string): Promise<KeyHolder | null> {
+  // One query on the relay path: the key, its requestor (with its debt) and the requestor's stake account.
   const row = await db
     .select({
       requestor: requestors,
       keyId: apiKeys.id,
+      scopes: apiKeys.scopes,
       creditsPosted: accounts.creditsPosted,
       debitsPosted: accounts.debitsPosted,
       debitsPending: accounts.debitsPending,
@@ -85,5 +106,11 @@ export async function findRequestorByKeyHash(
     .leftJoin(accounts, eq(accounts.id, sql`'pool:requestor:' || ${requestors.id}`))
     .where(and(eq(apiKeys.keyHash, keyHash), isNull(apiKeys.revokedAt)))
     .get();
-  return row ? { requestor: { ...row.requestor, stake: availableOf(accountTotalsOf(row)) }, keyId: row.keyId } : null;
+  return row
+    ? {
+        requestor: { ...row.requestor, debt: BigInt(row.requestor.debt), stake: availableOf(accountTotalsOf(row)) },
+        keyId: row.keyId,
+        scopes: scopesOf(row.scopes),
+      }
+    : null;
 }

@@ -1,7 +1,15 @@
 /**
  * Licence operations (protocol/licences.ts): mint (admin, testnet only, capped), transfer, bind
- * to a host or validator the holder runs, redeem (stabilized), liquidate (a mainnet slash), and
- * the phase changes, the move to mainnet writing the genesis snapshot.
+ * to a host or validator the holder runs, unbind, redeem (stabilized), liquidate (a mainnet
+ * slash), and the phase changes, the move to mainnet writing the genesis snapshot.
+ *
+ * Every change is conditional on the licence being what the operation read (its version): of
+ * two racing changes exactly one wins; a holder's losing action is refused (409
+ * `licence_changed`) and changes nothing. Unbinding starts an unbinding period as long as
+ * unstaking's (`UNBONDING_SECONDS`): the licence stops counting as the pool's stake at once but
+ * a slash of that pool still liquidates it until the period ends, and it cannot be transferred,
+ * redeemed or bound again before then, so a host cannot pull its licence out from under a slash
+ * it sees coming.
  *
  * Ledger entries: a mint issues the stake equivalent into the licence's own escrow account
  * (system:issuance -> licence:<id>); liquidation moves it to system:reward_pool; redemption to
@@ -55,11 +63,34 @@ export async function mintLicence(
   });
 }
 
+/** Whether the licence is still in the unbinding period of its last unbind at `now`. */
+const isUnbinding = (l: Pick<Licence, "unbindingUntil">, now: number) => l.unbindingUntil !== null && l.unbindingUntil > now;
+
+/** Clears a finished unbinding period, so the row only names a pool it is still liable to. */
+const UNBINDING_DONE = { unbindingFrom: null, unbindingUntil: null } as const;
+
 async function ownedLiveLicence(db: Database, id: string, holder: string): Promise<Licence> {
   const licence = await getLicence(db, id);
   if (!licence) throw notFound("unknown_licence", `No licence "${id}"`);
   if (licence.holder !== holder) throw forbidden("not_licence_holder", "The signer does not hold this licence");
   if (licence.state !== "live") throw conflict("licence_ended", `This licence was ${licence.state}`);
+  return licence;
+}
+
+/** A live licence of `holder` that is neither bound nor unbinding: free to transfer, redeem or bind. */
+async function ownedFreeLicence(db: Database, id: string, holder: string, now: number, action: string): Promise<Licence> {
+  const licence = await ownedLiveLicence(db, id, holder);
+  if (licence.boundTo)
+    throw conflict(
+      "licence_bound",
+      `Unbind the licence from ${licence.boundTo} before you ${action} it (unbinding takes an unbonding period)`,
+    );
+  if (isUnbinding(licence, now)) {
+    throw conflict(
+      "licence_unbinding",
+      `The licence is unbinding from ${licence.unbindingFrom} until ${new Date(licence.unbindingUntil as number).toISOString()}: until then it stays liable to that pool's slashes and cannot be transferred, redeemed or bound; try again after that time`,
+    );
+  }
   return licence;
 }
 
@@ -69,24 +100,44 @@ export async function transferLicence(
   now: number,
 ): Promise<OperationOutcome<{ licence: string }>> {
   return runOperation(db, { id: r.id, kind: "licence_transfer", request: r }, now, async () => {
-    const licence = await ownedLiveLicence(db, r.licence, r.holder);
-    if (licence.boundTo) throw conflict("licence_bound", `Unbind the licence from ${licence.boundTo} before transferring it`);
-    return { statements: [updateLicence(db, licence.id, { holder: r.to })], result: { licence: licence.id } };
+    const licence = await ownedFreeLicence(db, r.licence, r.holder, now, "transfer");
+    return { statements: [updateLicence(db, licence, { holder: r.to, ...UNBINDING_DONE })], result: { licence: licence.id } };
   });
 }
 
-/** Binds a licence to `target` (`host:<id>` or `validator:<address>`) the holder runs, or unbinds it (`target` null). */
+interface BindResult {
+  licence: string;
+  boundTo: string | null;
+  /** Set by an unbind: when the licence is free again. */
+  unbindingUntil: number | null;
+}
+
+/**
+ * Binds a free licence to `target` (`host:<id>` or `validator:<address>`) the holder runs, or
+ * unbinds a bound one (`target` null), which starts its unbinding period.
+ */
 export async function bindLicence(
   db: Database,
+  config: GatewayConfig,
   r: { id: string; holder: string; licence: string; target: string | null },
   now: number,
-): Promise<OperationOutcome<{ licence: string; boundTo: string | null }>> {
-  return runOperation(db, { id: r.id, kind: "licence_bind", request: r }, now, async () => {
-    const licence = await ownedLiveLicence(db, r.licence, r.holder);
-    if (r.target !== null) await checkBindTarget(db, r.target, r.holder);
+): Promise<OperationOutcome<BindResult>> {
+  return runOperation<BindResult>(db, { id: r.id, kind: "licence_bind", request: r }, now, async () => {
+    if (r.target === null) {
+      const licence = await ownedLiveLicence(db, r.licence, r.holder);
+      if (!licence.boundTo)
+        throw conflict("licence_not_bound", "The licence is not bound to anything; there is nothing to unbind");
+      const unbindingUntil = now + config.unbondingSeconds * 1000;
+      return {
+        statements: [updateLicence(db, licence, { boundTo: null, unbindingFrom: licence.boundTo, unbindingUntil })],
+        result: { licence: licence.id, boundTo: null, unbindingUntil },
+      };
+    }
+    const licence = await ownedFreeLicence(db, r.licence, r.holder, now, "bind");
+    await checkBindTarget(db, r.target, r.holder);
     return {
-      statements: [updateLicence(db, licence.id, { boundTo: r.target })],
-      result: { licence: licence.id, boundTo: r.target },
+      statements: [updateLicence(db, licence, { boundTo: r.target, ...UNBINDING_DONE })],
+      result: { licence: licence.id, boundTo: r.target, unbindingUntil: null },
     };
   });
 }
@@ -115,7 +166,7 @@ export async function redeemLicence(
     const { phase } = await readNetworkState(db);
     if (!redeemable(phase))
       throw conflict("redemption_closed", `Licences are redeemable only once the network is stabilized; it is in ${phase}`);
-    const licence = await ownedLiveLicence(db, r.licence, r.holder);
+    const licence = await ownedFreeLicence(db, r.licence, r.holder, now, "redeem");
     const release = single(
       `licence-redeem/${licence.id}`,
       licenceAccount(licence.id),
@@ -126,7 +177,7 @@ export async function redeemLicence(
     );
     return {
       statements: [
-        updateLicence(db, licence.id, { state: "redeemed", boundTo: null, endedAt: now }),
+        updateLicence(db, licence, { state: "redeemed", endedAt: now, ...UNBINDING_DONE }),
         ...ledgerStatements(db, [release], now),
       ],
       result: { licence: licence.id, credited: config.licenceStakeEquivalent },
@@ -147,7 +198,7 @@ export function liquidationStatements(db: Database, config: GatewayConfig, list:
     ),
   );
   return [
-    ...list.map((l) => updateLicence(db, l.id, { state: "liquidated", endedAt: now })),
+    ...list.map((l) => updateLicence(db, l, { state: "liquidated", endedAt: now })),
     ...ledgerStatements(db, releases, now),
   ];
 }

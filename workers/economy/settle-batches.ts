@@ -2,13 +2,15 @@
  * Settlement (DESIGN.md step 9), from cron, once per batch that reached a final state.
  *
  * - expired: nothing moves; the record says so.
- * - verified by an address that is not an active validator now: nothing moves
- *   (`prover_not_active`): only active validators' proofs count.
- * - verified by an active validator: each requestor is charged compute units x the service's
- *   price from its balance (what its balance cannot cover is recorded as uncollected), and the
- *   revenue is split by protocol/rewards.ts: hosts' operators by relays x score, the proving
- *   validator's pool (so its delegators share it), fishermen, chain partner, burn, and the
- *   treasury with every remainder.
+ * - verified: each requestor is charged compute units x the service's price from its balance;
+ *   what its balance cannot cover is recorded as uncollected and becomes the requestor's debt
+ *   (debts.ts: its keys stop relaying until cron collects it). The revenue is split by
+ *   protocol/rewards.ts: hosts' operators by relays x score, fishermen, chain partner, burn, and
+ *   the treasury with every remainder. All of that is the same whoever proved the batch:
+ *   `ProofRegistry.proveBatch` is open to anyone and receipts' proofs are public, so the prover
+ *   is whoever was quickest. Only the validators' share follows the prover: to its validator
+ *   pool (so its delegators share it) when it is an active validator at settlement, otherwise to
+ *   the treasury; the settlement records which (`validatorShareTo`, `validatorShareReason`).
  *
  * All of it is one operation (`sys/settle/<batch>`) in one batch with the settlement row, whose
  * primary key is the batch: a batch is settled exactly once.
@@ -21,6 +23,7 @@ import {
   FISHERMEN_ACCOUNT,
   poolAccount,
   SETTLEMENT_CLEARING_ACCOUNT,
+  smallerAmount,
   TREASURY_ACCOUNT,
   type Transfer,
 } from "../../protocol/ledger.js";
@@ -30,11 +33,22 @@ import type { GatewayConfig } from "../config.js";
 import { eachIsolated } from "../cron/isolated.js";
 import { getBatch } from "../db/batches.js";
 import type { Database } from "../db/database.js";
-import { type Account, getAccounts, ledgerStatements, single } from "../db/ledger.js";
+import { addDebt } from "../db/debts.js";
+import { type Account, getAccounts, ledgerStatements, type Statement, single } from "../db/ledger.js";
 import { batchesToSettle, billableSessions, hostWorkOfSessions, insertSettlement, type Settlement } from "../db/settlements.js";
 import { conflict, notFound } from "../errors.js";
 import { type OperationOutcome, runOperation } from "./operation.js";
 import { validatorSet } from "./validators.js";
+
+/** Where the validators' share of a verified batch goes, and why. */
+export function validatorShareDestination(
+  prover: string | null,
+  active: ReadonlySet<string>,
+): { to: string; reason: NonNullable<Settlement["validatorShareReason"]> } {
+  if (!prover) return { to: TREASURY_ACCOUNT, reason: "no_prover" };
+  if (!active.has(prover)) return { to: TREASURY_ACCOUNT, reason: "prover_not_active" };
+  return { to: poolAccount(poolId("validator", prover)), reason: "active_prover" };
+}
 
 const emptySettlement = (batchId: string, outcome: Settlement["outcome"], prover: string | null, now: number): Settlement => ({
   batchId,
@@ -52,6 +66,8 @@ const emptySettlement = (batchId: string, outcome: Settlement["outcome"], prover
   burned: 0,
   withheldByScore: 0,
   settledAt: now,
+  validatorShareTo: null,
+  validatorShareReason: null,
 });
 
 export async function settleBatch(
@@ -65,22 +81,32 @@ export async function settleBatch(
   if (batch.state !== "verified" && batch.state !== "expired") {
     throw conflict("batch_not_final", `Batch is ${batch.state}; only verified or expired batches settle`);
   }
-  return runOperation(db, { id: `sys/settle/${batchId}`, kind: "settle", request: { batch: batchId } }, now, async () => {
-    if (batch.state === "expired") {
-      const record = emptySettlement(batchId, "expired", null, now);
-      return { statements: [insertSettlement(db, record)], result: record };
-    }
-    const prover = batch.prover;
-    const active = new Set((await validatorSet(db, config)).filter((v) => v.active).map((v) => v.address));
-    if (!prover || !active.has(prover)) {
-      const record = emptySettlement(batchId, "prover_not_active", prover, now);
-      return { statements: [insertSettlement(db, record)], result: record };
-    }
-    return chargeAndPay(db, config, batchId, prover, now);
-  });
+  return runOperation(
+    db,
+    { id: `sys/settle/${batchId}`, kind: "settle", request: { batch: batchId } },
+    now,
+    async () => {
+      if (batch.state === "expired") {
+        const record = emptySettlement(batchId, "expired", null, now);
+        return { statements: [insertSettlement(db, record)], result: record };
+      }
+      const active = new Set((await validatorSet(db, config)).filter((v) => v.active).map((v) => v.address));
+      return chargeAndPay(db, config, batchId, batch.prover, validatorShareDestination(batch.prover, active), now);
+    },
+    // A requestor whose balance fell after it was read (it staked meanwhile) is charged what is
+    // left, the rest becoming debt: settlement reads again instead of failing (and blocking cron).
+    { staleBalance: "rebuild" },
+  );
 }
 
-async function chargeAndPay(db: Database, config: GatewayConfig, batchId: string, prover: string, now: number) {
+async function chargeAndPay(
+  db: Database,
+  config: GatewayConfig,
+  batchId: string,
+  prover: string | null,
+  validatorShare: ReturnType<typeof validatorShareDestination>,
+  now: number,
+) {
   const sessions = await billableSessions(db, batchId);
   const dueBy = new Map<string, bigint>();
   let computeUnits = 0;
@@ -91,15 +117,20 @@ async function chargeAndPay(db: Database, config: GatewayConfig, batchId: string
   const payers = [...dueBy.keys()].sort();
   const balances = await getAccounts(db, payers.map(balanceAccount));
   const list: Transfer[] = [];
+  const debts: Statement[] = [];
   let due = 0n;
   let revenue = 0n;
   for (const requestor of payers) {
     const owed = dueBy.get(requestor) ?? 0n;
     // A balance account never goes below zero; a missing one comes back with zero totals.
     const available = availableOf(balances.get(balanceAccount(requestor)) as Account);
-    const charge = owed < available ? owed : available;
+    const charge = smallerAmount(owed, available);
     due += owed;
     revenue += charge;
+    if (owed > charge) {
+      const entry = { id: `settle/${batchId}/debt/${requestor}`, reason: "settlement" as const, reference: batchId };
+      debts.push(...addDebt(db, requestor, owed - charge, entry, now));
+    }
     if (charge > 0n)
       list.push(
         single(
@@ -127,7 +158,8 @@ async function chargeAndPay(db: Database, config: GatewayConfig, batchId: string
   };
   for (const h of split.hosts)
     pay(balanceAccount(operatorOf.get(h.hostId) as string), h.amount, "host_reward", `host/${h.hostId}`);
-  pay(poolAccount(poolId("validator", prover)), split.validators, "validator_reward", "validator");
+  const unclaimed = validatorShare.reason !== "active_prover";
+  pay(validatorShare.to, split.validators, unclaimed ? "validator_share_unclaimed" : "validator_reward", "validator");
   pay(FISHERMEN_ACCOUNT, split.fisherman, "fisherman_reward", "fisherman");
   pay(CHAIN_PARTNER_ACCOUNT, split.chainPartner, "chain_partner_reward", "chain-partner");
   pay(BURN_ACCOUNT, split.burn, "burn", "burn");
@@ -145,8 +177,10 @@ async function chargeAndPay(db: Database, config: GatewayConfig, batchId: string
     chainPartner: Number(split.chainPartner),
     burned: Number(split.burn),
     withheldByScore: Number(split.withheldByScore),
+    validatorShareTo: validatorShare.to,
+    validatorShareReason: validatorShare.reason,
   };
-  return { statements: [...ledgerStatements(db, list, now), insertSettlement(db, record)], result: record };
+  return { statements: [...ledgerStatements(db, list, now), ...debts, insertSettlement(db, record)], result: record };
 }
 
 /**

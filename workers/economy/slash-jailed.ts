@@ -1,7 +1,8 @@
 /**
  * Cron: slash each host once per jail term, `JAIL_SLASH_BPS` of its pool's bonded and unbonding
  * stake into the reward pool. On mainnet and later, the licences bound to the host are
- * liquidated too; in testnet misbehaviour never liquidates a licence.
+ * liquidated too, and so are licences unbound from it less than an unbonding period ago (like
+ * unbonding stake, they stay slashable); in testnet misbehaviour never liquidates a licence.
  */
 import { liquidatesOnSlash } from "../../protocol/licences.js";
 import { poolId } from "../../protocol/staking.js";
@@ -9,7 +10,7 @@ import type { GatewayConfig } from "../config.js";
 import { eachIsolated } from "../cron/isolated.js";
 import type { Database } from "../db/database.js";
 import type { Statement } from "../db/ledger.js";
-import { liveLicencesBoundTo, readNetworkState } from "../db/licences.js";
+import { licencesLiableTo, readNetworkState } from "../db/licences.js";
 import { markJailSlashed, unslashedJailTerms } from "../db/settlements.js";
 import { readPool } from "../db/stake-pools.js";
 import { liquidationStatements } from "./licences.js";
@@ -34,12 +35,14 @@ export async function slashHost(
       const pool = await readPool(db, id, "host", hostId);
       const slash = await slashStatements(db, pool, config.jailSlashBps, slashId, "slash", now);
       const { phase } = await readNetworkState(db);
-      const licences = liquidatesOnSlash(phase) ? await liveLicencesBoundTo(db, id) : [];
+      const licences = liquidatesOnSlash(phase) ? await licencesLiableTo(db, id, now) : [];
       return {
         statements: [...slash.statements, ...liquidationStatements(db, config, licences, now), ...extra],
         result: { taken: slash.taken, liquidated: licences.map((l) => l.id) },
       };
     },
+    // A holder's licence action that lands first only changes what the slash reads: it reads again.
+    { staleLicence: "rebuild" },
   );
 }
 

@@ -8,13 +8,22 @@
  * - stake: balance:<holder> -> pool:<pool>, posted.
  * - unstake: pool:<pool> -> balance:<holder>, pending until maturity (the pool's bonded stake
  *   drops at once, so a host or requestor leaves new sessions at once).
- * - maturity: the pending transfer is posted.
+ * - maturity: the pending transfer is posted; for a requestor in debt, the returned stake pays the
+ *   debt first: balance:<requestor> -> system:treasury, posted in the same operation (debts.ts).
  * - slash: pool:<pool> -> system:reward_pool, posted; an unbonding entry's pending transfer is
  *   voided and the remainder reserved again under a new one.
  */
-import { balanceAccount, poolAccount, REWARD_POOL_ACCOUNT, type Transfer } from "../../protocol/ledger.js";
+import {
+  balanceAccount,
+  poolAccount,
+  REWARD_POOL_ACCOUNT,
+  smallerAmount,
+  TREASURY_ACCOUNT,
+  type Transfer,
+} from "../../protocol/ledger.js";
 import {
   type PoolKind,
+  parsePoolId,
   poolId,
   sharesForDeposit,
   sharesForWithdrawal,
@@ -24,6 +33,7 @@ import {
 import type { GatewayConfig } from "../config.js";
 import { eachIsolated } from "../cron/isolated.js";
 import type { Database } from "../db/database.js";
+import { owesNothing, reduceDebt, requestorDebt } from "../db/debts.js";
 import { ledgerStatements, pending, resolve, type Statement, single } from "../db/ledger.js";
 import {
   insertUnbonding,
@@ -35,7 +45,7 @@ import {
   unbondingsOfPool,
   updateUnbonding,
 } from "../db/stake-pools.js";
-import { badRequest, conflict } from "../errors.js";
+import { badRequest, conflict, paymentRequired } from "../errors.js";
 import { type OperationOutcome, runOperation } from "./operation.js";
 
 export interface StakeTarget {
@@ -56,7 +66,11 @@ function minimumFor(config: GatewayConfig, kind: PoolKind): bigint {
   return kind === "host" ? config.minHostStake : kind === "requestor" ? config.minRequestorStake : config.minDelegation;
 }
 
-/** Stakes from the holder's balance; `extra` statements (such as the host's own row) join the same batch. */
+/**
+ * Stakes from the holder's balance; `extra` statements (such as the host's own row) join the same
+ * batch. A requestor that owes debt cannot stake (402 `payment_required`), checked when the batch
+ * runs, not only when it was built.
+ */
 export async function stake(
   db: Database,
   config: GatewayConfig,
@@ -71,6 +85,12 @@ export async function stake(
     { id: r.id, kind: "stake", request: { pool: id, holder: r.holder, amount: r.amount } },
     now,
     async () => {
+      const debtFree: Statement[] = [];
+      if (r.kind === "requestor") {
+        const debt = await requestorDebt(db, r.subject);
+        if (debt > 0n) throw paymentRequired(r.subject, debt);
+        debtFree.push(owesNothing(db, r.subject));
+      }
       const pool = await readPool(db, id, r.kind, r.subject);
       const held = await sharesOf(db, id, r.holder);
       const shares = sharesForDeposit(pool, r.amount);
@@ -81,6 +101,7 @@ export async function stake(
       if (after < minimum) throw badRequest("stake_below_minimum", `A ${r.kind} stake must be at least ${minimum} minor units`);
       const statements = [
         ...extra,
+        ...debtFree,
         ...ledgerStatements(db, [single(r.id, balanceAccount(r.holder), poolAccount(id), r.amount, "stake", id)], now),
         ...poolUpdate(db, pool, now, { totalShares: pool.totalShares + shares, holder: r.holder, holderShares: held + shares }),
       ];
@@ -142,7 +163,10 @@ export async function unstake(
   );
 }
 
-/** Returns matured unbonding entries to their holders' balances (cron), each on its own. Returns how many. */
+/**
+ * Returns matured unbonding entries to their holders' balances (cron), each on its own; a
+ * requestor pool's entry pays its requestor's debt first. Returns how many entries were returned.
+ */
 export async function releaseMaturedUnbondings(db: Database, now: number, limit = 100): Promise<number> {
   let released = 0;
   await eachIsolated(
@@ -152,19 +176,32 @@ export async function releaseMaturedUnbondings(db: Database, now: number, limit 
     await maturedUnbondings(db, now, limit),
     (u) => u.id,
     async (u) => {
+      const id = `sys/unbond-return/${u.id}`;
       const reserved = pendingOf(u.poolId, u.holder, u.transferId, u.amount);
-      const outcome = await runOperation(
-        db,
-        { id: `sys/unbond-return/${u.id}`, kind: "unbond_return", request: { unbonding: u.id } },
-        now,
-        async () => ({
+      const outcome = await runOperation(db, { id, kind: "unbond_return", request: { unbonding: u.id } }, now, async () => {
+        const transfers = [resolve(id, reserved, "post", "unbond_return")];
+        const debtRows: Statement[] = [];
+        // Only a requestor stakes in its own pool: the holder is the requestor.
+        if (parsePoolId(u.poolId)?.kind === "requestor") {
+          const debt = await requestorDebt(db, u.holder);
+          const pays = smallerAmount(debt, u.amount);
+          if (pays > 0n) {
+            const collect = single(`${id}/debt`, balanceAccount(u.holder), TREASURY_ACCOUNT, pays, "debt_collection", u.holder);
+            transfers.push(collect);
+            debtRows.push(
+              ...reduceDebt(db, u.holder, debt, pays, { id: collect.id, reason: "unbonding_collection", reference: id }, now),
+            );
+          }
+        }
+        return {
           statements: [
-            ...ledgerStatements(db, [resolve(`sys/unbond-return/${u.id}`, reserved, "post", "unbond_return")], now),
+            ...ledgerStatements(db, transfers, now),
             updateUnbonding(db, u.id, { state: "returned", endedAt: now }),
+            ...debtRows,
           ],
           result: u.id,
-        }),
-      );
+        };
+      });
       if (!outcome.alreadyDone) released++;
     },
   );

@@ -30,7 +30,16 @@ export async function readBodyCapped(request: Request, limit: number): Promise<U
 
 /** Reads a JSON object body; 400 `malformed_json` when it is not one. */
 export async function readJsonObject(request: Request, limit: number): Promise<Record<string, unknown>> {
+  return parseJsonObject(await readBodyCapped(request, limit));
+}
+
+/** As `readJsonObject`, but an empty body is an empty object (for requests whose fields are all optional). */
+export async function readOptionalJsonObject(request: Request, limit: number): Promise<Record<string, unknown>> {
   const bytes = await readBodyCapped(request, limit);
+  return bytes.byteLength === 0 ? {} : parseJsonObject(bytes);
+}
+
+function parseJsonObject(bytes: Uint8Array): Record<string, unknown> {
   let value: unknown;
   try {
     value = JSON.parse(new TextDecoder().decode(bytes));

@@ -8,10 +8,17 @@ export class TtlCache<V> {
   private readonly entries = new Map<string, { value: V; until: number }>();
   private readonly loading = new Map<string, Promise<V | null>>();
 
+  private readonly keep: (value: V) => boolean;
+  private readonly maxEntries: number;
+
+  /** `keep` decides which loaded values are cached (a debtor's key is not: it must see its debt paid at once). */
   constructor(
     private readonly ttlMs: number,
-    private readonly maxEntries = 10_000,
-  ) {}
+    { keep = () => true, maxEntries = 10_000 }: { keep?: (value: V) => boolean; maxEntries?: number } = {},
+  ) {
+    this.keep = keep;
+    this.maxEntries = maxEntries;
+  }
 
   /**
    * The cached value, or the result of `load` (shared with every concurrent caller for the same
@@ -26,7 +33,7 @@ export class TtlCache<V> {
       this.loading.set(key, pending);
       pending.then(
         (value) => {
-          if (value === null) this.entries.delete(key);
+          if (value === null || !this.keep(value)) this.entries.delete(key);
           else {
             if (this.entries.size >= this.maxEntries) this.entries.clear();
             this.entries.set(key, { value, until: now + this.ttlMs });

@@ -71,7 +71,7 @@ export const licencesApp = new Hono<AppEnv>()
     if (action === "transfer") {
       outcome = await transferLicence(db, { ...base, to: holderValue(target, "target") }, now);
     } else if (action === "bind") {
-      outcome = await bindLicence(db, { ...base, target: target === "" ? null : target }, now);
+      outcome = await bindLicence(db, config, { ...base, target: target === "" ? null : target }, now);
     } else {
       outcome = await redeemLicence(db, config, base, now);
     }

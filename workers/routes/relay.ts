@@ -62,7 +62,7 @@ async function relay(c: RelayContext, serviceId: string, key: string | null, sub
     if (c.req.method !== "POST")
       throw new ApiError(405, "method_not_allowed", "JSON-RPC relays are POST requests", { Allow: "POST" }, -32600);
   }
-  const { requestor } = await authenticateKey(db, key);
+  const { requestor } = await authenticateKey(db, key, { scope: "relay", inUrl: c.req.param("key") !== undefined });
   const body = await readBodyCapped(c.req.raw, config.maxRequestBytes);
   const session = sessionForRequest(config, requestor.id, serviceId, started, c.req.header("x-conductor-session"));
   const stub = relaySessionStub(c.env, session.sessionId);

@@ -1,44 +1,73 @@
 /**
  * `/v1/requestors`: requestors (dApps, agents) and API keys, created and revoked with the admin
- * token; `/v1/requestors/me` shows the caller's balance, stake, quota and current usage, and
+ * token; `/v1/requestors/me` shows the caller's balance, debt, stake, quota and current usage, and
  * `/v1/requestors/me/stake` and `/me/unstake` move DB-CPTM between its balance and its stake.
  *
  * Creating a requestor with `stake` (and optionally `balance`) grants that much DB-CPTM into its
  * ledger balance (v0 has no bridge: value enters only by the admin's mint) and stakes `stake`.
+ * It gets two keys: `apiKey` with the relay scope (relays; fine in a URL) and `accountKey` with
+ * the account scope (stake, unstake; header only). `/me` takes either.
  */
 import { Hono } from "hono";
 import { availableOf, balanceAccount } from "../../protocol/ledger.js";
 import { MAX_AMOUNT } from "../../protocol/parameters.js";
 import { sessionQuota } from "../../protocol/quota.js";
 import type { AppEnv } from "../app-env.js";
-import { authenticateKey, bearerToken, forgetKey, generateApiKey, requireAdmin } from "../auth.js";
+import { authenticateKey, bearerToken, forgetKey, forgetRequestorKeys, generateApiKey, requireAdmin } from "../auth.js";
 import { gatewayConfig } from "../config.js";
 import { database } from "../db/database.js";
+import { requestorDebt } from "../db/debts.js";
 import { getAccount } from "../db/ledger.js";
-import { createRequestor, getRequestor, insertApiKey, listApiKeys, requestorStake, revokeApiKey } from "../db/requestors.js";
+import {
+  createRequestor,
+  getRequestor,
+  insertApiKey,
+  KEY_SCOPES,
+  type KeyScope,
+  listApiKeys,
+  requestorStake,
+  revokeApiKey,
+} from "../db/requestors.js";
 import { listServices } from "../db/services.js";
 import { unbondingsOfHolder } from "../db/stake-pools.js";
 import { stake as stakeInPool, unstake } from "../economy/staking.js";
 import { mint } from "../economy/transfers.js";
 import { badRequest, notFound } from "../errors.js";
-import { readJsonObject } from "../http/body.js";
+import { readJsonObject, readOptionalJsonObject } from "../http/body.js";
 import { amountField, jsonSafe, OPERATION_ID, stringField } from "../http/fields.js";
 import { relaySessionStub, sessionForRequest } from "../sessions/session-stub.js";
 
 const newId = (prefix: string) => `${prefix}_${crypto.randomUUID().replace(/-/g, "").slice(0, 20)}`;
 
-async function issueKey(db: ReturnType<typeof database>, requestorId: string) {
+async function issueKey(db: ReturnType<typeof database>, requestorId: string, scopes: KeyScope[]) {
   const { key, keyHash, prefix } = generateApiKey();
-  const record = { id: newId("key"), requestorId, prefix, createdAt: Date.now(), revokedAt: null };
+  const record = { id: newId("key"), requestorId, prefix, scopes: [...scopes].sort(), createdAt: Date.now(), revokedAt: null };
   await insertApiKey(db, { ...record, keyHash });
   return { ...record, key };
+}
+
+/** `scopes` of a key request: distinct values of `KEY_SCOPES`, `["relay"]` when absent. */
+function scopesField(body: Record<string, unknown>): KeyScope[] {
+  const value = body.scopes;
+  if (value === undefined) return ["relay"];
+  if (
+    !Array.isArray(value) ||
+    value.length === 0 ||
+    !value.every((s) => KEY_SCOPES.includes(s)) ||
+    new Set(value).size !== value.length
+  ) {
+    throw badRequest("invalid_field", `Field "scopes" must be a non-empty list of distinct scopes from ${KEY_SCOPES.join(", ")}`);
+  }
+  return value as KeyScope[];
 }
 
 /** Stakes or unstakes the calling requestor's DB-CPTM; `id` is the caller's operation id (a retry is answered "already done"). */
 async function moveStake(env: Env, request: Request, action: "stake" | "unstake") {
   const db = database(env);
   const config = gatewayConfig(env);
-  const { requestor, keyId } = await authenticateKey(db, bearerToken(request.headers.get("Authorization") ?? undefined));
+  const { requestor } = await authenticateKey(db, bearerToken(request.headers.get("Authorization") ?? undefined), {
+    scope: "account",
+  });
   const body = await readJsonObject(request, 4 * 1024);
   const r = {
     id: `${requestor.id}/${stringField(body, "id", { max: 64, pattern: OPERATION_ID })}`,
@@ -48,7 +77,7 @@ async function moveStake(env: Env, request: Request, action: "stake" | "unstake"
     amount: amountField(body, "amount"),
   };
   const outcome = action === "stake" ? await stakeInPool(db, config, r, Date.now()) : await unstake(db, config, r, Date.now());
-  forgetKey(keyId);
+  forgetRequestorKeys(requestor.id);
   const stake = await requestorStake(db, requestor.id);
   return Response.json(
     {
@@ -66,7 +95,7 @@ export const requestorsApp = new Hono<AppEnv>()
   .get("/me", async (c) => {
     const db = database(c.env);
     const config = gatewayConfig(c.env);
-    const { requestor, keyId } = await authenticateKey(db, bearerToken(c.req.header("Authorization")));
+    const { requestor, keyId } = await authenticateKey(db, bearerToken(c.req.header("Authorization")), { scope: "read" });
     const now = Date.now();
     const stake = await requestorStake(db, requestor.id);
     const balance = await getAccount(db, balanceAccount(requestor.id));
@@ -81,6 +110,7 @@ export const requestorsApp = new Hono<AppEnv>()
       name: requestor.name,
       keyId,
       balance: availableOf(balance).toString(),
+      debt: (await requestorDebt(db, requestor.id)).toString(),
       stake: stake.toString(),
       quotaPerSession: sessionQuota(stake, config.stakePerComputeUnit),
       unbonding: (await unbondingsOfHolder(db, requestor.id)).filter((u) => u.state === "unbonding").map(jsonSafe),
@@ -110,17 +140,19 @@ export const requestorsApp = new Hono<AppEnv>()
         now,
       );
     }
-    const apiKey = await issueKey(db, requestor.id);
-    return c.json({ ...requestor, stake: stake.toString(), balance: balance.toString(), apiKey }, 201);
+    const apiKey = await issueKey(db, requestor.id, ["relay"]);
+    const accountKey = await issueKey(db, requestor.id, ["account"]);
+    return c.json({ ...requestor, stake: stake.toString(), balance: balance.toString(), apiKey, accountKey }, 201);
   })
   .post("/me/stake", (c) => moveStake(c.env, c.req.raw, "stake"))
   .post("/me/unstake", (c) => moveStake(c.env, c.req.raw, "unstake"))
   .post("/:id/keys", async (c) => {
     requireAdmin(c.env, c.req.header("Authorization"));
     const db = database(c.env);
+    const scopes = scopesField(await readOptionalJsonObject(c.req.raw, 1024));
     const requestor = await getRequestor(db, c.req.param("id"));
     if (!requestor) throw notFound("unknown_requestor", `No requestor "${c.req.param("id")}"`);
-    return c.json(await issueKey(db, requestor.id), 201);
+    return c.json(await issueKey(db, requestor.id, scopes), 201);
   })
   .get("/:id/keys", async (c) => {
     requireAdmin(c.env, c.req.header("Authorization"));

@@ -19,7 +19,7 @@ export const sessionsApp = new Hono<AppEnv>()
     const db = database(c.env);
     const serviceId = c.req.query("service");
     if (!serviceId) throw badRequest("invalid_field", 'Query parameter "service" is required');
-    const { requestor } = await authenticateKey(db, bearerToken(c.req.header("Authorization")));
+    const { requestor } = await authenticateKey(db, bearerToken(c.req.header("Authorization")), { scope: "read" });
     if (!(await getService(db, serviceId))) throw notFound("unknown_service", `No service "${serviceId}"`);
     const session = sessionForRequest(gatewayConfig(c.env), requestor.id, serviceId, Date.now(), undefined);
     const plan = await relaySessionStub(c.env, session.sessionId).open(session, requestor.stake);
