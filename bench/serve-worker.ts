@@ -72,7 +72,8 @@ async function serveGateway() {
     deadline: BigInt(Math.floor(Date.now() / 1000) + 600),
   };
   await admin("/v1/ledger/mint", { id: "bench-host", holder: operator.address, amount: "1000000" });
-  const body = await signHostMessage(operator, 31337, "RegisterHost", message);
+  const domain = await (await fetch(`${url}/v1/signing-domain`)).json();
+  const body = await signHostMessage(operator, domain, "RegisterHost", message);
   const registered = await fetch(`${url}/v1/hosts`, {
     method: "POST",
     headers: { "content-type": "application/json" },

@@ -199,6 +199,8 @@ async function registerDemoData({ gateway, adminToken, anvils, inference }) {
     computeUnits: { default: 10, methods: {} },
   });
 
+  // Signatures are bound to this deployment: sign against the domain the gateway publishes.
+  const signingDomain = await (await fetch(`${gateway}/v1/signing-domain`)).json();
   const register = async (operatorKey, endpoint, services, latitude, longitude) => {
     const operator = privateKeyToAccount(operatorKey);
     // Hosts stake from their ledger balance; the dev admin grants it (v0's only way in).
@@ -218,7 +220,7 @@ async function registerDemoData({ gateway, adminToken, anvils, inference }) {
       nonce: BigInt((await nonceRes.json()).nonce),
       deadline: BigInt(Math.floor(Date.now() / 1000) + 600),
     };
-    const body = await signHostMessage(operator, REGISTRY_CHAIN_ID, "RegisterHost", message);
+    const body = await signHostMessage(operator, signingDomain, "RegisterHost", message);
     const res = await fetch(`${gateway}/v1/hosts`, {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -378,6 +380,8 @@ export async function startNetwork({
       adminToken,
       chainId: CHAIN_ID,
       registryChainId: REGISTRY_CHAIN_ID,
+      // What signed messages (host registry, economy) must name: GET /v1/signing-domain answers the same.
+      signingDomain: { chainId: REGISTRY_CHAIN_ID, verifyingContract: contract.toLowerCase() },
       services: {
         "eth-local": {
           kind: "jsonrpc",

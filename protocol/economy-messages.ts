@@ -4,7 +4,7 @@
  * replayed or retried message is answered "already done" and never moves value twice. The
  * deadline (at most 24 h ahead) bounds how long a signature is usable.
  */
-import { hostRegistryDomain } from "./host-registration.js";
+import { hostRegistryDomain, type SigningDomain } from "./host-registration.js";
 
 export const economyTypes = {
   Transfer: [
@@ -64,19 +64,19 @@ interface TypedDataSigner {
  * Signs an economy message and returns the body the API takes: `{ message, signature }`.
  *
  * @example
- * const body = await signEconomyMessage(account, 31337, "Stake", {
+ * const body = await signEconomyMessage(account, domain, "Stake", {
  *   holder: account.address, pool: `host:${hostId}`, amount: 5_000_000n, id: "stake-1", deadline,
  * });
  * await fetch(`${gateway}/v1/stakes`, { method: "POST", body: JSON.stringify(body) });
  */
 export async function signEconomyMessage(
   signer: TypedDataSigner,
-  chainId: number,
+  domain: SigningDomain,
   primaryType: EconomyAction,
   message: Record<string, unknown>,
 ) {
   const signature = await signer.signTypedData({
-    domain: hostRegistryDomain(chainId),
+    domain: hostRegistryDomain(domain),
     types: economyTypes,
     primaryType,
     message,

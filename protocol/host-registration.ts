@@ -10,9 +10,20 @@ import { sha256Hex } from "./hex.js";
 export const HOST_REGISTRY_DOMAIN_NAME = "Conductor Relay";
 export const HOST_REGISTRY_DOMAIN_VERSION = "1";
 
-/** The signing domain; `chainId` is the gateway's `REGISTRY_CHAIN_ID` var. */
-export function hostRegistryDomain(chainId: number): TypedDataDomain {
-  return { name: HOST_REGISTRY_DOMAIN_NAME, version: HOST_REGISTRY_DOMAIN_VERSION, chainId };
+/**
+ * What binds a signature to one deployment: the chain id (`REGISTRY_CHAIN_ID`) and the
+ * deployment's own `ProofRegistry` address as `verifyingContract` (the zero address for a gateway
+ * without one). Two gateways on one chain id have different registries, so a message signed for
+ * one is refused by the other. `GET /v1/signing-domain` publishes it.
+ */
+export interface SigningDomain {
+  chainId: number;
+  verifyingContract: Address;
+}
+
+/** The EIP-712 domain of every message the gateway verifies (host registry, economy, ...). */
+export function hostRegistryDomain({ chainId, verifyingContract }: SigningDomain): TypedDataDomain {
+  return { name: HOST_REGISTRY_DOMAIN_NAME, version: HOST_REGISTRY_DOMAIN_VERSION, chainId, verifyingContract };
 }
 
 export const hostRegistryTypes = {
@@ -97,17 +108,18 @@ export interface HostMessageSigner {
  * integers as decimal strings.
  *
  * @example
- * const body = await signHostMessage(privateKeyToAccount(key), 31337, "RegisterHost", message);
+ * const domain = await (await fetch(`${gateway}/v1/signing-domain`)).json();
+ * const body = await signHostMessage(privateKeyToAccount(key), domain, "RegisterHost", message);
  * await fetch(`${gateway}/v1/hosts`, { method: "POST", body: JSON.stringify(body) });
  */
 export async function signHostMessage(
   signer: HostMessageSigner,
-  chainId: number,
+  domain: SigningDomain,
   primaryType: HostRegistryAction,
   message: Record<string, unknown>,
 ) {
   const signature = await signer.signTypedData({
-    domain: hostRegistryDomain(chainId),
+    domain: hostRegistryDomain(domain),
     types: hostRegistryTypes,
     primaryType,
     message,

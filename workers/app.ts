@@ -21,6 +21,7 @@ import { relayApp } from "./routes/relay.js";
 import { requestorsApp } from "./routes/requestors.js";
 import { servicesApp } from "./routes/services.js";
 import { sessionsApp } from "./routes/sessions.js";
+import { signingDomainApp } from "./routes/signing-domain.js";
 import { stakesApp } from "./routes/stakes.js";
 import { validatorsApp } from "./routes/validators.js";
 
@@ -53,6 +54,7 @@ app.route("/v1/validators", validatorsApp);
 app.route("/v1/licences", licencesApp);
 app.route("/v1/network", networkApp);
 app.route("/v1/pipeline", pipelineApp);
+app.route("/v1/signing-domain", signingDomainApp);
 app.route("/v1", notInV0App);
 app.route("/v1/ledger", notInV0App);
 app.route("/", relayApp);

@@ -84,6 +84,7 @@ const config: GatewayConfig = {
     VALIDATOR_SET_SIZE: "2",
   }),
   registryChainId: 31337,
+  signingDomain: { chainId: 31337, verifyingContract: "0x0000000000000000000000000000000000000000" },
   allowLoopbackHosts: false,
   devMode: true,
 };

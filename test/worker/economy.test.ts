@@ -29,11 +29,12 @@ import {
   PLACES,
   postSigned,
   registerHost,
+  signingDomain,
   testHosts,
   unique,
 } from "./helpers.js";
 
-const chainId = () => Number(env.REGISTRY_CHAIN_ID);
+const chainId = () => signingDomain();
 const json = async <T = Record<string, unknown>>(res: Response) => (await res.json()) as T;
 const errorCode = async (res: Response) => ((await res.json()) as { error: { code: string } }).error.code;
 

@@ -4,11 +4,15 @@ import { env } from "cloudflare:workers";
 import type { Hex, LocalAccount } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { signHostMessage, toMicrodegrees } from "../../protocol/host-registration.js";
+import { gatewayConfig } from "../../workers/config.js";
 import type { TestHostsEnv } from "../support/test-hosts.js";
 
 export const ADMIN_TOKEN = "test-admin-token";
 export const BASE = "http://gateway.test";
 export const testHosts = (): TestHostsEnv => JSON.parse(env.TEST_HOSTS);
+
+/** The EIP-712 domain the gateway under test verifies (what `GET /v1/signing-domain` answers). */
+export const signingDomain = () => gatewayConfig(env).signingDomain;
 
 export const unique = (prefix: string) => `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
 
@@ -88,7 +92,7 @@ export async function signRegistration(
     nonce: overrides.nonce ?? (await operatorNonce(operator)),
     deadline: overrides.deadline ?? inAnHour(),
   };
-  return signHostMessage(operator, Number(env.REGISTRY_CHAIN_ID), "RegisterHost", message);
+  return signHostMessage(operator, signingDomain(), "RegisterHost", message);
 }
 
 export function postSigned(path: string, envelope: { message: Record<string, unknown>; signature: Hex }, method = "POST") {

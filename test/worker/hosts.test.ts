@@ -10,6 +10,7 @@ import {
   PLACES,
   postSigned,
   registerHost,
+  signingDomain,
   signRegistration,
   testHosts,
 } from "./helpers.js";
@@ -161,7 +162,7 @@ describe("host registration (EIP-712 signed)", () => {
         nonce: await operatorNonce(signer),
         deadline: inAnHour(),
       };
-      return signHostMessage(signer, Number(env.REGISTRY_CHAIN_ID), "UpdateHost", message);
+      return signHostMessage(signer, signingDomain(), "UpdateHost", message);
     };
 
     const stranger = await postSigned(`/v1/hosts/${hostId}`, await signUpdate(newOperator()), "PATCH");
@@ -176,7 +177,7 @@ describe("host registration (EIP-712 signed)", () => {
     });
 
     const leaveMessage = { operator: operator.address, hostId, nonce: await operatorNonce(operator), deadline: inAnHour() };
-    const leaveEnvelope = await signHostMessage(operator, Number(env.REGISTRY_CHAIN_ID), "LeaveHost", leaveMessage);
+    const leaveEnvelope = await signHostMessage(operator, signingDomain(), "LeaveHost", leaveMessage);
     const left = await postSigned(`/v1/hosts/${hostId}/leave`, leaveEnvelope);
     expect(left.status).toBe(200);
     expect(await left.json()).toMatchObject({ status: "left" });

@@ -80,7 +80,7 @@ export async function checkTypedSignature(
   try {
     valid = await verifyTypedData({
       address: envelope.signer,
-      domain: hostRegistryDomain(config.registryChainId),
+      domain: hostRegistryDomain(config.signingDomain),
       types,
       primaryType,
       message,

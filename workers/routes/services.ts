@@ -27,6 +27,7 @@ export const RESERVED_SERVICE_IDS = new Set([
   "licences",
   "network",
   "pipeline",
+  "signing-domain",
   ...NOT_IN_V0,
 ]);
 

@@ -193,7 +193,7 @@ describe("fuzzing the relay and registry endpoints", () => {
       fc.asyncProperty(registry, async (r) => {
         let body = r.body;
         if ("amount" in r) {
-          const signed = await signEconomyMessage(operator, config().registryChainId, "Stake", {
+          const signed = await signEconomyMessage(operator, config().signingDomain, "Stake", {
             holder: operator.address,
             pool: `host:${hostId}`,
             amount: r.amount,

@@ -13,9 +13,9 @@ import { batches, batchSessions, licences, sessionHosts, sessions } from "../../
 import { gatewayConfig } from "../../../workers/config.js";
 import { database } from "../../../workers/db/database.js";
 import { ledgerSnapshot, ledgerStatements, single } from "../../../workers/db/ledger.js";
-import { admin, call, fund, inAnHour, newOperator, postSigned, unique } from "../../worker/helpers.js";
+import { admin, call, fund, inAnHour, newOperator, postSigned, signingDomain, unique } from "../../worker/helpers.js";
 
-export const chainId = () => Number(env.REGISTRY_CHAIN_ID);
+export const chainId = () => signingDomain();
 export const json = async <T = Record<string, unknown>>(res: Response) => (await res.json()) as T;
 export const errorOf = async (res: Response) => ((await res.json()) as { error: { code: string; message: string } }).error;
 
