@@ -1,4 +1,3 @@
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { signHostMessage, toMicrodegrees } from "../../protocol/host-registration.js";
 import {
