@@ -45,6 +45,16 @@ interface StoredReceipt {
   computeUnits: unknown;
 }
 
+/** The message of the error an RPC call is refused with (awaited here, so no rejection goes unhandled). */
+async function refusal(call: () => Promise<unknown>): Promise<string> {
+  try {
+    await call();
+  } catch (error) {
+    return String((error as Error).message);
+  }
+  return "accepted";
+}
+
 const usageOf = async (sessionId: string) => ((await (await call(`/v1/sessions/${sessionId}`)).json()) as { usage: Usage }).usage;
 
 async function receiptOf(res: Response): Promise<StoredReceipt> {
@@ -128,7 +138,7 @@ describe("#1 a method name cannot poison the price table or a session's counters
       { now: "soon" },
     ];
     for (const change of bad) {
-      await expect(stub.admit({ ...good, ...change } as typeof good)).rejects.toThrow();
+      expect(await refusal(() => stub.admit({ ...good, ...change } as typeof good))).toMatch(/admit: /);
     }
     const admitted = await stub.admit(good);
     expect(admitted.ok).toBe(true);
@@ -153,7 +163,7 @@ describe("#1 a method name cannot poison the price table or a session's counters
       { latencyMs: Number.POSITIVE_INFINITY },
       { observations: [{ hostId: 5, ok: true, latencyMs: 1 }] },
     ]) {
-      await expect(stub.complete({ ...complete, ...change } as typeof complete)).rejects.toThrow();
+      expect(await refusal(() => stub.complete({ ...complete, ...change } as typeof complete))).toMatch(/complete: /);
     }
     expect(await stub.complete(complete)).toBe(true);
     const usage = await stub.usage();
