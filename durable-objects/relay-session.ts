@@ -1,5 +1,6 @@
 /**
- * RelaySession: one Durable Object per session (DESIGN.md steps 3 and 5). It admits relays
+ * RelaySession: one Durable Object per session (docs/architecture.md). What it exchanges with
+ * the Worker is in `workers/sessions/session-messages.ts`. It admits relays
  * against the session's quota, picks hosts for each relay and keeps exactly one receipt per
  * admitted relay in its SQLite storage.
  *
@@ -30,83 +31,17 @@ import { gatewayConfig } from "../workers/config.js";
 import { database } from "../workers/db/database.js";
 import { recordSession } from "../workers/db/sessions.js";
 import { planSession, type SessionHost, type SessionPlan } from "../workers/sessions/plan-session.js";
+import type {
+  AdmitInput,
+  AdmitResult,
+  CompleteInput,
+  HostObservation,
+  Receipt,
+  SessionClosure,
+  SessionUsage,
+} from "../workers/sessions/session-messages.js";
 import { fishermanStub } from "../workers/sessions/session-stub.js";
 import { checkBoolean, checkDigest, checkInteger, checkOneOf, checkString, InvalidRpcInput, UINT32_MAX } from "./rpc-input.js";
-
-export interface AdmitInput {
-  coordinates: SessionCoordinates;
-  /** The requestor's stake, used only when this call opens the session. */
-  requestorStake: bigint;
-  computeUnits: number;
-  caller: GeoPoint | null;
-  requestDigest: string;
-  now: number;
-}
-
-export type AdmitResult =
-  | { ok: true; sessionId: string; relayIndex: number; candidates: SessionHost[] }
-  | { ok: false; reason: "quota_exhausted" | "busy"; retryAfterSeconds: number }
-  | { ok: false; reason: "session_closed" | "no_hosts" };
-
-/** What one attempt (a relay's or a probe's) showed about a host. */
-export interface HostObservation {
-  hostId: string;
-  ok: boolean;
-  latencyMs: number;
-  /** From a 429's `Retry-After`: keep traffic away this long. */
-  retryAfterMs?: number;
-}
-
-export interface CompleteInput {
-  relayIndex: number;
-  hostId: string | null;
-  responseDigest: string;
-  /** HTTP status returned to the caller. */
-  status: number;
-  /**
-   * `failed` when no host produced a usable answer (its compute units go back to the quota);
-   * `cancelled` when the caller hung up on a stream after data flowed (served: charged, credited).
-   */
-  outcome: "ok" | "failed" | "cancelled";
-  latencyMs: number;
-  attempts: number;
-  /** Every attempt of the relay, in order, for the breakers and live quality. */
-  observations: HostObservation[];
-  now: number;
-}
-
-/** One receipt as stored (DESIGN.md step 5). */
-export interface Receipt {
-  relayIndex: number;
-  hostId: string | null;
-  requestDigest: string;
-  responseDigest: string | null;
-  status: number;
-  outcome: "pending" | "ok" | "failed" | "cancelled";
-  latencyMs: number | null;
-  computeUnits: number;
-  attempts: number;
-  createdAt: number;
-  completedAt: number | null;
-}
-
-export interface HostUsage {
-  hostId: string;
-  relays: number;
-  computeUnits: number;
-  failures: number;
-  /** Live quality in [0, 1] from relays and probes in this session. */
-  quality: number;
-  breaker: BreakerState["state"];
-}
-
-export interface SessionUsage {
-  sessionId: string;
-  quota: number;
-  usedComputeUnits: number;
-  relays: number;
-  hosts: HostUsage[];
-}
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS plan (id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL);
@@ -136,17 +71,6 @@ CREATE TABLE IF NOT EXISTS host_counters (
 interface HostLiveState {
   quality: number;
   breaker: BreakerState;
-}
-
-/** A closed session: its receipts folded into a Merkle root (null when it admitted nothing). */
-export interface SessionClosure {
-  closedAt: number;
-  sessionRoot: Hex | null;
-  relayCount: number;
-  /** Served relays and their compute units per host, which settlement pays by. */
-  hosts?: { hostId: string; relays: number; computeUnits: number }[];
-  /** Compute units of the relays that were served (outcome `ok`). */
-  computeUnits: number;
 }
 
 const MAX_TIME = 2 ** 48; // Unix milliseconds, far beyond any real time

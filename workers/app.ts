@@ -1,23 +1,31 @@
 /**
- * The gateway's HTTP surface: one Hono app, a sub-app per resource, one error boundary.
- * Resource routes are mounted before the relay routes, whose `/v1/{service}` would otherwise
- * shadow them; service ids cannot take a resource's name (see `RESERVED_SERVICE_IDS`).
+ * The gateway's HTTP surface: one Hono app, one sub-app per URL prefix (each in the file named
+ * after its prefix), middleware that sets `c.var.db` and `c.var.config` once per request, and one
+ * error boundary. Resource routes are mounted before the relay routes, whose `/v1/{service}`
+ * would otherwise shadow them; service ids cannot take a resource's name (`RESERVED_SERVICE_IDS`).
+ *
+ * `AppType` is the app's type: `hc<AppType>(url)` from `hono/client` is a typed client of this
+ * API (the tests, the dev network and the benchmarks call the gateway through it).
  */
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { cors } from "hono/cors";
+import { HTTPException } from "hono/http-exception";
 import { jsonRpcError } from "../protocol/jsonrpc.js";
 import type { AppEnv } from "./app-env.js";
 import { constraintViolationOf } from "./db/storage-errors.js";
-import { ApiError } from "./errors.js";
+import { ApiError, apiError } from "./errors.js";
 import { redactedPath } from "./http/redacted-path.js";
-import { batchesApp, receiptProofApp } from "./routes/batches.js";
-import { hostsApp, operatorsApp } from "./routes/hosts.js";
+import { withContext } from "./middleware/context.js";
+import { batchesApp } from "./routes/batches.js";
+import { hostsApp } from "./routes/hosts.js";
 import { ledgerApp } from "./routes/ledger.js";
-import { licencesApp, networkApp } from "./routes/licences.js";
+import { licencesApp } from "./routes/licences.js";
+import { networkApp } from "./routes/network.js";
 import { notInV0App } from "./routes/not-in-v0.js";
+import { operatorsApp } from "./routes/operators.js";
 import { pipelineApp } from "./routes/pipeline.js";
-import { reportCardsApp, reputationApp } from "./routes/quality.js";
 import { relayApp } from "./routes/relay.js";
+import { reportCardsApp } from "./routes/report-cards.js";
 import { requestorsApp } from "./routes/requestors.js";
 import { servicesApp } from "./routes/services.js";
 import { sessionsApp } from "./routes/sessions.js";
@@ -25,61 +33,56 @@ import { signingDomainApp } from "./routes/signing-domain.js";
 import { stakesApp } from "./routes/stakes.js";
 import { validatorsApp } from "./routes/validators.js";
 
-export const app = new Hono<AppEnv>();
+export const app = new Hono<AppEnv>()
+  .use(
+    "*",
+    cors({
+      origin: "*",
+      allowHeaders: ["Authorization", "Content-Type", "X-Conductor-Session"],
+      exposeHeaders: ["X-Conductor-Host", "X-Conductor-Session", "X-Conductor-Relay", "X-Conductor-Attempts", "Retry-After"],
+    }),
+  )
+  .use("*", withContext)
+  .get("/", (c) => c.json({ name: "conductor-relay", health: "/health", api: "/v1" }))
+  .get("/health", (c) => c.json({ ok: true }))
+  .route("/v1/services", servicesApp)
+  .route("/v1/hosts", hostsApp)
+  .route("/v1/operators", operatorsApp)
+  .route("/v1/report-cards", reportCardsApp)
+  .route("/v1/requestors", requestorsApp)
+  .route("/v1/sessions", sessionsApp)
+  .route("/v1/batches", batchesApp)
+  .route("/v1/ledger", ledgerApp)
+  .route("/v1/stakes", stakesApp)
+  .route("/v1/validators", validatorsApp)
+  .route("/v1/licences", licencesApp)
+  .route("/v1/network", networkApp)
+  .route("/v1/pipeline", pipelineApp)
+  .route("/v1/signing-domain", signingDomainApp)
+  .route("/v1", notInV0App)
+  .route("/", relayApp);
 
-app.use(
-  "*",
-  cors({
-    origin: "*",
-    allowHeaders: ["Authorization", "Content-Type", "X-Conductor-Session"],
-    exposeHeaders: ["X-Conductor-Host", "X-Conductor-Session", "X-Conductor-Relay", "X-Conductor-Attempts", "Retry-After"],
-  }),
-);
+/** The gateway API's type, for `hc<AppType>` from `hono/client`. */
+export type AppType = typeof app;
 
-app.get("/", (c) => c.json({ name: "conductor-relay", health: "/health", api: "/v1" }));
-app.get("/health", (c) => c.json({ ok: true }));
+/** The one shape every error is answered with: JSON-RPC error objects on JSON-RPC relays, `{ error }` elsewhere. */
+function errorResponse(c: Context<AppEnv>, error: ApiError) {
+  const rpcId = c.get("jsonRpcId");
+  if (rpcId !== undefined) {
+    return c.json(jsonRpcError(rpcId, error.rpcCode, error.message, { code: error.code }), error.status, error.headers);
+  }
+  return c.json({ error: { code: error.code, message: error.message } }, error.status, error.headers);
+}
 
-app.route("/v1/services", servicesApp);
-app.route("/v1/hosts", hostsApp);
-app.route("/v1/hosts", reputationApp);
-app.route("/v1/report-cards", reportCardsApp);
-app.route("/v1/operators", operatorsApp);
-app.route("/v1/requestors", requestorsApp);
-app.route("/v1/sessions", sessionsApp);
-app.route("/v1/sessions", receiptProofApp);
-app.route("/v1/batches", batchesApp);
-app.route("/v1/ledger", ledgerApp);
-app.route("/v1/stakes", stakesApp);
-app.route("/v1/validators", validatorsApp);
-app.route("/v1/licences", licencesApp);
-app.route("/v1/network", networkApp);
-app.route("/v1/pipeline", pipelineApp);
-app.route("/v1/signing-domain", signingDomainApp);
-app.route("/v1", notInV0App);
-app.route("/v1/ledger", notInV0App);
-app.route("/", relayApp);
-
-app.notFound((c) =>
-  c.json({ error: { code: "not_found", message: `No route for ${c.req.method} ${redactedPath(c.req.path)}` } }, 404),
-);
+app.notFound((c) => errorResponse(c, apiError("not_found", `No route for ${c.req.method} ${redactedPath(c.req.path)}`)));
 
 app.onError((thrown, c) => {
-  const violation = constraintViolationOf(thrown);
-  // A write that broke a constraint (a race the checks before it could not see) is a conflict.
-  const err = violation
-    ? new ApiError(409, "conflict", "The change conflicts with data stored meanwhile; retry the request")
-    : thrown;
+  // A write that broke a constraint (a race the checks before it could not see) is a conflict;
+  // hono's own middleware (bearer auth) throws HTTPException with a response already made.
+  if (thrown instanceof HTTPException && !(thrown.cause instanceof ApiError)) return thrown.getResponse();
+  const err = constraintViolationOf(thrown) ? apiError("conflict") : thrown instanceof HTTPException ? thrown.cause : thrown;
   const known = err instanceof ApiError;
   // Never the raw path: a relay URL may carry the caller's key.
   if (!known) console.error("unhandled error", c.req.method, redactedPath(c.req.path), err);
-  const status = known ? err.status : 500;
-  const code = known ? err.code : "internal_error";
-  const message = known ? err.message : "The gateway failed to handle this request";
-  const headers = known ? err.headers : {};
-  const rpcId = c.get("jsonRpcId");
-  if (rpcId !== undefined) {
-    const rpcCode = known ? err.rpcCode : -32603;
-    return c.json(jsonRpcError(rpcId, rpcCode, message, { code }), status, headers);
-  }
-  return c.json({ error: { code, message } }, status, headers);
+  return errorResponse(c, known ? err : apiError("internal_error"));
 });

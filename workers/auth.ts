@@ -6,7 +6,10 @@
 import { sha256Hex } from "../protocol/hex.js";
 import type { Database } from "./db/database.js";
 import { findRequestorByKeyHash, type KeyHolder, type KeyScope } from "./db/requestors.js";
-import { ApiError, forbidden, paymentRequired, unauthorized } from "./errors.js";
+
+export type { KeyHolder, KeyScope };
+
+import { apiError, paymentRequired, unauthorized } from "./errors.js";
 import { TtlCache } from "./relay/ttl-cache.js";
 
 const KEY_PREFIX = "cr_";
@@ -63,7 +66,7 @@ export interface KeyUse {
 export async function authenticateKey(db: Database, key: string | null, use: KeyUse): Promise<KeyHolder> {
   const found = await lookUpKey(db, key);
   if (use.inUrl && found.scopes.includes("account")) {
-    throw forbidden(
+    throw apiError(
       "key_in_url_not_allowed",
       "This key has the account scope, so it may not appear in a URL (URLs end up in logs and browser history). Put a relay-only key in /k/{key}/... URLs, send this one only in the Authorization header, and revoke it if the URL was shared",
     );
@@ -73,7 +76,7 @@ export async function authenticateKey(db: Database, key: string | null, use: Key
       use.scope === "account"
         ? 'use the requestor\'s account key (the admin issues one: POST /v1/requestors/{id}/keys with {"scopes":["account"]})'
         : "use one of the requestor's relay keys";
-    throw forbidden(
+    throw apiError(
       "insufficient_scope",
       `This key has scope ${found.scopes.join(" and ")}; this request needs the ${use.scope} scope: ${how}`,
     );
@@ -101,19 +104,11 @@ export function forgetRequestorKeys(requestorId: string): void {
 }
 
 /** Compares two strings in time independent of where they differ. */
-function timingSafeEqual(a: string, b: string): boolean {
+export function timingSafeEqual(a: string, b: string): boolean {
   const enc = new TextEncoder();
   const x = enc.encode(a);
   const y = enc.encode(b);
   let diff = x.length ^ y.length;
   for (let i = 0; i < Math.max(x.length, y.length); i++) diff |= (x[i] ?? 0) ^ (y[i] ?? 0);
   return diff === 0;
-}
-
-/** Checks the admin bearer token; 401 when wrong, 503 when no admin token is configured. */
-export function requireAdmin(env: Env, header: string | undefined): void {
-  const configured = env.ADMIN_TOKEN;
-  if (!configured) throw new ApiError(503, "admin_disabled", "No ADMIN_TOKEN is configured on this gateway");
-  const token = bearerToken(header);
-  if (!token || !timingSafeEqual(token, configured)) throw unauthorized("Missing or invalid admin token");
 }

@@ -16,6 +16,11 @@ export interface GatewayConfig extends ProtocolParameters {
 
 const cache = new WeakMap<object, GatewayConfig>();
 
+/** This deployment's `ProofRegistry` address, or null when the chain is off. */
+export function registryAddress(config: GatewayConfig): string | null {
+  return config.signingDomain.verifyingContract === zeroAddress ? null : config.signingDomain.verifyingContract;
+}
+
 /** Reads (once per `env` object) and validates the configuration. */
 export function gatewayConfig(env: Env): GatewayConfig {
   let config = cache.get(env);

@@ -1,59 +1,534 @@
 /**
- * The gateway's errors. Each has a stable `code`, an HTTP status and a message a person can act
- * on; the error boundary in `app.ts` is the only place that turns them into responses.
+ * The gateway's errors, in one registry: each code has its HTTP status, the JSON-RPC error code
+ * used when it answers a JSON-RPC relay, a default message a person can act on, and when it
+ * happens. `docs/errors.md` is generated from this table (`npm run docs`); the error boundary in
+ * `app.ts` is the only place that turns an `ApiError` into a response.
  */
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 
+export interface ErrorSpec {
+  status: ContentfulStatusCode;
+  /** JSON-RPC error code when the error answers a JSON-RPC relay. */
+  rpc: number;
+  /** Default message (most throw sites give a more precise one). */
+  message: string;
+  /** When it happens, for the documentation. */
+  when: string;
+  /** Where the error belongs in the documentation. */
+  group: "request" | "auth" | "relay" | "registry" | "commitments" | "economy" | "licences" | "server";
+}
+
+export const ERRORS = {
+  malformed_json: {
+    status: 400,
+    rpc: -32700,
+    group: "request",
+    message: "The request body is not valid JSON",
+    when: "the body does not parse as JSON (or is not the object the route takes)",
+  },
+  invalid_request: {
+    status: 400,
+    rpc: -32600,
+    group: "request",
+    message: "The body is not a JSON-RPC 2.0 call or batch",
+    when: "a JSON-RPC relay whose body is not a call or a batch of calls",
+  },
+  invalid_field: {
+    status: 400,
+    rpc: -32600,
+    group: "request",
+    message: "A field of the request is missing or malformed",
+    when: "a field, query parameter or path parameter is missing or malformed; the message names it",
+  },
+  body_too_large: {
+    status: 413,
+    rpc: -32600,
+    group: "request",
+    message: "The request body is too large",
+    when: "the body is larger than `MAX_REQUEST_BYTES` (or a route's own smaller cap)",
+  },
+  not_found: { status: 404, rpc: -32601, group: "request", message: "No such route", when: "no route has this path" },
+  method_not_allowed: {
+    status: 405,
+    rpc: -32600,
+    group: "request",
+    message: "JSON-RPC relays are POST requests",
+    when: "a JSON-RPC relay that is not a POST",
+  },
+  unauthorized: {
+    status: 401,
+    rpc: -32001,
+    group: "auth",
+    message: "Missing or invalid API key",
+    when: "the key (or the admin token) is missing, unknown or revoked",
+  },
+  admin_disabled: {
+    status: 503,
+    rpc: -32000,
+    group: "auth",
+    message: "No ADMIN_TOKEN is configured on this gateway",
+    when: "an admin route on a gateway without the `ADMIN_TOKEN` secret",
+  },
+  insufficient_scope: {
+    status: 403,
+    rpc: -32003,
+    group: "auth",
+    message: "This key lacks the scope this request needs",
+    when: "a relay key on an account route, or an account-only key on a relay",
+  },
+  key_in_url_not_allowed: {
+    status: 403,
+    rpc: -32003,
+    group: "auth",
+    message: "A key with the account scope may not appear in a URL",
+    when: "a key with the `account` scope in a `/k/{key}/` URL",
+  },
+  payment_required: {
+    status: 402,
+    rpc: -32004,
+    group: "auth",
+    message: "The requestor owes debt; fund its balance",
+    when: "a relay (or stake) of a requestor that owes debt from a settlement its balance could not cover",
+  },
+  bad_signature: {
+    status: 401,
+    rpc: -32000,
+    group: "auth",
+    message: "The signature does not match the message and the signer",
+    when: "an EIP-712 signature that does not recover to the signer, or was made for another domain",
+  },
+  signature_expired: {
+    status: 401,
+    rpc: -32000,
+    group: "auth",
+    message: "The signed message's deadline has passed",
+    when: "a signed message past its `deadline`",
+  },
+  deadline_too_far: {
+    status: 400,
+    rpc: -32600,
+    group: "auth",
+    message: "The deadline is too far ahead",
+    when: "a signed message whose `deadline` is more than 24 h ahead",
+  },
+  nonce_mismatch: {
+    status: 409,
+    rpc: -32000,
+    group: "auth",
+    message: "The nonce is not the signer's next one",
+    when: "a host-registry message whose nonce was already used or is out of order",
+  },
+  unknown_service: {
+    status: 404,
+    rpc: -32601,
+    group: "relay",
+    message: "No such service",
+    when: "a service id that does not exist",
+  },
+  rpc_method_not_allowed: {
+    status: 403,
+    rpc: -32004,
+    group: "relay",
+    message: "This service does not relay this method",
+    when: "an admin, debugging, node-account or state-changing method the service's allow list does not name",
+  },
+  quota_exhausted: {
+    status: 429,
+    rpc: -32005,
+    group: "relay",
+    message: "This session's compute-unit quota is spent",
+    when: "the session's quota is spent; `Retry-After` says when the next session starts",
+  },
+  session_busy: {
+    status: 429,
+    rpc: -32005,
+    group: "relay",
+    message: "Too many relays of this session are in flight at once",
+    when: "more than `SESSION_MAX_IN_FLIGHT` relays of the session at once; `Retry-After: 1`",
+  },
+  session_closed: {
+    status: 409,
+    rpc: -32000,
+    group: "relay",
+    message: "The named session has ended; send without X-Conductor-Session",
+    when: "`X-Conductor-Session` names a session past its grace window, or one never opened in its epoch",
+  },
+  no_host_available: {
+    status: 503,
+    rpc: -32002,
+    group: "relay",
+    message: "No host of this session could serve the request",
+    when: "the session has no host, or every attempted host failed",
+  },
+  not_available_in_v0: {
+    status: 501,
+    rpc: -32000,
+    group: "relay",
+    message: "Not available in v0: DB-CPTM lives only in the internal ledger",
+    when: "a withdrawal, bridge, cash-out, wallet or payout route",
+  },
+  service_exists: {
+    status: 409,
+    rpc: -32000,
+    group: "registry",
+    message: "A service with this id exists",
+    when: "creating a service whose id is taken",
+  },
+  reserved_service_id: {
+    status: 400,
+    rpc: -32600,
+    group: "registry",
+    message: "This id names an API resource",
+    when: "a service id that is a resource name under `/v1`",
+  },
+  endpoint_not_allowed: {
+    status: 400,
+    rpc: -32600,
+    group: "registry",
+    message: "The endpoint is refused: hosts must be public http(s) URLs",
+    when: "a host endpoint in a private, loopback, link-local or reserved range, or an alias of one",
+  },
+  stake_required: {
+    status: 400,
+    rpc: -32600,
+    group: "registry",
+    message: "A host must stake at least the minimum",
+    when: "a registration with a stake below `MIN_HOST_STAKE`",
+  },
+  host_id_mismatch: {
+    status: 400,
+    rpc: -32600,
+    group: "registry",
+    message: "The signed hostId differs from the host in the path",
+    when: "an update or leave whose signed host differs from the path",
+  },
+  host_left: {
+    status: 409,
+    rpc: -32000,
+    group: "registry",
+    message: "This host has left the network",
+    when: "acting on a host that left",
+  },
+  unknown_host: { status: 404, rpc: -32601, group: "registry", message: "No such host", when: "a host id that does not exist" },
+  not_host_operator: {
+    status: 403,
+    rpc: -32003,
+    group: "registry",
+    message: "The signer does not operate this host",
+    when: "a signed action on a host by someone other than its operator",
+  },
+  unknown_requestor: {
+    status: 404,
+    rpc: -32601,
+    group: "registry",
+    message: "No such requestor",
+    when: "a requestor id that does not exist",
+  },
+  unknown_key: {
+    status: 404,
+    rpc: -32601,
+    group: "registry",
+    message: "No such live key",
+    when: "revoking a key that does not exist or is revoked",
+  },
+  unknown_session: {
+    status: 404,
+    rpc: -32601,
+    group: "commitments",
+    message: "No such session",
+    when: "a session id that was never opened",
+  },
+  unknown_receipt: {
+    status: 404,
+    rpc: -32601,
+    group: "commitments",
+    message: "No such receipt",
+    when: "a relay index the session does not have",
+  },
+  not_committed: {
+    status: 409,
+    rpc: -32000,
+    group: "commitments",
+    message: "This session is not in a batch yet",
+    when: "a proof of a receipt whose session cron has not batched",
+  },
+  unknown_batch: {
+    status: 404,
+    rpc: -32601,
+    group: "commitments",
+    message: "No such batch",
+    when: "a batch id that does not exist",
+  },
+  not_settled: {
+    status: 404,
+    rpc: -32601,
+    group: "commitments",
+    message: "The batch is not settled",
+    when: "the settlement of a batch not settled (yet)",
+  },
+  batch_not_final: {
+    status: 409,
+    rpc: -32000,
+    group: "commitments",
+    message: "Only verified or expired batches settle",
+    when: "settling a batch that is neither verified nor expired",
+  },
+  unknown_failure: {
+    status: 404,
+    rpc: -32601,
+    group: "commitments",
+    message: "No such pipeline failure",
+    when: "releasing a pipeline failure that is not recorded",
+  },
+  invalid_amount: {
+    status: 400,
+    rpc: -32600,
+    group: "economy",
+    message: "The amount is not valid",
+    when: "an amount of zero, or out of range",
+  },
+  amount_too_small: {
+    status: 400,
+    rpc: -32600,
+    group: "economy",
+    message: "The amount buys no share of this pool",
+    when: "a stake too small for one share",
+  },
+  same_account: {
+    status: 400,
+    rpc: -32600,
+    group: "economy",
+    message: "A transfer needs two different accounts",
+    when: "a transfer to oneself",
+  },
+  stake_below_minimum: {
+    status: 400,
+    rpc: -32600,
+    group: "economy",
+    message: "What stays staked must be 0 or at least the minimum",
+    when: "a stake or unstake that leaves less than the pool kind's minimum (and more than 0)",
+  },
+  requestor_pool: {
+    status: 400,
+    rpc: -32600,
+    group: "economy",
+    message: "Requestors stake with their account key at /v1/requestors/me/stake",
+    when: "a signed stake or unstake of a requestor pool",
+  },
+  insufficient_balance: {
+    status: 409,
+    rpc: -32000,
+    group: "economy",
+    message: "The account does not hold enough available DB-CPTM for this",
+    when: "a transfer, stake or registration the balance cannot cover",
+  },
+  insufficient_stake: {
+    status: 409,
+    rpc: -32000,
+    group: "economy",
+    message: "The holder's stake is worth less than the amount",
+    when: "unstaking more than is held",
+  },
+  pool_wiped_out: {
+    status: 409,
+    rpc: -32000,
+    group: "economy",
+    message: "This pool's stake was slashed to zero; it takes no new stake",
+    when: "staking into a pool slashed to nothing",
+  },
+  operation_id_reused: {
+    status: 409,
+    rpc: -32000,
+    group: "economy",
+    message: "This operation id was already used for a different request",
+    when: "an operation id sent again with another request (the same request answers 200 `alreadyDone`)",
+  },
+  already_resolved: {
+    status: 409,
+    rpc: -32000,
+    group: "economy",
+    message: "That pending transfer was already posted or voided",
+    when: "a second resolution of one pending transfer",
+  },
+  busy: {
+    status: 409,
+    rpc: -32000,
+    group: "economy",
+    message: "The stake pool kept changing; retry the request",
+    when: "a stake pool changed under the operation too many times",
+  },
+  conflict: {
+    status: 409,
+    rpc: -32000,
+    group: "economy",
+    message: "The change conflicts with data stored meanwhile; retry the request",
+    when: "a write broke a database constraint a concurrent change set up",
+  },
+  unknown_validator: {
+    status: 404,
+    rpc: -32601,
+    group: "economy",
+    message: "No such validator",
+    when: "a validator address that is not registered",
+  },
+  not_validator: {
+    status: 403,
+    rpc: -32003,
+    group: "economy",
+    message: "A licence binds only to the holder's own validator",
+    when: "binding a licence to someone else's validator",
+  },
+  unknown_licence: {
+    status: 404,
+    rpc: -32601,
+    group: "licences",
+    message: "No such licence",
+    when: "a licence id that does not exist",
+  },
+  not_licence_holder: {
+    status: 403,
+    rpc: -32003,
+    group: "licences",
+    message: "The signer does not hold this licence",
+    when: "a licence action by someone other than its holder",
+  },
+  licence_mismatch: {
+    status: 400,
+    rpc: -32600,
+    group: "licences",
+    message: "The signed licence differs from the licence in the path",
+    when: "a licence action whose signed licence differs from the path",
+  },
+  licence_ended: {
+    status: 409,
+    rpc: -32000,
+    group: "licences",
+    message: "This licence was redeemed or liquidated",
+    when: "acting on a licence that ended",
+  },
+  licence_bound: {
+    status: 409,
+    rpc: -32000,
+    group: "licences",
+    message: "Unbind the licence first",
+    when: "transferring, redeeming or re-binding a bound licence",
+  },
+  licence_unbinding: {
+    status: 409,
+    rpc: -32000,
+    group: "licences",
+    message: "The licence is unbinding",
+    when: "transferring, redeeming or binding a licence before its unbinding period ends",
+  },
+  licence_not_bound: {
+    status: 409,
+    rpc: -32000,
+    group: "licences",
+    message: "The licence is not bound",
+    when: "unbinding a licence that is not bound",
+  },
+  licence_changed: {
+    status: 409,
+    rpc: -32000,
+    group: "licences",
+    message: "The licence changed meanwhile; read it again",
+    when: "the losing one of two racing licence actions",
+  },
+  licence_supply_exhausted: {
+    status: 409,
+    rpc: -32000,
+    group: "licences",
+    message: "The licence max supply has been minted",
+    when: "a mint past `LICENCE_MAX_SUPPLY`",
+  },
+  licence_minting_closed: {
+    status: 409,
+    rpc: -32000,
+    group: "licences",
+    message: "Licences are minted only in testnet",
+    when: "a mint after the network moved to mainnet",
+  },
+  redemption_closed: {
+    status: 409,
+    rpc: -32000,
+    group: "licences",
+    message: "Licences are redeemable only once the network is stabilized",
+    when: "a redemption before the stabilized phase",
+  },
+  phase_not_allowed: {
+    status: 409,
+    rpc: -32000,
+    group: "licences",
+    message: "Phases go testnet -> mainnet -> stabilized",
+    when: "a phase move backwards or skipping one",
+  },
+  no_genesis: {
+    status: 404,
+    rpc: -32601,
+    group: "licences",
+    message: "There is no genesis snapshot yet",
+    when: "reading the genesis before the move to mainnet",
+  },
+  internal_error: {
+    status: 500,
+    rpc: -32603,
+    group: "server",
+    message: "The gateway failed to handle this request",
+    when: "a bug: the gateway logs it (never with a key from the path)",
+  },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
 export class ApiError extends Error {
+  readonly status: ContentfulStatusCode;
+  /** JSON-RPC error code used when the error answers a JSON-RPC relay. */
+  readonly rpcCode: number;
+
   constructor(
-    readonly status: ContentfulStatusCode,
-    readonly code: string,
-    message: string,
+    readonly code: ErrorCode,
+    message: string = ERRORS[code].message,
     /** Extra response headers, such as `Retry-After`. */
     readonly headers: Record<string, string> = {},
-    /** JSON-RPC error code used when the error answers a JSON-RPC relay. */
-    readonly rpcCode = -32000,
   ) {
     super(message);
     this.name = "ApiError";
+    this.status = ERRORS[code].status;
+    this.rpcCode = ERRORS[code].rpc;
   }
 }
 
-export const badRequest = (code: string, message: string) => new ApiError(400, code, message, {}, -32600);
-export const unauthorized = (message = "Missing or invalid API key") =>
-  new ApiError(401, "unauthorized", message, { "WWW-Authenticate": 'Bearer realm="conductor-relay"' }, -32001);
-export const forbidden = (code: string, message: string) => new ApiError(403, code, message, {}, -32003);
-export const notFound = (code: string, message: string) => new ApiError(404, code, message, {}, -32601);
-export const conflict = (code: string, message: string) => new ApiError(409, code, message);
-export const payloadTooLarge = (limit: number) =>
-  new ApiError(413, "body_too_large", `Request body is larger than ${limit} bytes`, {}, -32600);
+/**
+ * An error of the registry, with a message that says what exactly went wrong and how to fix it.
+ *
+ * @example
+ * throw apiError("unknown_host", `No host "${id}"`);
+ */
+export const apiError = (code: ErrorCode, message?: string, headers?: Record<string, string>) =>
+  new ApiError(code, message, headers);
+
+export const unauthorized = (message?: string) =>
+  apiError("unauthorized", message, { "WWW-Authenticate": 'Bearer realm="conductor-relay"' });
+export const payloadTooLarge = (limit: number) => apiError("body_too_large", `Request body is larger than ${limit} bytes`);
 export const quotaExhausted = (retryAfterSeconds: number) =>
-  new ApiError(
-    429,
-    "quota_exhausted",
-    `This session's compute-unit quota is spent; a new session starts in ${retryAfterSeconds} s`,
-    { "Retry-After": String(retryAfterSeconds) },
-    -32005,
-  );
+  apiError("quota_exhausted", `This session's compute-unit quota is spent; a new session starts in ${retryAfterSeconds} s`, {
+    "Retry-After": String(retryAfterSeconds),
+  });
 export const sessionBusy = (retryAfterSeconds: number) =>
-  new ApiError(
-    429,
+  apiError(
     "session_busy",
     `Too many relays of this session are in flight at once; retry in ${retryAfterSeconds} s or send fewer at a time`,
     { "Retry-After": String(retryAfterSeconds) },
-    -32005,
   );
+
 /**
  * A requestor owes DB-CPTM from settled relays (its balance could not cover them): its keys do
  * not relay and it cannot stake more until cron has collected the debt from its balance.
  */
 export const paymentRequired = (requestorId: string, debt: bigint) =>
-  new ApiError(
-    402,
+  apiError(
     "payment_required",
     `Requestor ${requestorId} owes ${debt} minor units (${dbCptm(debt)} DB-CPTM) for relays settled when its balance could not cover them. Fund its ledger balance (balance:${requestorId}, e.g. a transfer to "${requestorId}"): the next cron run collects the debt, after which its keys relay and it can stake again`,
-    {},
-    -32004,
   );
 
 /** Minor units as DB-CPTM (6 decimals), e.g. 40000n -> "0.04". */
@@ -61,6 +536,3 @@ function dbCptm(minor: bigint): string {
   const fraction = (minor % 1_000_000n).toString().padStart(6, "0").replace(/0+$/, "");
   return `${minor / 1_000_000n}${fraction ? `.${fraction}` : ""}`;
 }
-export const noHostAvailable = (message = "No host of this session could serve the request") =>
-  new ApiError(503, "no_host_available", message, {}, -32002);
-export const upstreamFailed = (message: string) => new ApiError(502, "upstream_failed", message, {}, -32002);

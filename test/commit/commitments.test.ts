@@ -10,7 +10,6 @@ import { createPublicClient, createWalletClient, type Hex, http } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { describe, expect, it } from "vitest";
 import { proofRegistryAbi } from "../../contracts-abi/ProofRegistry.js";
-import { batchProducerStub } from "../../durable-objects/batch-producer.js";
 import type { RelaySession } from "../../durable-objects/relay-session.js";
 import {
   challengedRelay,
@@ -29,7 +28,7 @@ import { gatewayConfig } from "../../workers/config.js";
 import { type BatchRecord, getBatch } from "../../workers/db/batches.js";
 import { database } from "../../workers/db/database.js";
 import worker from "../../workers/index.js";
-import { relaySessionStub } from "../../workers/sessions/session-stub.js";
+import { batchProducerStub, relaySessionStub } from "../../workers/sessions/session-stub.js";
 import type { TestChain } from "../support/test-hosts.js";
 import { call, createRequestor, createService, eth, PLACES, registerHost, rpc, testHosts } from "../worker/helpers.js";
 

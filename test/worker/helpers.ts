@@ -7,8 +7,9 @@ import { signHostMessage, toMicrodegrees } from "../../protocol/host-registratio
 import { gatewayConfig } from "../../workers/config.js";
 import type { TestHostsEnv } from "../support/test-hosts.js";
 
-export const ADMIN_TOKEN = "test-admin-token";
-export const BASE = "http://gateway.test";
+import { ADMIN_TOKEN, asAdmin, BASE, gateway, withJson } from "./gateway-client.js";
+
+export { ADMIN_TOKEN, BASE, gateway };
 export const testHosts = (): TestHostsEnv => JSON.parse(env.TEST_HOSTS);
 
 /** The EIP-712 domain the gateway under test verifies (what `GET /v1/signing-domain` answers). */
@@ -30,7 +31,7 @@ export function admin(path: string, body?: unknown, method = "POST") {
 
 export async function createService(service: Record<string, unknown>): Promise<string> {
   const id = (service.id as string) ?? unique("svc");
-  const res = await admin("/v1/services", { ...service, id });
+  const res = await gateway.v1.services.$post(undefined, asAdmin({ ...service, id }));
   if (res.status !== 201) throw new Error(`createService: ${res.status} ${await res.text()}`);
   return id;
 }
@@ -44,15 +45,18 @@ export async function createRequestor(
   stake: bigint | string = 1_000_000n,
   { balance = 0n }: { balance?: bigint } = {},
 ): Promise<{ id: string; key: string; accountKey: string }> {
-  const res = await admin("/v1/requestors", { name: unique("dapp"), stake: String(stake), balance: String(balance) });
+  const res = await gateway.v1.requestors.$post(
+    undefined,
+    asAdmin({ name: unique("dapp"), stake: String(stake), balance: String(balance) }),
+  );
   if (res.status !== 201) throw new Error(`createRequestor: ${res.status} ${await res.text()}`);
-  const body = (await res.json()) as { id: string; apiKey: { key: string }; accountKey?: { key: string } };
-  return { id: body.id, key: body.apiKey.key, accountKey: body.accountKey?.key as string };
+  const body = await res.json();
+  return { id: body.id, key: body.apiKey.key, accountKey: body.accountKey.key };
 }
 
 /** Grants `amount` DB-CPTM minor units to a holder's ledger balance (the admin's mint). */
 export async function fund(holder: string, amount: bigint): Promise<void> {
-  const res = await admin("/v1/ledger/mint", { id: unique("grant"), holder, amount: amount.toString() });
+  const res = await gateway.v1.ledger.mint.$post(undefined, asAdmin({ id: unique("grant"), holder, amount: amount.toString() }));
   if (res.status !== 201) throw new Error(`fund: ${res.status} ${await res.text()}`);
 }
 
@@ -61,8 +65,8 @@ export const newOperator = (): LocalAccount => privateKeyToAccount(generatePriva
 export const inAnHour = () => BigInt(Math.floor(Date.now() / 1000) + 3600);
 
 export async function operatorNonce(operator: LocalAccount): Promise<bigint> {
-  const res = await call(`/v1/operators/${operator.address}/nonce`);
-  return BigInt(((await res.json()) as { nonce: string }).nonce);
+  const res = await gateway.v1.operators[":address"].nonce.$get({ param: { address: operator.address } });
+  return BigInt((await res.json()).nonce);
 }
 
 export interface HostSpec {
@@ -101,7 +105,7 @@ export function postSigned(path: string, envelope: { message: Record<string, unk
 
 /** Registers a host with a fresh operator; returns the host id. */
 export async function registerHost(spec: HostSpec, operator = newOperator()): Promise<string> {
-  const res = await postSigned("/v1/hosts", await signRegistration(operator, spec));
+  const res = await gateway.v1.hosts.$post(undefined, withJson(await signRegistration(operator, spec)));
   if (res.status !== 201) throw new Error(`registerHost: ${res.status} ${await res.text()}`);
   return ((await res.json()) as { id: string }).id;
 }

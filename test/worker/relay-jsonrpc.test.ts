@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { Receipt } from "../../durable-objects/relay-session.js";
 import { gatewayConfig } from "../../workers/config.js";
+import type { Receipt } from "../../workers/sessions/session-messages.js";
 import { call, createRequestor, createService, eth, PLACES, registerHost, rpc, startFaultHost, testHosts } from "./helpers.js";
 
 const rpcErrorOf = async (res: Response) => ((await res.json()) as { error: { code: number; data?: { code: string } } }).error;
@@ -258,12 +258,19 @@ describe("JSON-RPC relays", () => {
     expect(session.usage.relays).toBe(admitted.length);
     expect(session.usage.usedComputeUnits).toBe(admitted.length);
     const counters = Object.fromEntries(session.usage.hosts.map((h) => [h.hostId, h]));
-    const nearFailures = counters[nearId].failures;
-    expect(nearFailures).toBeLessThanOrEqual(20);
-    expect(counters[nearId]).toMatchObject({ relays: served.near });
-    expect(counters[farId]).toMatchObject({ relays: served.far, failures: 0 });
-    // Every request a host saw is accounted for: served relays plus the near host's failures.
-    expect((await near.stats()).requests).toBe(served.near + nearFailures);
-    expect((await far.stats()).requests).toBe(served.far);
+    expect(counters[nearId].relays).toBe(served.near);
+    expect(counters[farId].relays).toBe(served.far);
+    // Every request a host answered is accounted for: each served relay is one, and the rest are
+    // failures (the near host's injected 500s, and on a loaded machine an attempt that timed out
+    // and failed over, which the host may or may not have received).
+    for (const [host, id, count] of [
+      [near, nearId, served.near],
+      [far, farId, served.far],
+    ] as const) {
+      const seen = (await host.stats()).requests;
+      expect(seen).toBeGreaterThanOrEqual(count);
+      expect(seen).toBeLessThanOrEqual(count + counters[id].failures);
+    }
+    expect(counters[nearId].failures).toBeGreaterThanOrEqual(Math.min(gatewayConfig(env).breakerThreshold, 20));
   });
 });

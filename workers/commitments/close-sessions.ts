@@ -7,11 +7,12 @@
  * (`pipeline_failures`, step `close_session`), and one whose closure is not valid commitment
  * data is quarantined at once; every other session still closes.
  */
-import type { SessionClosure } from "../../durable-objects/relay-session.js";
+
 import type { GatewayConfig } from "../config.js";
 import { eachIsolated, InvalidPipelineData } from "../cron/isolated.js";
 import { markSessionClosed, sessionsToClose } from "../db/batches.js";
 import type { Database } from "../db/database.js";
+import type { SessionClosure } from "../sessions/session-messages.js";
 import { fishermanStub, relaySessionStub } from "../sessions/session-stub.js";
 
 export const CLOSE_SESSION_STEP = "close_session";

@@ -3,8 +3,9 @@
  * and follow them there, then the economy's steps) through the single-writer `BatchProducer`,
  * then jail release probes. Neither part can keep the other from running.
  */
-import { batchProducerStub } from "../../durable-objects/batch-producer.js";
+
 import { releaseJailedHosts } from "../quality/jail-release.js";
+import { batchProducerStub } from "../sessions/session-stub.js";
 import { describeError } from "./isolated.js";
 
 export async function runCron(env: Env, scheduledTime: number) {

@@ -1,5 +1,7 @@
 /** Repository: closing sessions, batches over closed sessions, and each batch's chain progress. */
 import { and, asc, desc, eq, inArray, isNotNull, isNull, lt, lte, sql } from "drizzle-orm";
+import type { SessionLeaf } from "../../protocol/commitments.js";
+import type { Hex } from "../../protocol/hex.js";
 import { batches, batchSessions, reportCards, sessions } from "../../schema/tables.js";
 import type { Database } from "./database.js";
 import { chunk, inChunks, MAX_BOUND_PARAMETERS } from "./limits.js";
@@ -169,3 +171,12 @@ export async function listBatches(
   const page = rows.slice(0, limit);
   return { batches: page, next: rows.length > limit ? String(page[page.length - 1].createdAt) : null };
 }
+
+/** A batch member as the session leaf it was committed as (`protocol/commitments.ts`). */
+export const sessionLeafOf = (m: BatchSessionRecord): SessionLeaf => ({
+  sessionSeed: m.sessionSeed as Hex,
+  ordinal: m.ordinal,
+  sessionRoot: m.sessionRoot as Hex,
+  relayCount: m.relayCount,
+  computeUnits: m.computeUnits,
+});

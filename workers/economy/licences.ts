@@ -32,7 +32,7 @@ import {
   updateLicence,
 } from "../db/licences.js";
 import { getValidator } from "../db/validators.js";
-import { badRequest, conflict, forbidden, notFound } from "../errors.js";
+import { apiError } from "../errors.js";
 import { type OperationOutcome, runOperation } from "./operation.js";
 
 export async function mintLicence(
@@ -44,9 +44,9 @@ export async function mintLicence(
   return runOperation(db, { id: `admin/licence/${r.id}`, kind: "licence_mint", request: r }, now, async () => {
     const state = await readNetworkState(db);
     if (!mintingOpen(state.phase))
-      throw conflict("licence_minting_closed", `Licences are minted only in testnet; the network is in ${state.phase}`);
+      throw apiError("licence_minting_closed", `Licences are minted only in testnet; the network is in ${state.phase}`);
     if (state.licencesMinted >= config.licenceMaxSupply) {
-      throw conflict("licence_supply_exhausted", `All ${config.licenceMaxSupply} licences have been minted`);
+      throw apiError("licence_supply_exhausted", `All ${config.licenceMaxSupply} licences have been minted`);
     }
     const escrow = single(
       `licence-mint/${r.id}`,
@@ -71,9 +71,9 @@ const UNBINDING_DONE = { unbindingFrom: null, unbindingUntil: null } as const;
 
 async function ownedLiveLicence(db: Database, id: string, holder: string): Promise<Licence> {
   const licence = await getLicence(db, id);
-  if (!licence) throw notFound("unknown_licence", `No licence "${id}"`);
-  if (licence.holder !== holder) throw forbidden("not_licence_holder", "The signer does not hold this licence");
-  if (licence.state !== "live") throw conflict("licence_ended", `This licence was ${licence.state}`);
+  if (!licence) throw apiError("unknown_licence", `No licence "${id}"`);
+  if (licence.holder !== holder) throw apiError("not_licence_holder", "The signer does not hold this licence");
+  if (licence.state !== "live") throw apiError("licence_ended", `This licence was ${licence.state}`);
   return licence;
 }
 
@@ -81,12 +81,12 @@ async function ownedLiveLicence(db: Database, id: string, holder: string): Promi
 async function ownedFreeLicence(db: Database, id: string, holder: string, now: number, action: string): Promise<Licence> {
   const licence = await ownedLiveLicence(db, id, holder);
   if (licence.boundTo)
-    throw conflict(
+    throw apiError(
       "licence_bound",
       `Unbind the licence from ${licence.boundTo} before you ${action} it (unbinding takes an unbonding period)`,
     );
   if (isUnbinding(licence, now)) {
-    throw conflict(
+    throw apiError(
       "licence_unbinding",
       `The licence is unbinding from ${licence.unbindingFrom} until ${new Date(licence.unbindingUntil as number).toISOString()}: until then it stays liable to that pool's slashes and cannot be transferred, redeemed or bound; try again after that time`,
     );
@@ -126,7 +126,7 @@ export async function bindLicence(
     if (r.target === null) {
       const licence = await ownedLiveLicence(db, r.licence, r.holder);
       if (!licence.boundTo)
-        throw conflict("licence_not_bound", "The licence is not bound to anything; there is nothing to unbind");
+        throw apiError("licence_not_bound", "The licence is not bound to anything; there is nothing to unbind");
       const unbindingUntil = now + config.unbondingSeconds * 1000;
       return {
         statements: [updateLicence(db, licence, { boundTo: null, unbindingFrom: licence.boundTo, unbindingUntil })],
@@ -145,14 +145,14 @@ export async function bindLicence(
 async function checkBindTarget(db: Database, target: string, holder: string): Promise<void> {
   if (target.startsWith("host:")) {
     const host = await getHost(db, target.slice(5));
-    if (!host) throw notFound("unknown_host", `No host "${target.slice(5)}"`);
-    if (host.operator !== holder) throw forbidden("not_host_operator", "A licence binds only to a host its holder operates");
-    if (host.status === "left") throw conflict("host_left", "This host has left the network");
+    if (!host) throw apiError("unknown_host", `No host "${target.slice(5)}"`);
+    if (host.operator !== holder) throw apiError("not_host_operator", "A licence binds only to a host its holder operates");
+    if (host.status === "left") throw apiError("host_left", "This host has left the network");
   } else if (target.startsWith("validator:")) {
-    if (target.slice(10) !== holder) throw forbidden("not_validator", "A licence binds only to the holder's own validator");
-    if (!(await getValidator(db, holder))) throw notFound("unknown_validator", "The holder is not a registered validator");
+    if (target.slice(10) !== holder) throw apiError("not_validator", "A licence binds only to the holder's own validator");
+    if (!(await getValidator(db, holder))) throw apiError("unknown_validator", "The holder is not a registered validator");
   } else {
-    throw badRequest("invalid_field", 'The target must be "host:<id>" or "validator:<address>"');
+    throw apiError("invalid_field", 'The target must be "host:<id>" or "validator:<address>"');
   }
 }
 
@@ -165,7 +165,7 @@ export async function redeemLicence(
   return runOperation(db, { id: r.id, kind: "licence_redeem", request: r }, now, async () => {
     const { phase } = await readNetworkState(db);
     if (!redeemable(phase))
-      throw conflict("redemption_closed", `Licences are redeemable only once the network is stabilized; it is in ${phase}`);
+      throw apiError("redemption_closed", `Licences are redeemable only once the network is stabilized; it is in ${phase}`);
     const licence = await ownedFreeLicence(db, r.licence, r.holder, now, "redeem");
     const release = single(
       `licence-redeem/${licence.id}`,
@@ -220,7 +220,7 @@ export async function changePhase(
     async () => {
       const { phase } = await readNetworkState(db);
       if (!canMoveTo(phase, to))
-        throw conflict("phase_not_allowed", `The network is in ${phase}; phases go testnet -> mainnet -> stabilized`);
+        throw apiError("phase_not_allowed", `The network is in ${phase}; phases go testnet -> mainnet -> stabilized`);
       if (to !== "mainnet") return { statements: [phaseStatement(db, phase, to, now)], result: { phase: to, genesisHash: null } };
       const live = await allLiveLicences(db);
       const hash = genesisHash(config.licenceStakeEquivalent, live);

@@ -11,7 +11,7 @@
 import type { Database } from "../db/database.js";
 import { canonicalJson, getOperation, operationStatement, type Statement } from "../db/ledger.js";
 import { constraintViolationOf } from "../db/storage-errors.js";
-import { type ApiError, conflict } from "../errors.js";
+import { type ApiError, apiError } from "../errors.js";
 
 export interface OperationRequest {
   /** Unique per operation: `<holder>/<caller's id>`, `admin/<id>` or `sys/<what it settles>`. */
@@ -50,19 +50,19 @@ function refusal(error: unknown): ApiError | "stale" | "stale_licence" | "stale_
   if (v.kind === "check" && v.detail === "debt_not_negative") return "stale";
   if (v.kind === "check" && v.detail === "balance_not_negative") return "stale_balance";
   if (v.kind === "unique" && v.detail === "transfers.pending_id")
-    return conflict("already_resolved", "That pending transfer was already posted or voided");
+    return apiError("already_resolved", "That pending transfer was already posted or voided");
   if (v.kind === "check" && v.detail === "licence_cap")
-    return conflict("licence_supply_exhausted", "The licence max supply has been minted");
+    return apiError("licence_supply_exhausted", "The licence max supply has been minted");
   if ((v.kind === "unique" && v.detail === "licences.serial") || (v.kind === "check" && v.detail === "licence_serial"))
-    return conflict("licence_minting_closed", "Licences can only be minted while the network is in testnet");
+    return apiError("licence_minting_closed", "Licences can only be minted while the network is in testnet");
   return null;
 }
 
 async function answerDuplicate(db: Database, op: OperationRequest): Promise<OperationOutcome<never>> {
   const stored = await getOperation(db, op.id);
-  if (!stored) throw conflict("conflict", "The operation collided with another; retry it");
+  if (!stored) throw apiError("conflict", "The operation collided with another; retry it");
   if (stored.kind !== op.kind || stored.request !== canonicalJson(op.request)) {
-    throw conflict("operation_id_reused", `Operation id "${op.id}" was already used for a different request`);
+    throw apiError("operation_id_reused", `Operation id "${op.id}" was already used for a different request`);
   }
   return { alreadyDone: true, operation: op.id };
 }
@@ -88,16 +88,16 @@ export async function runOperation<T>(
       const why = refusal(error);
       if (why === "duplicate") return answerDuplicate(db, op);
       if (why === "stale_licence" && staleLicence === "refuse") {
-        throw conflict(
+        throw apiError(
           "licence_changed",
           "Another action on this licence landed while this one ran, and won; nothing was changed. Read the licence again (GET /v1/licences/{id}) and send the action again if it still applies",
         );
       }
       if (why === "stale_balance" && staleBalance === "refuse")
-        throw conflict("insufficient_balance", "The account does not hold enough available DB-CPTM for this");
+        throw apiError("insufficient_balance", "The account does not hold enough available DB-CPTM for this");
       if (why === "stale" || why === "stale_licence" || why === "stale_balance") {
         if (attempt < MAX_REBUILDS) continue;
-        throw conflict(
+        throw apiError(
           "busy",
           "What this operation reads (a stake pool, licence, debt or balance) kept changing; retry the request",
         );

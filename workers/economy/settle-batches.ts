@@ -36,7 +36,7 @@ import type { Database } from "../db/database.js";
 import { addDebt } from "../db/debts.js";
 import { type Account, getAccounts, ledgerStatements, type Statement, single } from "../db/ledger.js";
 import { batchesToSettle, billableSessions, hostWorkOfSessions, insertSettlement, type Settlement } from "../db/settlements.js";
-import { conflict, notFound } from "../errors.js";
+import { apiError } from "../errors.js";
 import { type OperationOutcome, runOperation } from "./operation.js";
 import { validatorSet } from "./validators.js";
 
@@ -77,9 +77,9 @@ export async function settleBatch(
   now: number,
 ): Promise<OperationOutcome<Settlement>> {
   const batch = await getBatch(db, batchId);
-  if (!batch) throw notFound("unknown_batch", `No batch "${batchId}"`);
+  if (!batch) throw apiError("unknown_batch", `No batch "${batchId}"`);
   if (batch.state !== "verified" && batch.state !== "expired") {
-    throw conflict("batch_not_final", `Batch is ${batch.state}; only verified or expired batches settle`);
+    throw apiError("batch_not_final", `Batch is ${batch.state}; only verified or expired batches settle`);
   }
   return runOperation(
     db,

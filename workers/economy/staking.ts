@@ -45,7 +45,7 @@ import {
   unbondingsOfPool,
   updateUnbonding,
 } from "../db/stake-pools.js";
-import { badRequest, conflict, paymentRequired } from "../errors.js";
+import { apiError, paymentRequired } from "../errors.js";
 import { type OperationOutcome, runOperation } from "./operation.js";
 
 export interface StakeTarget {
@@ -78,7 +78,7 @@ export async function stake(
   now: number,
   extra: Statement[] = [],
 ): Promise<OperationOutcome<{ shares: bigint; pool: string }>> {
-  if (r.amount <= 0n) throw badRequest("invalid_amount", "The amount must be more than zero");
+  if (r.amount <= 0n) throw apiError("invalid_amount", "The amount must be more than zero");
   const id = poolId(r.kind, r.subject);
   return runOperation(
     db,
@@ -94,11 +94,11 @@ export async function stake(
       const pool = await readPool(db, id, r.kind, r.subject);
       const held = await sharesOf(db, id, r.holder);
       const shares = sharesForDeposit(pool, r.amount);
-      if (shares === null) throw conflict("pool_wiped_out", "This pool's stake was slashed to zero; it takes no new stake");
-      if (shares === 0n) throw badRequest("amount_too_small", "The amount buys no share of this pool");
+      if (shares === null) throw apiError("pool_wiped_out", "This pool's stake was slashed to zero; it takes no new stake");
+      if (shares === 0n) throw apiError("amount_too_small", "The amount buys no share of this pool");
       const after = valueOfShares({ totalShares: pool.totalShares + shares, bonded: pool.bonded + r.amount }, held + shares);
       const minimum = minimumFor(config, r.kind);
-      if (after < minimum) throw badRequest("stake_below_minimum", `A ${r.kind} stake must be at least ${minimum} minor units`);
+      if (after < minimum) throw apiError("stake_below_minimum", `A ${r.kind} stake must be at least ${minimum} minor units`);
       const statements = [
         ...extra,
         ...debtFree,
@@ -123,7 +123,7 @@ export async function unstake(
   r: StakeRequest,
   now: number,
 ): Promise<OperationOutcome<UnstakeResult>> {
-  if (r.amount <= 0n) throw badRequest("invalid_amount", "The amount must be more than zero");
+  if (r.amount <= 0n) throw apiError("invalid_amount", "The amount must be more than zero");
   const id = poolId(r.kind, r.subject);
   return runOperation(
     db,
@@ -134,7 +134,7 @@ export async function unstake(
       const held = await sharesOf(db, id, r.holder);
       const burn = sharesForWithdrawal(pool, held, r.amount);
       if (burn === null) {
-        throw conflict(
+        throw apiError(
           "insufficient_stake",
           `The holder's stake in ${id} is worth ${valueOfShares(pool, held)}, less than ${r.amount}`,
         );
@@ -142,7 +142,7 @@ export async function unstake(
       const remaining = valueOfShares({ totalShares: pool.totalShares - burn, bonded: pool.bonded - r.amount }, held - burn);
       const minimum = minimumFor(config, r.kind);
       if (remaining > 0n && remaining < minimum) {
-        throw badRequest("stake_below_minimum", `What stays staked must be 0 or at least ${minimum} minor units`);
+        throw apiError("stake_below_minimum", `What stays staked must be 0 or at least ${minimum} minor units`);
       }
       const maturesAt = now + config.unbondingSeconds * 1000;
       const statements = [

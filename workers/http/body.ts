@@ -1,5 +1,5 @@
 /** Request bodies read with a size cap, so an oversized body is refused before it is buffered whole. */
-import { badRequest, payloadTooLarge } from "../errors.js";
+import { apiError, payloadTooLarge } from "../errors.js";
 
 /** Reads the body as bytes; 413 when `Content-Length` or the bytes read exceed `limit`. */
 export async function readBodyCapped(request: Request, limit: number): Promise<Uint8Array> {
@@ -44,10 +44,10 @@ function parseJsonObject(bytes: Uint8Array): Record<string, unknown> {
   try {
     value = JSON.parse(new TextDecoder().decode(bytes));
   } catch {
-    throw badRequest("malformed_json", "The request body is not valid JSON");
+    throw apiError("malformed_json", "The request body is not valid JSON");
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw badRequest("malformed_json", "The request body must be a JSON object");
+    throw apiError("malformed_json", "The request body must be a JSON object");
   }
   return value as Record<string, unknown>;
 }

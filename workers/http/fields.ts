@@ -1,9 +1,9 @@
 /** Field readers for JSON bodies and query strings: each refuses a bad value with a 400 naming the field. */
 import { type Address, type Hex, isAddress, isHex } from "viem";
 import { MAX_AMOUNT } from "../../protocol/parameters.js";
-import { badRequest } from "../errors.js";
+import { apiError } from "../errors.js";
 
-const invalid = (field: string, expected: string) => badRequest("invalid_field", `Field "${field}" must be ${expected}`);
+const invalid = (field: string, expected: string) => apiError("invalid_field", `Field "${field}" must be ${expected}`);
 
 export function stringField(
   obj: Record<string, unknown>,

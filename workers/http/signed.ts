@@ -10,7 +10,7 @@ import { hostRegistryDomain, MAX_SIGNATURE_LIFETIME_SECONDS } from "../../protoc
 import type { GatewayConfig } from "../config.js";
 import type { Database } from "../db/database.js";
 import { consumeOperatorNonce, nextOperatorNonce } from "../db/hosts.js";
-import { ApiError, badRequest, conflict } from "../errors.js";
+import { apiError } from "../errors.js";
 import { readJsonObject } from "./body.js";
 import { addressField, amountField, OPERATION_ID, objectField, signatureField, stringField } from "./fields.js";
 
@@ -61,9 +61,9 @@ export async function readEconomyAction<T extends Record<string, unknown>>(
 /** Refuses expired deadlines and deadlines so far ahead that a leaked signature would live on. */
 export function checkDeadline(deadline: bigint, nowMs: number): void {
   const now = BigInt(Math.floor(nowMs / 1000));
-  if (deadline < now) throw new ApiError(401, "signature_expired", "The signed message's deadline has passed");
+  if (deadline < now) throw apiError("signature_expired", "The signed message's deadline has passed");
   if (deadline > now + BigInt(MAX_SIGNATURE_LIFETIME_SECONDS)) {
-    throw badRequest("deadline_too_far", `The deadline may be at most ${MAX_SIGNATURE_LIFETIME_SECONDS} s ahead`);
+    throw apiError("deadline_too_far", `The deadline may be at most ${MAX_SIGNATURE_LIFETIME_SECONDS} s ahead`);
   }
 }
 
@@ -90,14 +90,14 @@ export async function checkTypedSignature(
     valid = false;
   }
   if (!valid)
-    throw new ApiError(401, "bad_signature", `The signature does not match a ${primaryType} message signed by the ${signerRole}`);
+    throw apiError("bad_signature", `The signature does not match a ${primaryType} message signed by the ${signerRole}`);
 }
 
 /** Refuses a message whose nonce is not the signer's next one, without spending it. */
 export async function checkNextNonce(db: Database, envelope: SignedEnvelope): Promise<void> {
   const expected = await nextOperatorNonce(db, envelope.signer);
   if (expected !== envelope.nonce) {
-    throw conflict(
+    throw apiError(
       "nonce_mismatch",
       `Nonce ${envelope.nonce} is not the operator's next nonce (${expected}); the message was already used or is out of order`,
     );

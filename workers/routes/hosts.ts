@@ -4,7 +4,8 @@
  * its next message must carry.
  *
  * Every check (fields, deadline, signature, services, endpoint, ownership) runs before the
- * nonce is spent, so a refused request changes nothing.
+ * nonce is spent, so a refused request changes nothing. `/v1/hosts/{id}/reputation` is the
+ * host's reputation as of an epoch, derived from its report cards, with its jail terms.
  */
 import { Hono } from "hono";
 import type { Address } from "viem";
@@ -12,18 +13,20 @@ import { checkHostEndpoint } from "../../protocol/endpoint.js";
 import { isGeoPoint } from "../../protocol/geo.js";
 import { type HostRegistryAction, hostIdFor, hostRegistryTypes } from "../../protocol/host-registration.js";
 import { availableOf, balanceAccount } from "../../protocol/ledger.js";
+import { DEFAULT_REPUTATION, reputationAsOf } from "../../protocol/quality.js";
 import { epochStartMs, sessionEpoch } from "../../protocol/session.js";
 import { poolId } from "../../protocol/staking.js";
 import type { AppEnv } from "../app-env.js";
-import { type GatewayConfig, gatewayConfig } from "../config.js";
-import { type Database, database } from "../db/database.js";
-import { getHost, type Host, insertHostStatements, listHosts, markHostLeft, nextOperatorNonce, updateHost } from "../db/hosts.js";
+import type { GatewayConfig } from "../config.js";
+import type { Database } from "../db/database.js";
+import { getHost, type Host, insertHostStatements, listHosts, markHostLeft, updateHost } from "../db/hosts.js";
 import { getAccount } from "../db/ledger.js";
+import { jailTermsOf, scoredCardsOf } from "../db/quality.js";
 import { listServices } from "../db/services.js";
 import { stakeOfPools } from "../db/stake-pools.js";
 import { stake } from "../economy/staking.js";
-import { badRequest, conflict, forbidden, notFound } from "../errors.js";
-import { addressField, amountField, integerField, pageLimit, serviceListField, stringField } from "../http/fields.js";
+import { apiError } from "../errors.js";
+import { amountField, integerField, pageLimit, serviceListField, stringField } from "../http/fields.js";
 import {
   checkDeadline,
   checkNextNonce,
@@ -54,13 +57,13 @@ async function checkSignature(
 async function checkServicesExist(db: Database, ids: string[]): Promise<void> {
   const known = new Set((await listServices(db)).map((s) => s.id));
   const unknown = ids.filter((id) => !known.has(id));
-  if (unknown.length) throw notFound("unknown_service", `Unknown service(s): ${unknown.join(", ")}`);
+  if (unknown.length) throw apiError("unknown_service", `Unknown service(s): ${unknown.join(", ")}`);
 }
 
 function checkEndpoint(config: GatewayConfig, endpoint: string): string {
   const checked = checkHostEndpoint(endpoint, { allowLoopback: config.allowLoopbackHosts });
   if (!checked.ok) {
-    throw badRequest("endpoint_not_allowed", `The endpoint is refused (${checked.reason}): hosts must be public http(s) URLs`);
+    throw apiError("endpoint_not_allowed", `The endpoint is refused (${checked.reason}): hosts must be public http(s) URLs`);
   }
   return checked.url.toString().replace(/\/$/, "");
 }
@@ -70,17 +73,17 @@ function readLocation(message: Record<string, unknown>) {
   const longitudeE6 = integerField(message, "longitudeE6", -180_000_000, 180_000_000);
   const latitude = latitudeE6 / 1_000_000;
   const longitude = longitudeE6 / 1_000_000;
-  if (!isGeoPoint(latitude, longitude)) throw badRequest("invalid_field", "latitude/longitude out of range");
+  if (!isGeoPoint(latitude, longitude)) throw apiError("invalid_field", "latitude/longitude out of range");
   return { latitudeE6, longitudeE6, latitude, longitude };
 }
 
 /** The host named in the path, owned by the signer and still serving. */
 async function ownedActiveHost(db: Database, id: string, operator: Address, hostIdInMessage: string): Promise<Host> {
-  if (hostIdInMessage !== id) throw badRequest("host_id_mismatch", "The signed hostId differs from the host in the path");
+  if (hostIdInMessage !== id) throw apiError("host_id_mismatch", "The signed hostId differs from the host in the path");
   const host = await getHost(db, id);
-  if (!host) throw notFound("unknown_host", `No host "${id}"`);
-  if (host.operator !== operator) throw forbidden("not_host_operator", "The signer does not operate this host");
-  if (host.status === "left") throw conflict("host_left", "This host has left the network");
+  if (!host) throw apiError("unknown_host", `No host "${id}"`);
+  if (host.operator !== operator) throw apiError("not_host_operator", "The signer does not operate this host");
+  if (host.status === "left") throw apiError("host_left", "This host has left the network");
   return host;
 }
 
@@ -94,29 +97,46 @@ function activationTime(config: GatewayConfig, now: number): number {
   return epochStartMs(sessionEpoch(now, config.sessionSeconds), config.sessionSeconds) - 1;
 }
 
-export const operatorsApp = new Hono<AppEnv>().get("/:address/nonce", async (c) => {
-  const address = addressField({ address: c.req.param("address") }, "address");
-  return c.json({ operator: address, nonce: (await nextOperatorNonce(database(c.env), address)).toString() });
-});
-
 export const hostsApp = new Hono<AppEnv>()
+  .get("/:id/reputation", async (c) => {
+    const db = c.var.db;
+    const config = c.var.config;
+    const host = await getHost(db, c.req.param("id"));
+    if (!host) throw apiError("unknown_host", `No host "${c.req.param("id")}"`);
+    const raw = c.req.query("epoch");
+    const epoch = raw === undefined ? sessionEpoch(Date.now(), config.sessionSeconds) : Number(raw);
+    if (!Number.isSafeInteger(epoch) || epoch < 0) throw apiError("invalid_field", '"epoch" must be a non-negative integer');
+    const epochStart = epochStartMs(epoch, config.sessionSeconds);
+    const cards = await scoredCardsOf(db, host.id, epoch - DEFAULT_REPUTATION.windowEpochs, epochStart - 1);
+    const jail = await jailTermsOf(db, host.id);
+    const jailed = jail.some((t) => t.fromEpoch <= epoch && (t.untilEpoch === null || t.untilEpoch > epoch));
+    return c.json({
+      hostId: host.id,
+      epoch,
+      reputation: reputationAsOf(cards, { epoch, epochStart }),
+      parameters: DEFAULT_REPUTATION,
+      jailed,
+      cards: cards.length,
+      jail,
+    });
+  })
   .get("/", async (c) => {
-    const page = await listHosts(database(c.env), {
+    const page = await listHosts(c.var.db, {
       service: c.req.query("service"),
       after: c.req.query("cursor"),
       limit: pageLimit(c.req.query("limit")),
     });
-    return c.json({ hosts: await hostJson(database(c.env), gatewayConfig(c.env), page.hosts), next: page.next });
+    return c.json({ hosts: await hostJson(c.var.db, c.var.config, page.hosts), next: page.next });
   })
   .get("/:id", async (c) => {
-    const db = database(c.env);
+    const db = c.var.db;
     const host = await getHost(db, c.req.param("id"));
-    if (!host) throw notFound("unknown_host", `No host "${c.req.param("id")}"`);
-    return c.json((await hostJson(db, gatewayConfig(c.env), [host]))[0]);
+    if (!host) throw apiError("unknown_host", `No host "${c.req.param("id")}"`);
+    return c.json((await hostJson(db, c.var.config, [host]))[0]);
   })
   .post("/", async (c) => {
-    const config = gatewayConfig(c.env);
-    const db = database(c.env);
+    const config = c.var.config;
+    const db = c.var.db;
     const now = Date.now();
     const envelope = await readSignedEnvelope(c.req.raw);
     const m = envelope.message;
@@ -136,7 +156,7 @@ export const hostsApp = new Hono<AppEnv>()
       deadline: envelope.deadline,
     });
     if (stakeAmount < config.minHostStake || stakeAmount === 0n) {
-      throw badRequest("stake_required", `A host must stake at least ${config.minHostStake} minor units (and more than zero)`);
+      throw apiError("stake_required", `A host must stake at least ${config.minHostStake} minor units (and more than zero)`);
     }
     const normalizedEndpoint = checkEndpoint(config, endpoint);
     await checkServicesExist(db, services);
@@ -144,7 +164,7 @@ export const hostsApp = new Hono<AppEnv>()
     await checkNextNonce(db, envelope);
     const balance = availableOf(await getAccount(db, balanceAccount(envelope.signer)));
     if (balance < stakeAmount) {
-      throw conflict(
+      throw apiError(
         "insufficient_balance",
         `Staking ${stakeAmount} needs that much available in the operator's balance (it holds ${balance})`,
       );
@@ -177,8 +197,8 @@ export const hostsApp = new Hono<AppEnv>()
     return c.json((await hostJson(db, config, [(await getHost(db, id)) as Host]))[0], 201);
   })
   .patch("/:id", async (c) => {
-    const config = gatewayConfig(c.env);
-    const db = database(c.env);
+    const config = c.var.config;
+    const db = c.var.db;
     const now = Date.now();
     const envelope = await readSignedEnvelope(c.req.raw);
     const m = envelope.message;
@@ -210,8 +230,8 @@ export const hostsApp = new Hono<AppEnv>()
     return c.json((await hostJson(db, config, [(await getHost(db, hostId)) as Host]))[0]);
   })
   .post("/:id/leave", async (c) => {
-    const config = gatewayConfig(c.env);
-    const db = database(c.env);
+    const config = c.var.config;
+    const db = c.var.db;
     const now = Date.now();
     const envelope = await readSignedEnvelope(c.req.raw);
     const hostId = stringField(envelope.message, "hostId", { max: 64 });

@@ -4,14 +4,13 @@
  */
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env.js";
-import { ApiError } from "../errors.js";
+import { apiError } from "../errors.js";
 
 /** Resource names under `/v1` (and `/v1/ledger`) that would move value out of the ledger. */
 export const NOT_IN_V0 = ["withdrawals", "withdraw", "bridge", "cash-out", "cashout", "wallets", "wallet", "payouts"];
 
 const notAvailable = (what: string) =>
-  new ApiError(
-    501,
+  apiError(
     "not_available_in_v0",
     `${what} is not available in v0: DB-CPTM lives only in the gateway's internal ledger (no withdrawal, bridge, cash-out or wallet). See README "Economy".`,
   );

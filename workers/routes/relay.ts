@@ -6,15 +6,13 @@
  * Object (which writes the pending receipt), forward with failover, complete the receipt.
  */
 import { type Context, Hono } from "hono";
-import type { AdmitResult, CompleteInput } from "../../durable-objects/relay-session.js";
 import { sha256Hex } from "../../protocol/hex.js";
 import { computeUnitsFor, parseJsonRpc, refusedMethods } from "../../protocol/jsonrpc.js";
 import type { AppEnv } from "../app-env.js";
 import { authenticateKey, bearerToken } from "../auth.js";
-import { type GatewayConfig, gatewayConfig } from "../config.js";
-import { database } from "../db/database.js";
+import type { GatewayConfig } from "../config.js";
 import type { Service } from "../db/services.js";
-import { ApiError, noHostAvailable, notFound, quotaExhausted, sessionBusy } from "../errors.js";
+import { type ApiError, apiError, quotaExhausted, sessionBusy } from "../errors.js";
 import { readBodyCapped } from "../http/body.js";
 import { type AttemptBudget, type AttemptFailure, type AttemptsResult, observationsOf } from "../relay/attempts.js";
 import { callerLocation } from "../relay/caller-location.js";
@@ -23,6 +21,7 @@ import { forwardJsonRpc } from "../relay/jsonrpc-forward.js";
 import { isEventStream, observeStream } from "../relay/observed-stream.js";
 import { relayedResponseHeaders } from "../relay/response-headers.js";
 import { cachedService } from "../relay/service-cache.js";
+import type { AdmitResult, CompleteInput } from "../sessions/session-messages.js";
 import { relaySessionStub, sessionForRequest } from "../sessions/session-stub.js";
 
 type RelayContext = Context<AppEnv>;
@@ -32,8 +31,8 @@ type AttemptsFailed = Extract<AttemptsResult<unknown>, { ok: false }>;
 function admissionError(result: Exclude<AdmitResult, { ok: true }>): ApiError {
   if (result.reason === "quota_exhausted") return quotaExhausted(result.retryAfterSeconds);
   if (result.reason === "busy") return sessionBusy(result.retryAfterSeconds);
-  if (result.reason === "no_hosts") return noHostAvailable("No host serves this service in the current session");
-  return new ApiError(409, "session_closed", "The named session has ended; send without X-Conductor-Session");
+  if (result.reason === "no_hosts") return apiError("no_host_available", "No host serves this service in the current session");
+  return apiError("session_closed");
 }
 
 function relayHeaders(sessionId: string, relayIndex: number, hostId: string | null, attempts: number): Record<string, string> {
@@ -52,15 +51,14 @@ function describeFailures(failures: AttemptFailure[]): string {
 
 async function relay(c: RelayContext, serviceId: string, key: string | null, subpath: string): Promise<Response> {
   const started = Date.now();
-  const config = gatewayConfig(c.env);
-  const db = database(c.env);
+  const config = c.var.config;
+  const db = c.var.db;
   const service = await cachedService(db, serviceId, started);
-  if (!service) throw notFound("unknown_service", `No service "${serviceId}"; GET /v1/services lists them`);
+  if (!service) throw apiError("unknown_service", `No service "${serviceId}"; GET /v1/services lists them`);
   if (service.kind === "jsonrpc") {
     c.set("jsonRpcId", null);
-    if (subpath !== "" && subpath !== "/") throw notFound("not_found", "JSON-RPC services take POST at the service root");
-    if (c.req.method !== "POST")
-      throw new ApiError(405, "method_not_allowed", "JSON-RPC relays are POST requests", { Allow: "POST" }, -32600);
+    if (subpath !== "" && subpath !== "/") throw apiError("not_found", "JSON-RPC services take POST at the service root");
+    if (c.req.method !== "POST") throw apiError("method_not_allowed", undefined, { Allow: "POST" });
   }
   const { requestor } = await authenticateKey(db, key, { scope: "relay", inUrl: c.req.param("key") !== undefined });
   const body = await readBodyCapped(c.req.raw, config.maxRequestBytes);
@@ -116,7 +114,7 @@ function completeReceipt(
 
 /** Every attempted host failed: the receipt says so (returning the quota) and the caller gets 503. */
 async function allHostsFailed(parts: RelayParts, admitted: Admitted, result: AttemptsFailed): Promise<never> {
-  const error = noHostAvailable(`No host of this session answered: ${describeFailures(result.failures)}`);
+  const error = apiError("no_host_available", `No host of this session answered: ${describeFailures(result.failures)}`);
   const hostId = result.lastHost?.id ?? null;
   await completeReceipt(parts, admitted, result, {
     hostId,
@@ -125,24 +123,21 @@ async function allHostsFailed(parts: RelayParts, admitted: Admitted, result: Att
     outcome: "failed",
   });
   const headers = relayHeaders(admitted.sessionId, admitted.relayIndex, hostId, result.attempts);
-  throw new ApiError(error.status, error.code, error.message, headers, error.rpcCode);
+  throw apiError(error.code, error.message, headers);
 }
 
 async function relayJsonRpc(c: RelayContext, config: GatewayConfig, parts: RelayParts): Promise<Response> {
   const { service, body, admit, budget } = parts;
   const parsed = parseJsonRpc(new TextDecoder().decode(body));
   if (!parsed.ok) {
-    throw new ApiError(400, parsed.code === -32700 ? "malformed_json" : "invalid_request", parsed.message, {}, parsed.code);
+    throw apiError(parsed.code === -32700 ? "malformed_json" : "invalid_request", parsed.message);
   }
   if (!parsed.batch) c.set("jsonRpcId", parsed.calls[0].id ?? null);
   const refused = refusedMethods(parsed.calls, service.allowedMethods);
   if (refused.length) {
-    throw new ApiError(
-      403,
+    throw apiError(
       "rpc_method_not_allowed",
       `This service does not relay ${refused.join(", ")}: admin, debugging, node-account and state-changing methods are refused unless the service's allow list names them`,
-      {},
-      -32004,
     );
   }
   const admitted = await admit(computeUnitsFor(parsed.calls, service.computeUnits), sha256Hex(body));

@@ -8,14 +8,13 @@
  * It gets two keys: `apiKey` with the relay scope (relays; fine in a URL) and `accountKey` with
  * the account scope (stake, unstake; header only). `/me` takes either.
  */
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { availableOf, balanceAccount } from "../../protocol/ledger.js";
 import { MAX_AMOUNT } from "../../protocol/parameters.js";
 import { sessionQuota } from "../../protocol/quota.js";
 import type { AppEnv } from "../app-env.js";
-import { authenticateKey, bearerToken, forgetKey, forgetRequestorKeys, generateApiKey, requireAdmin } from "../auth.js";
-import { gatewayConfig } from "../config.js";
-import { database } from "../db/database.js";
+import { forgetKey, forgetRequestorKeys, generateApiKey } from "../auth.js";
+import type { database } from "../db/database.js";
 import { requestorDebt } from "../db/debts.js";
 import { getAccount } from "../db/ledger.js";
 import {
@@ -32,9 +31,10 @@ import { listServices } from "../db/services.js";
 import { unbondingsOfHolder } from "../db/stake-pools.js";
 import { stake as stakeInPool, unstake } from "../economy/staking.js";
 import { mint } from "../economy/transfers.js";
-import { badRequest, notFound } from "../errors.js";
+import { apiError } from "../errors.js";
 import { readJsonObject, readOptionalJsonObject } from "../http/body.js";
 import { amountField, jsonSafe, OPERATION_ID, stringField } from "../http/fields.js";
+import { requireAdmin, requireKey } from "../middleware/auth.js";
 import { relaySessionStub, sessionForRequest } from "../sessions/session-stub.js";
 
 const newId = (prefix: string) => `${prefix}_${crypto.randomUUID().replace(/-/g, "").slice(0, 20)}`;
@@ -56,19 +56,16 @@ function scopesField(body: Record<string, unknown>): KeyScope[] {
     !value.every((s) => KEY_SCOPES.includes(s)) ||
     new Set(value).size !== value.length
   ) {
-    throw badRequest("invalid_field", `Field "scopes" must be a non-empty list of distinct scopes from ${KEY_SCOPES.join(", ")}`);
+    throw apiError("invalid_field", `Field "scopes" must be a non-empty list of distinct scopes from ${KEY_SCOPES.join(", ")}`);
   }
   return value as KeyScope[];
 }
 
 /** Stakes or unstakes the calling requestor's DB-CPTM; `id` is the caller's operation id (a retry is answered "already done"). */
-async function moveStake(env: Env, request: Request, action: "stake" | "unstake") {
-  const db = database(env);
-  const config = gatewayConfig(env);
-  const { requestor } = await authenticateKey(db, bearerToken(request.headers.get("Authorization") ?? undefined), {
-    scope: "account",
-  });
-  const body = await readJsonObject(request, 4 * 1024);
+async function moveStake(c: Context<AppEnv>, action: "stake" | "unstake") {
+  const { db, config } = c.var;
+  const { requestor } = c.var.caller;
+  const body = await readJsonObject(c.req.raw, 4 * 1024);
   const r = {
     id: `${requestor.id}/${stringField(body, "id", { max: 64, pattern: OPERATION_ID })}`,
     holder: requestor.id,
@@ -92,10 +89,9 @@ async function moveStake(env: Env, request: Request, action: "stake" | "unstake"
 }
 
 export const requestorsApp = new Hono<AppEnv>()
-  .get("/me", async (c) => {
-    const db = database(c.env);
-    const config = gatewayConfig(c.env);
-    const { requestor, keyId } = await authenticateKey(db, bearerToken(c.req.header("Authorization")), { scope: "read" });
+  .get("/me", requireKey("read"), async (c) => {
+    const { db, config } = c.var;
+    const { requestor, keyId } = c.var.caller;
     const now = Date.now();
     const stake = await requestorStake(db, requestor.id);
     const balance = await getAccount(db, balanceAccount(requestor.id));
@@ -117,18 +113,17 @@ export const requestorsApp = new Hono<AppEnv>()
       sessions,
     });
   })
-  .post("/", async (c) => {
-    requireAdmin(c.env, c.req.header("Authorization"));
-    const db = database(c.env);
+  .post("/", requireAdmin, async (c) => {
+    const db = c.var.db;
     const body = await readJsonObject(c.req.raw, 16 * 1024);
-    const config = gatewayConfig(c.env);
+    const config = c.var.config;
     const now = Date.now();
     const requestor = { id: newId("req"), name: stringField(body, "name", { max: 128 }), createdAt: now };
     const stake = body.stake === undefined ? 0n : amountField(body, "stake");
     const balance = body.balance === undefined ? 0n : amountField(body, "balance");
-    if (stake + balance > MAX_AMOUNT) throw badRequest("invalid_amount", `stake + balance may be at most ${MAX_AMOUNT}`);
+    if (stake + balance > MAX_AMOUNT) throw apiError("invalid_amount", `stake + balance may be at most ${MAX_AMOUNT}`);
     if (stake > 0n && stake < config.minRequestorStake) {
-      throw badRequest("stake_below_minimum", `A requestor stake must be at least ${config.minRequestorStake} minor units`);
+      throw apiError("stake_below_minimum", `A requestor stake must be at least ${config.minRequestorStake} minor units`);
     }
     await createRequestor(db, requestor);
     if (stake + balance > 0n) await mint(db, { id: `grant/${requestor.id}`, holder: requestor.id, amount: stake + balance }, now);
@@ -144,24 +139,21 @@ export const requestorsApp = new Hono<AppEnv>()
     const accountKey = await issueKey(db, requestor.id, ["account"]);
     return c.json({ ...requestor, stake: stake.toString(), balance: balance.toString(), apiKey, accountKey }, 201);
   })
-  .post("/me/stake", (c) => moveStake(c.env, c.req.raw, "stake"))
-  .post("/me/unstake", (c) => moveStake(c.env, c.req.raw, "unstake"))
-  .post("/:id/keys", async (c) => {
-    requireAdmin(c.env, c.req.header("Authorization"));
-    const db = database(c.env);
+  .post("/me/stake", requireKey("account"), (c) => moveStake(c, "stake"))
+  .post("/me/unstake", requireKey("account"), (c) => moveStake(c, "unstake"))
+  .post("/:id/keys", requireAdmin, async (c) => {
+    const db = c.var.db;
     const scopes = scopesField(await readOptionalJsonObject(c.req.raw, 1024));
     const requestor = await getRequestor(db, c.req.param("id"));
-    if (!requestor) throw notFound("unknown_requestor", `No requestor "${c.req.param("id")}"`);
+    if (!requestor) throw apiError("unknown_requestor", `No requestor "${c.req.param("id")}"`);
     return c.json(await issueKey(db, requestor.id, scopes), 201);
   })
-  .get("/:id/keys", async (c) => {
-    requireAdmin(c.env, c.req.header("Authorization"));
-    return c.json({ keys: await listApiKeys(database(c.env), c.req.param("id")) });
+  .get("/:id/keys", requireAdmin, async (c) => {
+    return c.json({ keys: await listApiKeys(c.var.db, c.req.param("id")) });
   })
-  .delete("/:id/keys/:keyId", async (c) => {
-    requireAdmin(c.env, c.req.header("Authorization"));
-    const revoked = await revokeApiKey(database(c.env), c.req.param("id"), c.req.param("keyId"), Date.now());
-    if (!revoked) throw notFound("unknown_key", "No live key with this id for this requestor");
+  .delete("/:id/keys/:keyId", requireAdmin, async (c) => {
+    const revoked = await revokeApiKey(c.var.db, c.req.param("id"), c.req.param("keyId"), Date.now());
+    if (!revoked) throw apiError("unknown_key", "No live key with this id for this requestor");
     forgetKey(c.req.param("keyId"));
     return c.json({ revoked: true });
   });

@@ -2,13 +2,11 @@
 import { Hono } from "hono";
 import { ALLOW_LIST_ENTRY, MAX_ALLOW_LIST_LENGTH } from "../../protocol/jsonrpc.js";
 import type { AppEnv } from "../app-env.js";
-import { requireAdmin } from "../auth.js";
-import { database } from "../db/database.js";
 import { createService, getService, listServices, type Service, setAllowedMethods } from "../db/services.js";
-import { badRequest, conflict, notFound } from "../errors.js";
+import { apiError } from "../errors.js";
 import { readJsonObject } from "../http/body.js";
 import { integerField, SERVICE_ID, stringField } from "../http/fields.js";
-
+import { requireAdmin } from "../middleware/auth.js";
 import { NOT_IN_V0 } from "./not-in-v0.js";
 
 /** Path segments under `/v1` that name resources, so no service may take them. */
@@ -37,19 +35,19 @@ export const DEFAULT_PRICE_PER_COMPUTE_UNIT = 10;
 function parseComputeUnits(body: Record<string, unknown>): Service["computeUnits"] {
   const table = body.computeUnits ?? { default: 1, methods: {} };
   if (typeof table !== "object" || table === null || Array.isArray(table)) {
-    throw badRequest("invalid_field", 'Field "computeUnits" must be an object { default, methods }');
+    throw apiError("invalid_field", 'Field "computeUnits" must be an object { default, methods }');
   }
   const t = table as Record<string, unknown>;
   const methods = t.methods ?? {};
   if (typeof methods !== "object" || methods === null || Array.isArray(methods)) {
-    throw badRequest("invalid_field", 'Field "computeUnits.methods" must be an object of method to integer');
+    throw apiError("invalid_field", 'Field "computeUnits.methods" must be an object of method to integer');
   }
   const entries = Object.entries(methods);
   if (
     entries.length > 500 ||
     !entries.every(([m, v]) => m.length <= 128 && Number.isSafeInteger(v) && (v as number) > 0 && (v as number) <= 1_000_000)
   ) {
-    throw badRequest("invalid_field", 'Field "computeUnits.methods" must map method names to integers from 1 to 1000000');
+    throw apiError("invalid_field", 'Field "computeUnits.methods" must map method names to integers from 1 to 1000000');
   }
   return { default: integerField(t, "default", 1, 1_000_000), methods: methods as Record<string, number> };
 }
@@ -62,7 +60,7 @@ function parseAllowedMethods(body: Record<string, unknown>): string[] {
     list.length > MAX_ALLOW_LIST_LENGTH ||
     !list.every((m) => typeof m === "string" && ALLOW_LIST_ENTRY.test(m))
   ) {
-    throw badRequest(
+    throw apiError(
       "invalid_field",
       `Field "allowedMethods" must be a list of at most ${MAX_ALLOW_LIST_LENGTH} method names (letters, digits, "_"), each optionally ending in "*"`,
     );
@@ -71,20 +69,19 @@ function parseAllowedMethods(body: Record<string, unknown>): string[] {
 }
 
 export const servicesApp = new Hono<AppEnv>()
-  .get("/", async (c) => c.json({ services: await listServices(database(c.env)) }))
+  .get("/", async (c) => c.json({ services: await listServices(c.var.db) }))
   .get("/:id", async (c) => {
-    const service = await getService(database(c.env), c.req.param("id"));
-    if (!service) throw notFound("unknown_service", `No service "${c.req.param("id")}"`);
+    const service = await getService(c.var.db, c.req.param("id"));
+    if (!service) throw apiError("unknown_service", `No service "${c.req.param("id")}"`);
     return c.json(service);
   })
-  .post("/", async (c) => {
-    requireAdmin(c.env, c.req.header("Authorization"));
+  .post("/", requireAdmin, async (c) => {
     const body = await readJsonObject(c.req.raw, 64 * 1024);
     const id = stringField(body, "id", { max: 63, pattern: SERVICE_ID });
     if (RESERVED_SERVICE_IDS.has(id))
-      throw badRequest("reserved_service_id", `"${id}" names an API resource and cannot be a service id`);
+      throw apiError("reserved_service_id", `"${id}" names an API resource and cannot be a service id`);
     const kind = body.kind;
-    if (kind !== "jsonrpc" && kind !== "http") throw badRequest("invalid_field", 'Field "kind" must be "jsonrpc" or "http"');
+    if (kind !== "jsonrpc" && kind !== "http") throw apiError("invalid_field", 'Field "kind" must be "jsonrpc" or "http"');
     const service: Service = {
       id,
       kind,
@@ -97,17 +94,16 @@ export const servicesApp = new Hono<AppEnv>()
           : integerField(body, "pricePerComputeUnit", 0, 1_000_000_000),
       allowedMethods: parseAllowedMethods(body),
     };
-    if (!(await createService(database(c.env), service, Date.now()))) {
-      throw conflict("service_exists", `A service "${id}" already exists`);
+    if (!(await createService(c.var.db, service, Date.now()))) {
+      throw apiError("service_exists", `A service "${id}" already exists`);
     }
     return c.json(service, 201);
   })
-  .patch("/:id", async (c) => {
-    requireAdmin(c.env, c.req.header("Authorization"));
+  .patch("/:id", requireAdmin, async (c) => {
     const body = await readJsonObject(c.req.raw, 64 * 1024);
-    const db = database(c.env);
+    const db = c.var.db;
     if (!(await setAllowedMethods(db, c.req.param("id"), parseAllowedMethods(body)))) {
-      throw notFound("unknown_service", `No service "${c.req.param("id")}"`);
+      throw apiError("unknown_service", `No service "${c.req.param("id")}"`);
     }
     return c.json(await getService(db, c.req.param("id")));
   });

@@ -6,8 +6,5 @@
 import { Hono } from "hono";
 import { hostRegistryDomain } from "../../protocol/host-registration.js";
 import type { AppEnv } from "../app-env.js";
-import { gatewayConfig } from "../config.js";
 
-export const signingDomainApp = new Hono<AppEnv>().get("/", (c) =>
-  c.json(hostRegistryDomain(gatewayConfig(c.env).signingDomain)),
-);
+export const signingDomainApp = new Hono<AppEnv>().get("/", (c) => c.json(hostRegistryDomain(c.var.config.signingDomain)));

@@ -4,11 +4,10 @@
  * to a validator is staking into `validator:<address>`; a host's pool takes only its operator.
  * Requestors stake with their API key at `/v1/requestors/me/stake`.
  */
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { type PoolKind, parsePoolId, valueOfShares } from "../../protocol/staking.js";
 import type { AppEnv } from "../app-env.js";
-import { gatewayConfig } from "../config.js";
-import { type Database, database } from "../db/database.js";
+import type { Database } from "../db/database.js";
 import { getHost } from "../db/hosts.js";
 import {
   positionsOfHolder,
@@ -20,14 +19,14 @@ import {
 } from "../db/stake-pools.js";
 import { getValidator } from "../db/validators.js";
 import { stake, unstake } from "../economy/staking.js";
-import { badRequest, forbidden, notFound } from "../errors.js";
+import { apiError } from "../errors.js";
 import { amountField, holderValue, jsonSafe, operationResponse, stringField } from "../http/fields.js";
 import { readEconomyAction } from "../http/signed.js";
 
 function poolParam(raw: string): { id: string; kind: PoolKind; subject: string } {
   const parsed = parsePoolId(raw);
   if (!parsed || parsed.subject.length === 0 || parsed.subject.length > 64) {
-    throw badRequest("invalid_field", 'A pool is "host:<id>", "requestor:<id>" or "validator:<address>"');
+    throw apiError("invalid_field", 'A pool is "host:<id>", "requestor:<id>" or "validator:<address>"');
   }
   return { id: raw, ...parsed };
 }
@@ -36,12 +35,12 @@ function poolParam(raw: string): { id: string; kind: PoolKind; subject: string }
 async function checkStakeTarget(db: Database, kind: PoolKind, subject: string, holder: string): Promise<void> {
   if (kind === "host") {
     const host = await getHost(db, subject);
-    if (!host) throw notFound("unknown_host", `No host "${subject}"`);
-    if (host.operator !== holder) throw forbidden("not_host_operator", "Only a host's operator stakes in its pool");
+    if (!host) throw apiError("unknown_host", `No host "${subject}"`);
+    if (host.operator !== holder) throw apiError("not_host_operator", "Only a host's operator stakes in its pool");
   } else if (kind === "validator") {
-    if (!(await getValidator(db, subject))) throw notFound("unknown_validator", `No validator "${subject}"`);
+    if (!(await getValidator(db, subject))) throw apiError("unknown_validator", `No validator "${subject}"`);
   } else {
-    throw badRequest("requestor_pool", "Requestors stake with their API key at /v1/requestors/me/stake");
+    throw apiError("requestor_pool", "Requestors stake with their API key at /v1/requestors/me/stake");
   }
 }
 
@@ -63,40 +62,36 @@ async function poolJson(db: Database, licenceEquivalent: bigint, id: string) {
   });
 }
 
-function stakeHandler(action: "Stake" | "Unstake") {
-  return async (c: { env: Env; req: { raw: Request } }) => {
-    const config = gatewayConfig(c.env);
-    const db = database(c.env);
-    const now = Date.now();
-    const signed = await readEconomyAction(
-      c.req.raw,
-      config,
-      action,
-      (m) => ({ pool: stringField(m, "pool", { max: 80 }), amount: amountField(m, "amount") }),
-      now,
-    );
-    const pool = poolParam(signed.values.pool);
-    if (action === "Stake") await checkStakeTarget(db, pool.kind, pool.subject, signed.signer);
-    if (action === "Unstake" && pool.kind === "requestor")
-      throw badRequest("requestor_pool", "Requestors unstake at /v1/requestors/me/unstake");
-    const r = {
-      id: signed.operation,
-      holder: signed.signer,
-      kind: pool.kind,
-      subject: pool.subject,
-      amount: signed.values.amount,
-    };
-    const outcome = action === "Stake" ? await stake(db, config, r, now) : await unstake(db, config, r, now);
-    return operationResponse(signed.operation, outcome, { pool: await poolJson(db, config.licenceStakeEquivalent, pool.id) });
+/** A holder's signed stake or unstake (EIP-712 `Stake` / `Unstake`). */
+async function moveStake(c: Context<AppEnv>, action: "Stake" | "Unstake") {
+  const { db, config } = c.var;
+  const now = Date.now();
+  const signed = await readEconomyAction(
+    c.req.raw,
+    config,
+    action,
+    (m) => ({ pool: stringField(m, "pool", { max: 80 }), amount: amountField(m, "amount") }),
+    now,
+  );
+  const pool = poolParam(signed.values.pool);
+  if (action === "Stake") await checkStakeTarget(db, pool.kind, pool.subject, signed.signer);
+  if (action === "Unstake" && pool.kind === "requestor")
+    throw apiError("requestor_pool", "Requestors unstake at /v1/requestors/me/unstake");
+  const r = {
+    id: signed.operation,
+    holder: signed.signer,
+    kind: pool.kind,
+    subject: pool.subject,
+    amount: signed.values.amount,
   };
+  const outcome = action === "Stake" ? await stake(db, config, r, now) : await unstake(db, config, r, now);
+  return operationResponse(signed.operation, outcome, { pool: await poolJson(db, config.licenceStakeEquivalent, pool.id) });
 }
 
 export const stakesApp = new Hono<AppEnv>()
-  .get("/pools/:id", async (c) =>
-    c.json(await poolJson(database(c.env), gatewayConfig(c.env).licenceStakeEquivalent, c.req.param("id"))),
-  )
+  .get("/pools/:id", async (c) => c.json(await poolJson(c.var.db, c.var.config.licenceStakeEquivalent, c.req.param("id"))))
   .get("/holders/:holder", async (c) => {
-    const db = database(c.env);
+    const db = c.var.db;
     const holder = holderValue(c.req.param("holder"));
     const positions = [];
     for (const p of await positionsOfHolder(db, holder)) {
@@ -106,5 +101,5 @@ export const stakesApp = new Hono<AppEnv>()
     }
     return c.json(jsonSafe({ holder, positions, unbondings: await unbondingsOfHolder(db, holder) }));
   })
-  .post("/", stakeHandler("Stake"))
-  .post("/unstake", stakeHandler("Unstake"));
+  .post("/", (c) => moveStake(c, "Stake"))
+  .post("/unstake", (c) => moveStake(c, "Unstake"));

@@ -5,29 +5,27 @@
  */
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env.js";
-import { gatewayConfig } from "../config.js";
-import { database } from "../db/database.js";
 import { registerValidator, validatorSet } from "../economy/validators.js";
 import { jsonSafe, operationResponse, stringField } from "../http/fields.js";
 import { readEconomyAction } from "../http/signed.js";
 
 export const validatorsApp = new Hono<AppEnv>()
   .get("/", async (c) => {
-    const config = gatewayConfig(c.env);
-    const set = await validatorSet(database(c.env), config);
+    const config = c.var.config;
+    const set = await validatorSet(c.var.db, config);
     return c.json(jsonSafe({ size: config.validatorSetSize, minimumStake: config.validatorMinStake, validators: set }));
   })
   .post("/", async (c) => {
     const now = Date.now();
     const signed = await readEconomyAction(
       c.req.raw,
-      gatewayConfig(c.env),
+      c.var.config,
       "RegisterValidator",
       (m) => ({ name: stringField(m, "name", { max: 64 }) }),
       now,
     );
     const outcome = await registerValidator(
-      database(c.env),
+      c.var.db,
       { id: signed.operation, address: signed.signer, name: signed.values.name },
       now,
     );

@@ -1,15 +1,12 @@
 /** Finding a session's Durable Object and the session a request belongs to. */
 
-import type { Fisherman } from "../../durable-objects/fisherman.js";
-import type { RelaySession } from "../../durable-objects/relay-session.js";
 import { type SessionCoordinates, sessionEpoch } from "../../protocol/session.js";
 import type { GatewayConfig } from "../config.js";
 import { sessionIdFor } from "./plan-session.js";
 
-/** The `RelaySession` object of a session id. */
-export function relaySessionStub(env: Env, sessionId: string): DurableObjectStub<RelaySession> {
-  const namespace = env.RELAY_SESSION as DurableObjectNamespace<RelaySession>;
-  return namespace.get(namespace.idFromName(sessionId));
+/** The `RelaySession` object of a session id (typed through the binding, so nothing here imports the object). */
+export function relaySessionStub(env: Env, sessionId: string) {
+  return env.RELAY_SESSION.getByName(sessionId);
 }
 
 /**
@@ -36,7 +33,11 @@ export function sessionForRequest(
 }
 
 /** The `Fisherman` object of a session id. */
-export function fishermanStub(env: Env, sessionId: string): DurableObjectStub<Fisherman> {
-  const namespace = env.FISHERMAN as DurableObjectNamespace<Fisherman>;
-  return namespace.get(namespace.idFromName(sessionId));
+export function fishermanStub(env: Env, sessionId: string) {
+  return env.FISHERMAN.getByName(sessionId);
+}
+
+/** The commit pipeline's single writer (one instance, named "main"). */
+export function batchProducerStub(env: Env) {
+  return env.BATCH_PRODUCER.getByName("main");
 }

@@ -7,12 +7,11 @@ import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import type { LocalAccount } from "viem";
 import { describe, expect, it } from "vitest";
-import { batchProducerStub } from "../../../durable-objects/batch-producer.js";
 import { signEconomyMessage } from "../../../protocol/economy-messages.js";
 import { epochStartMs, sessionEpoch } from "../../../protocol/session.js";
 import { gatewayConfig } from "../../../workers/config.js";
 import { sessionIdFor } from "../../../workers/sessions/plan-session.js";
-import { relaySessionStub } from "../../../workers/sessions/session-stub.js";
+import { batchProducerStub, relaySessionStub } from "../../../workers/sessions/session-stub.js";
 import {
   ADMIN_TOKEN,
   call,

@@ -7,7 +7,6 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { batchProducerStub } from "../../../durable-objects/batch-producer.js";
 import type { RelaySession } from "../../../durable-objects/relay-session.js";
 import { epochStartMs, sessionEpoch } from "../../../protocol/session.js";
 import { gatewayConfig } from "../../../workers/config.js";
@@ -16,7 +15,7 @@ import { database } from "../../../workers/db/database.js";
 import { MAX_PIPELINE_ATTEMPTS } from "../../../workers/db/pipeline-failures.js";
 import { openJailTerm } from "../../../workers/db/quality.js";
 import { unstake } from "../../../workers/economy/staking.js";
-import { relaySessionStub } from "../../../workers/sessions/session-stub.js";
+import { batchProducerStub, relaySessionStub } from "../../../workers/sessions/session-stub.js";
 import { call, createRequestor, createService, eth, PLACES, registerHost, rpc, testHosts } from "../../worker/helpers.js";
 
 const config = () => gatewayConfig(env);

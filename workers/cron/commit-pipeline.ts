@@ -1,0 +1,74 @@
+/**
+ * The commit pipeline, run once per cron tick by the single-writer `BatchProducer` object: close
+ * ended sessions, batch them, move batches to the chain and follow them there, then the
+ * economy's steps (settlement, jail slashes, unbonding returns, debt collection) and the genesis
+ * anchor. The object makes sure two runs never overlap; this module is what a run does.
+ */
+import { registryChain } from "../chain/registry-client.js";
+import { advanceBatches } from "../commitments/advance-batches.js";
+import { buildPendingBatch } from "../commitments/build-batches.js";
+import { closeEndedSessions } from "../commitments/close-sessions.js";
+import { gatewayConfig } from "../config.js";
+import { database } from "../db/database.js";
+import { anchorGenesis } from "../economy/anchor-genesis.js";
+import { collectDebts } from "../economy/debts.js";
+import { settleFinalBatches } from "../economy/settle-batches.js";
+import { slashJailedHosts } from "../economy/slash-jailed.js";
+import { releaseMaturedUnbondings } from "../economy/staking.js";
+import { describeError } from "./isolated.js";
+
+export interface CommitTickReport {
+  closedSessions: number;
+  newBatch: string | null;
+  advancedBatches: number;
+  settledBatches: number;
+  slashedJailTerms: number;
+  releasedUnbondings: number;
+  /** Requestors whose debt was (partly) collected from their balance; -1 when the step failed. */
+  collectedDebts: number;
+  genesis: "sent" | "adopted" | "none" | "failed";
+  /** Steps that failed as a whole this run (each is retried next run; the others ran). */
+  failedSteps: { step: string; error: string }[];
+}
+
+/**
+ * Each step runs whatever the others did: a step that fails as a whole (its query, say) is
+ * reported and retried next run, and within a step each session, batch, jail term and
+ * unbonding runs on its own (`workers/cron/isolated.ts`), so nothing one record does can hold
+ * back commitments, settlement, slashing or unbonding returns.
+ */
+export async function runCommitPipeline(env: Env, now: number): Promise<CommitTickReport> {
+  const db = database(env);
+  const config = gatewayConfig(env);
+  const failedSteps: CommitTickReport["failedSteps"] = [];
+  const step = async <T>(name: string, fallback: T, work: () => Promise<T>): Promise<T> => {
+    try {
+      return await work();
+    } catch (error) {
+      console.error(`cron step ${name} failed; retried next run`, error);
+      failedSteps.push({ step: name, error: describeError(error) });
+      return fallback;
+    }
+  };
+  const closedSessions = await step("close_sessions", 0, () => closeEndedSessions(env, db, config, now));
+  const newBatch = await step("build_batch", null, () => buildPendingBatch(db, config.maxSessionsPerBatch, now));
+  const advancedBatches = await step("advance_batches", 0, () => advanceBatches(env, db, now));
+  // The economy's cron steps share this single writer: settlement, slashes and unbonding
+  // returns never race each other.
+  const settledBatches = await step("settle_batches", 0, () => settleFinalBatches(db, config, now));
+  const slashedJailTerms = await step("slash_jailed", 0, () => slashJailedHosts(db, config, now));
+  const releasedUnbondings = await step("release_unbondings", 0, () => releaseMaturedUnbondings(db, now));
+  const collectedDebts = await step("collect_debts", -1, () => collectDebts(db, now));
+  const genesis = await step("anchor_genesis", "failed" as const, () => anchorGenesis(db, registryChain(env)));
+  return {
+    closedSessions,
+    newBatch,
+    advancedBatches,
+    settledBatches,
+    slashedJailTerms,
+    releasedUnbondings,
+    collectedDebts,
+    genesis,
+    failedSteps,
+  };
+}
