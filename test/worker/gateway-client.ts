@@ -21,4 +21,7 @@ export const asAdmin = (body?: unknown) => ({
 });
 
 /** Request options for a JSON body without credentials (signed messages carry their own). */
-export const withJson = (body: unknown) => ({ headers: { "content-type": "application/json" }, init: { body: JSON.stringify(body) } });
+export const withJson = (body: unknown) => ({
+  headers: { "content-type": "application/json" },
+  init: { body: JSON.stringify(body) },
+});
