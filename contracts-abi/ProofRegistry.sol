@@ -2,7 +2,7 @@
 pragma solidity ^0.8.24;
 
 /// @title ProofRegistry
-/// @notice Conductor Relay's on-chain commitments (DESIGN.md steps 7-8). A batch commits to a
+/// @notice Conductor Relay's on-chain commitments (docs/protocol.md, "Commitments"). A batch commits to a
 /// Merkle root over session leaves, each of which commits to a Merkle root over the session's
 /// receipts. After `challengeDelay` blocks, a block hash picks one session and one receipt in it;
 /// whoever proves that receipt's inclusion through both levels verifies the batch, up to and

@@ -1,5 +1,5 @@
 /**
- * Fisherman: one Durable Object per session (DESIGN.md step 6). While the session runs, its
+ * Fisherman: one Durable Object per session (docs/protocol.md, "Quality"). While the session runs, its
  * alarm probes every host of the session at jittered intervals and passes the results to the
  * session's `RelaySession` (live routing); when the session's grace window has passed, it writes
  * one report card per host to D1 and stops.

@@ -1,5 +1,5 @@
 /**
- * Per-host circuit breaker for live routing (DESIGN.md section 8). Closed: traffic flows. After
+ * Per-host circuit breaker for live routing (docs/protocol.md, "Relays and failover"). Closed: traffic flows. After
  * `threshold` consecutive failures it opens for a cooldown; then one trial relay is let through
  * (half-open): success closes it, failure opens it again for twice as long (capped). A host that
  * answered 429 with `Retry-After` is skipped until then. A successful probe while open moves the

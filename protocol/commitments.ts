@@ -1,5 +1,5 @@
 /**
- * What goes on-chain (DESIGN.md steps 7-8): leaf encodings of receipts, sessions and report
+ * What goes on-chain (docs/protocol.md, "Commitments"): leaf encodings of receipts, sessions and report
  * cards, the batch id, and the challenge a committed batch must answer. The contract
  * (`contracts-abi/ProofRegistry.sol`) hashes the same ABI encodings, so a proof built here
  * verifies there.

@@ -1,4 +1,4 @@
-/** Great-circle distance for nearest-host routing (DESIGN.md step 3). */
+/** Great-circle distance for nearest-host routing (docs/protocol.md). */
 
 export interface GeoPoint {
   latitude: number;

@@ -1,5 +1,5 @@
 /**
- * EIP-712 typed data for host registration, update and leave (DESIGN.md section 7). The
+ * EIP-712 typed data for host registration, update and leave (docs/api.md, "Signed host messages"). The
  * operator signs one of these messages; the gateway verifies it with viem, checks the nonce
  * (one use, in order) and the deadline. Locations are signed as integer microdegrees so the
  * signed bytes never depend on float formatting.

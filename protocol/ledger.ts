@@ -1,5 +1,5 @@
 /**
- * Ledger rules (DESIGN.md steps 9-10): the DB-CPTM double-entry ledger in integer minor units.
+ * Ledger rules (docs/economy.md): the DB-CPTM double-entry ledger in integer minor units.
  *
  * Every movement of value is a transfer from one account (debit) to another (credit). A transfer
  * is `single` (posted at once) or two-phase: `pending` reserves the amount on both sides, and a

@@ -1,5 +1,5 @@
 /**
- * Staking-equivalent licences (seed 003, DESIGN.md section 2) and the network phase.
+ * Staking-equivalent licences (docs/economy.md) and the network phase.
  *
  * - `testnet`: the admin mints licences, at most the max supply (48,000) ever. Misbehaviour never
  *   liquidates a licence.

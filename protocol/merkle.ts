@@ -1,6 +1,6 @@
 /**
  * Merkle trees compatible with OpenZeppelin's `StandardMerkleTree` and `MerkleProof.verify`
- * (DESIGN.md step 7): leaves are double-hashed (`keccak256(keccak256(abi.encode(...)))`), pairs
+ * (docs/protocol.md, "Commitments"): leaves are double-hashed (`keccak256(keccak256(abi.encode(...)))`), pairs
  * are hashed sorted, leaves are sorted by hash and laid out in the same array ("heap") shape,
  * so roots and proofs are identical to OpenZeppelin's for the same leaves.
  *

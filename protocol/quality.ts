@@ -1,5 +1,5 @@
 /**
- * Host quality (DESIGN.md step 6): per-sample latency scores against a service's latency
+ * Host quality (docs/protocol.md, "Quality"): per-sample latency scores against a service's latency
  * profile, the report-card score, reputation across sessions, and the jail rule. All scores are
  * continuous in [0, 1] and never rounded to 0 or 1.
  */

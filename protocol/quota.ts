@@ -1,5 +1,5 @@
 /**
- * Quota per session (DESIGN.md step 3): a requestor's stake buys compute units per session.
+ * Quota per session (docs/protocol.md, "Sessions"): a requestor's stake buys compute units per session.
  *
  *   quota = floor(stake / stakePerComputeUnit)
  *

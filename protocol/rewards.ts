@@ -1,5 +1,5 @@
 /**
- * Settlement of a verified batch (DESIGN.md step 9), in integer minor units.
+ * Settlement of a verified batch (docs/economy.md, "Settlement"), in integer minor units.
  *
  * Revenue is what the batch's requestors were charged (compute units x the service's price).
  * It is split by `RewardSplit` (basis points). The hosts' part is paid in proportion to

@@ -1,5 +1,5 @@
 /**
- * Ordering a session's hosts for one relay (DESIGN.md step 3): nearest first, with quality
+ * Ordering a session's hosts for one relay (docs/protocol.md, "Relays and failover"): nearest first, with quality
  * counted as distance so that among near hosts the better one wins, hosts the breaker keeps out
  * last (tried only when every other host failed), and a small probation share for low-quality
  * hosts so they can show they recovered.

@@ -1,5 +1,5 @@
 /**
- * Deterministic sessions (DESIGN.md step 2). Anyone with a snapshot of the host registry can
+ * Deterministic sessions (docs/protocol.md, "Sessions"). Anyone with a snapshot of the host registry can
  * recompute a session with these functions and get the gateway's answer.
  */
 import { type Hex, sha256Hex } from "./hex.js";

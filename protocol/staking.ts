@@ -1,5 +1,5 @@
 /**
- * Stake pools (DESIGN.md step 10 and the DPoS of section 2). Every stake sits in a pool: one per
+ * Stake pools (docs/economy.md, "Staking" and "DPoS"). Every stake sits in a pool: one per
  * host, per requestor and per validator. A pool's bonded amount is its ledger account's available
  * balance; holders own shares of it. Shares make a slash or a reward change every holder's value
  * in proportion without touching their rows: value = shares x bonded / totalShares.

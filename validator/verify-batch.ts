@@ -1,5 +1,5 @@
 /**
- * The validator's work on one batch (DESIGN.md step 8), independent of the gateway's code paths:
+ * The validator's work on one batch (docs/protocol.md, "Commitments"), independent of the gateway's code paths:
  * it reads only the gateway's public API and the chain, recomputes every session root, the batch
  * root, the totals and the report-card root with `protocol/`, refuses (and says why) when any of
  * them differs from what was committed, and otherwise proves the challenged receipt (Verify Tx).

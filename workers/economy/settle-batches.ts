@@ -1,5 +1,5 @@
 /**
- * Settlement (DESIGN.md step 9), from cron, once per batch that reached a final state.
+ * Settlement (docs/economy.md, "Settlement"), from cron, once per batch that reached a final state.
  *
  * - expired: nothing moves; the record says so.
  * - verified: each requestor is charged compute units x the service's price from its balance;

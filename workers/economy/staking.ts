@@ -1,5 +1,5 @@
 /**
- * Staking (DESIGN.md step 10): holders stake from their ledger balance into a pool (a host's, a
+ * Staking (docs/economy.md, "Staking"): holders stake from their ledger balance into a pool (a host's, a
  * requestor's or a validator's), unstake into an unbonding entry that still counts for slashes,
  * and get it back when the entry matures. A slash takes the same fraction of a pool's bonded
  * stake and of each of its unbonding entries, so every holder loses in proportion.

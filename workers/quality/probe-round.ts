@@ -1,5 +1,5 @@
 /**
- * One round of fisherman probes over a set of hosts (DESIGN.md step 6). Probes go through the
+ * One round of fisherman probes over a set of hosts (docs/protocol.md, "Quality"). Probes go through the
  * relays' own forwarding code (`forwardJsonRpc`, `forwardHttp`), so a host receives them exactly
  * as it receives relays: same headers, same body shape, no marker.
  *

@@ -1,5 +1,5 @@
 /**
- * Trying a relay's candidate hosts in order (DESIGN.md step 4): each attempt has its own
+ * Trying a relay's candidate hosts in order (docs/protocol.md, "Relays and failover"): each attempt has its own
  * timeout, the whole relay a deadline, and a connection error, timeout, 5xx, 429, redirect or
  * unusable answer moves on to the next host. Redirects are never followed: a host must not be
  * able to point the gateway at another address.

@@ -1,5 +1,5 @@
 /**
- * v0 is internal only (DESIGN.md section 1): DB-CPTM never leaves the ledger. Routes that look
+ * v0 is internal only (docs/economy.md): DB-CPTM never leaves the ledger. Routes that look
  * like a way out answer 501 `not_available_in_v0`, whatever the method, and change nothing.
  */
 import { Hono } from "hono";
@@ -12,7 +12,7 @@ export const NOT_IN_V0 = ["withdrawals", "withdraw", "bridge", "cash-out", "cash
 const notAvailable = (what: string) =>
   apiError(
     "not_available_in_v0",
-    `${what} is not available in v0: DB-CPTM lives only in the gateway's internal ledger (no withdrawal, bridge, cash-out or wallet). See README "Economy".`,
+    `${what} is not available in v0: DB-CPTM lives only in the gateway's internal ledger (no withdrawal, bridge, cash-out or wallet). See docs/economy.md.`,
   );
 
 export const notInV0App = new Hono<AppEnv>();

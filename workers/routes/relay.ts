@@ -1,5 +1,5 @@
 /**
- * The relay hot path (DESIGN.md steps 1-5): `/v1/{service}[/...]` with a bearer key, or
+ * The relay hot path (docs/protocol.md): `/v1/{service}[/...]` with a bearer key, or
  * `/k/{key}/v1/{service}[/...]` for clients that only take a URL (wallets, viem's `http(url)`).
  *
  * Order of work: service, key, body (capped), parse and price, admit in the session's Durable

@@ -53,7 +53,7 @@ export interface CompleteInput {
   now: number;
 }
 
-/** One receipt as stored (DESIGN.md step 5). */
+/** One receipt as stored (docs/protocol.md, "Receipts"). */
 export interface Receipt {
   relayIndex: number;
   hostId: string | null;
