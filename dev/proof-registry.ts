@@ -10,6 +10,13 @@ export const ANVIL_KEYS = [
   "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
 ] as const;
 
+/**
+ * Deploys ProofRegistry from the account of `key` and resolves with the contract's address once
+ * the deployment is mined.
+ *
+ * @example
+ * const contract = await deployProofRegistry(anvil.url, ANVIL_KEYS[0], 2, 100);
+ */
 export async function deployProofRegistry(rpc: string, key: `0x${string}`, challengeDelay: number, proofWindow: number) {
   const account = privateKeyToAccount(key);
   const transport = http(rpc);

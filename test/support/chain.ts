@@ -4,7 +4,7 @@
  * unreachable for the gateway while the test itself can still reach anvil directly.
  */
 import http from "node:http";
-import { startAnvil } from "../../dev/anvil.mjs";
+import { startAnvil } from "../../dev/anvil.js";
 import { ANVIL_KEYS, deployProofRegistry } from "../../dev/proof-registry.js";
 
 export { ANVIL_KEYS, deployProofRegistry };
