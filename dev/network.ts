@@ -13,20 +13,13 @@ import { type SigningDomain, signHostMessage, toMicrodegrees } from "../protocol
 import { startAnvil } from "./anvil.js";
 import { freePort, portIsFree } from "./free-port.js";
 import { type FaultHostServer, startFaultHost } from "./hosts/fault-host.js";
-import { ANVIL_KEYS, deployProofRegistry } from "./proof-registry.js";
+import { DEV_KEYS } from "./keys.js";
+import { deployProofRegistry } from "./proof-registry.js";
 
 const require = createRequire(import.meta.url);
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
 const CHAIN_ID = 31337;
 const REGISTRY_CHAIN_ID = 31337;
-
-// anvil's well-known development keys: public, for local use only.
-const DEMO_OPERATOR_KEYS = [
-  "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
-  "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
-  "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6",
-  "0x47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a",
-] as const;
 
 /** Where a demo host claims to be (the gateway routes callers to the nearest host). */
 interface DemoPlace {
@@ -201,7 +194,7 @@ export interface DemoHost {
   endpoint: string;
   latitude: number;
   longitude: number;
-  /** The address of the operator that signed its registration. */
+  /** The address of the operator that signed its registration (one of `DEV_KEYS.hostOperators`). */
   operator: Address;
 }
 
@@ -280,7 +273,7 @@ async function registerDemoData({
   };
   const hosts: DemoHost[] = [];
   for (const [i, anvil] of anvils.entries()) {
-    const host = await register(DEMO_OPERATOR_KEYS[i], anvil.url, ["eth-local"], anvil.latitude, anvil.longitude);
+    const host = await register(DEV_KEYS.hostOperators[i], anvil.url, ["eth-local"], anvil.latitude, anvil.longitude);
     hosts.push({
       id: host.id,
       name: anvil.name,
@@ -291,7 +284,7 @@ async function registerDemoData({
       operator: host.operatorAddress,
     });
   }
-  const llm = await register(DEMO_OPERATOR_KEYS[3], `${inference.url}/v1`, ["llm-local"], 48.86, 2.35);
+  const llm = await register(DEV_KEYS.hostOperators[3], `${inference.url}/v1`, ["llm-local"], 48.86, 2.35);
   hosts.push({
     id: llm.id,
     name: "inference-paris",
@@ -398,7 +391,7 @@ export async function startNetwork({
     started.add(chainAnvil.stop);
     const challengeDelay = 2;
     const proofWindow = 100;
-    const contract = await step(deployProofRegistry(chainAnvil.url, ANVIL_KEYS[0], challengeDelay, proofWindow));
+    const contract = await step(deployProofRegistry(chainAnvil.url, DEV_KEYS.submitter, challengeDelay, proofWindow));
 
     const adminToken = `dev-admin-${randomBytes(12).toString("hex")}`;
     const wranglerEnv = { WRANGLER_SEND_METRICS: "false", NO_D1_WARNING: "true" };
@@ -435,7 +428,7 @@ export async function startNetwork({
         "--var",
         `CHAIN_RPC_URL:${chainAnvil.url}`,
         "--var",
-        `CHAIN_PRIVATE_KEY:${ANVIL_KEYS[0]}`,
+        `CHAIN_PRIVATE_KEY:${DEV_KEYS.submitter}`,
         "--var",
         `PROOF_REGISTRY_ADDRESS:${contract}`,
         // Unbonding is 21 days in production; 2 minutes locally (UNBONDING_SECONDS overrides).
@@ -467,7 +460,7 @@ export async function startNetwork({
         GATEWAY_URL: gateway,
         CHAIN_RPC_URL: chainAnvil.url,
         PROOF_REGISTRY_ADDRESS: contract,
-        VALIDATOR_PRIVATE_KEY: ANVIL_KEYS[1],
+        VALIDATOR_PRIVATE_KEY: DEV_KEYS.validator,
         VALIDATOR_INTERVAL_MS: String(Math.min(cronIntervalMs, 5000)),
       },
       quiet ? "ignore" : "inherit",
@@ -500,9 +493,9 @@ export async function startNetwork({
         contract,
         challengeDelay,
         proofWindow,
-        submitter: privateKeyToAccount(ANVIL_KEYS[0]).address,
+        submitter: privateKeyToAccount(DEV_KEYS.submitter).address,
       },
-      validator: privateKeyToAccount(ANVIL_KEYS[1]).address,
+      validator: privateKeyToAccount(DEV_KEYS.validator).address,
       stateDir,
     };
     signal?.throwIfAborted();
