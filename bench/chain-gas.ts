@@ -5,7 +5,7 @@ import fs from "node:fs";
 import { createPublicClient, createWalletClient, http } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { proofRegistryAbi } from "../contracts-abi/ProofRegistry.js";
-import { startAnvil } from "../dev/anvil.mjs";
+import { startAnvil } from "../dev/anvil.js";
 import { freePort } from "../dev/free-port.js";
 import { challengedRelay, receiptStruct, sessionStruct } from "../protocol/commitments.js";
 import { ANVIL_KEYS, deployProofRegistry } from "../test/support/chain.js";

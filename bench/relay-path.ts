@@ -155,7 +155,7 @@ export async function benchRelayPath({ seconds = 10, rate = 200, connections = 3
       env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
     },
   );
-  const upstream = await startJsonProcess(CORE_LOAD, ["bench/upstream.mjs"]);
+  const upstream = await startJsonProcess(CORE_LOAD, [tsx, "bench/upstream.ts"]);
   const upstreamUrl = upstream.info.url as string;
   const children: ChildProcess[] = [upstream.child];
   const targets: Record<string, { url: string; headers: Record<string, string> } | null> = {

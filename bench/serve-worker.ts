@@ -6,6 +6,7 @@
 //   tsx bench/serve-worker.ts bare <upstream-url>      a Worker that only forwards with fetch
 import fs from "node:fs";
 import { privateKeyToAccount } from "viem/accounts";
+import { DEV_KEYS } from "../dev/keys.js";
 import { signHostMessage } from "../protocol/host-registration.js";
 import { MAX_AMOUNT } from "../protocol/parameters.js";
 import { bundleWorker, startWorker } from "./miniflare.js";
@@ -60,7 +61,7 @@ async function serveGateway() {
       return r.json();
     });
   await admin("/v1/services", { id: "eth-bench", kind: "jsonrpc", chainId: 31337 });
-  const operator = privateKeyToAccount("0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d");
+  const operator = privateKeyToAccount(DEV_KEYS.hostOperators[0]);
   const message = {
     operator: operator.address,
     endpoint: upstream,

@@ -21,10 +21,11 @@ interface DevInfo {
     "eth-local": { url: string; urlWithKey: string };
     "llm-local": { openAiBaseUrl: string; model: string };
   };
-  hosts: { id: string; endpoint: string; service: string }[];
+  hosts: { id: string; endpoint: string; service: string; operator: `0x${string}` }[];
   requestor: { id: string; apiKey: string };
   sessionSeconds: number;
-  chain: { url: string; contract: `0x${string}` };
+  chain: { url: string; contract: `0x${string}`; submitter: `0x${string}` };
+  validator: `0x${string}`;
 }
 
 let dev: ChildProcess;
@@ -128,6 +129,12 @@ describe("npm run dev", () => {
 
     const wrongKey = new OpenAI({ baseURL: info.services["llm-local"].openAiBaseUrl, apiKey: "cr_wrong", maxRetries: 0 });
     await expect(wrongKey.models.list()).rejects.toMatchObject({ status: 401 });
+  });
+
+  it("gives each role its own key: the submitter, the validator and every host operator", () => {
+    const addresses = [info.chain.submitter, info.validator, ...info.hosts.map((h) => h.operator)];
+    expect(info.hosts).toHaveLength(4);
+    expect(new Set(addresses.map((a) => a.toLowerCase())).size).toBe(addresses.length);
   });
 
   it("publishes sessions that can be recomputed outside the Worker", async () => {

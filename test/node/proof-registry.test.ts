@@ -4,7 +4,7 @@ import { createPublicClient, createWalletClient, type Hex, http, parseEventLogs 
 import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { proofRegistryAbi } from "../../contracts-abi/ProofRegistry.js";
-import { startAnvil } from "../../dev/anvil.mjs";
+import { startAnvil } from "../../dev/anvil.js";
 import { freePort } from "../../dev/free-port.js";
 import {
   challengedRelay,

@@ -4,8 +4,9 @@
  * unreachable for the gateway while the test itself can still reach anvil directly.
  */
 import http from "node:http";
-import { startAnvil } from "../../dev/anvil.mjs";
-import { ANVIL_KEYS, deployProofRegistry } from "../../dev/proof-registry.js";
+import { startAnvil } from "../../dev/anvil.js";
+import { ANVIL_KEYS, DEV_KEYS } from "../../dev/keys.js";
+import { deployProofRegistry } from "../../dev/proof-registry.js";
 
 export { ANVIL_KEYS, deployProofRegistry };
 
@@ -18,7 +19,7 @@ export async function startTestChain() {
   const anvil = await startAnvil({ port: await freePort(), chainId: 31337 });
   const challengeDelay = 2;
   const proofWindow = 5;
-  const contract = await deployProofRegistry(anvil.url, ANVIL_KEYS[0], challengeDelay, proofWindow);
+  const contract = await deployProofRegistry(anvil.url, DEV_KEYS.submitter, challengeDelay, proofWindow);
   let down = false;
   const proxy = http.createServer(async (req, res) => {
     const chunks: Buffer[] = [];
@@ -45,8 +46,9 @@ export async function startTestChain() {
     contract,
     challengeDelay,
     proofWindow,
-    submitterKey: ANVIL_KEYS[0],
-    validatorKey: ANVIL_KEYS[1],
+    submitterKey: DEV_KEYS.submitter,
+    validatorKey: DEV_KEYS.validator,
+    // Neither the submitter nor the validator: an outsider to this chain's contract.
     strangerKey: ANVIL_KEYS[2],
   };
   return {

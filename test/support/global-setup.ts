@@ -8,9 +8,9 @@ import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import type { TestProject } from "vitest/node";
-import { startAnvil } from "../../dev/anvil.mjs";
+import { startAnvil } from "../../dev/anvil.js";
 import { freePort } from "../../dev/free-port.js";
-import { startFaultHost } from "../../dev/hosts/fault-host.mjs";
+import { type FaultHostServer, startFaultHost } from "../../dev/hosts/fault-host.js";
 import { applyMigrations, libsqlClient, startSqld } from "../../dev/libsql.js";
 import { startTestChain, type TestChain } from "./chain.js";
 import type { TestHostsEnv } from "./test-hosts.js";
@@ -27,7 +27,7 @@ declare module "vitest" {
 export default async function setup(project: TestProject) {
   const chainId = 31337;
   const anvils = await Promise.all([0, 1, 2].map(async () => startAnvil({ port: await freePort(), chainId })));
-  const faultHosts: Awaited<ReturnType<typeof startFaultHost>>[] = [];
+  const faultHosts: FaultHostServer[] = [];
   const factory = http.createServer(async (req, res) => {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);

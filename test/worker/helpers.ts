@@ -3,6 +3,7 @@ import { SELF } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import type { Hex, LocalAccount } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import type { Fault } from "../../dev/hosts/fault-host.js";
 import { signHostMessage, toMicrodegrees } from "../../protocol/host-registration.js";
 import { gatewayConfig } from "../../workers/config.js";
 import type { TestHostsEnv } from "../support/test-hosts.js";
@@ -141,24 +142,8 @@ export interface HostRequest {
   body: string;
 }
 
-/** Knobs of `dev/hosts/fault-host.mjs`: a mode (optionally for the next `times` requests) and lasting settings. */
-export interface Fault {
-  mode: string;
-  times?: number;
-  delayMs?: number;
-  status?: number;
-  retryAfter?: number;
-  chainId?: number;
-  model?: string;
-  head?: number;
-  wrongAnswers?: boolean;
-  /** For mode "raw": the exact body, its content type and extra headers. */
-  body?: string;
-  contentType?: string;
-  headers?: Record<string, string>;
-  /** For modes "huge" and "gzip_bomb": bytes of the (decompressed) body. */
-  size?: number;
-}
+/** Knobs of `dev/hosts/fault-host.ts` (a type only, so nothing of the Node-side host enters the workerd bundle). */
+export type { Fault };
 
 export interface FaultHost {
   name: string;

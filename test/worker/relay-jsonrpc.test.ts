@@ -2,7 +2,18 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { gatewayConfig } from "../../workers/config.js";
 import type { Receipt } from "../../workers/sessions/session-messages.js";
-import { call, createRequestor, createService, eth, PLACES, registerHost, rpc, startFaultHost, testHosts } from "./helpers.js";
+import {
+  call,
+  createRequestor,
+  createService,
+  eth,
+  type Fault,
+  PLACES,
+  registerHost,
+  rpc,
+  startFaultHost,
+  testHosts,
+} from "./helpers.js";
 
 const rpcErrorOf = async (res: Response) => ((await res.json()) as { error: { code: number; data?: { code: string } } }).error;
 
@@ -135,17 +146,17 @@ describe("JSON-RPC relays", () => {
   });
 
   describe("failover", () => {
-    async function faultyNearest(mode: Record<string, unknown>) {
+    async function faultyNearest(fault: Fault) {
       const service = await createService({ kind: "jsonrpc", chainId: 31337 });
       const nearest = await startFaultHost();
-      await nearest.set(mode as { mode: string });
+      await nearest.set(fault);
       const nearestId = await registerHost({ endpoint: nearest.url, services: [service], ...PLACES.frankfurt });
       const backupId = await registerHost({ endpoint: testHosts().anvils[1], services: [service], ...PLACES.virginia });
       const { key } = await createRequestor();
       return { service, key, nearest, nearestId, backupId };
     }
 
-    it.each([
+    it.each<[string, Fault]>([
       ["answers 500", { mode: "status", status: 500 }],
       ["answers 503", { mode: "status", status: 503 }],
       ["answers 429", { mode: "rate_limit", retryAfter: 5 }],

@@ -8,7 +8,7 @@ import { createPublicClient, createWalletClient, type Hex, http } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { proofRegistryAbi } from "../../../contracts-abi/ProofRegistry.js";
-import { startAnvil } from "../../../dev/anvil.mjs";
+import { startAnvil } from "../../../dev/anvil.js";
 import { freePort } from "../../../dev/free-port.js";
 import { challengedRelay, receiptStruct, sessionStruct } from "../../../protocol/commitments.js";
 import { proveBatch as validatorProve } from "../../../validator/verify-batch.js";

@@ -1,39 +1,45 @@
 // The local Conductor network behind `npm run dev`: anvil hosts, an inference host, the gateway
 // under `wrangler dev` with local D1 and Durable Objects, and the demo data registered through
-// the gateway's own API. `scripts/dev.mjs` runs it from the command line; the end-to-end test
+// the gateway's own API. `scripts/dev.ts` runs it from the command line; the end-to-end test
 // starts it the same way.
-import { spawn } from "node:child_process";
+import { type ChildProcess, type StdioOptions, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
+import type { Address, Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { signHostMessage, toMicrodegrees } from "../protocol/host-registration.js";
-import { startAnvil } from "./anvil.mjs";
-import { freePort, portIsFree } from "./free-port.ts";
-import { startFaultHost } from "./hosts/fault-host.mjs";
-import { ANVIL_KEYS, deployProofRegistry } from "./proof-registry.ts";
+import { type SigningDomain, signHostMessage, toMicrodegrees } from "../protocol/host-registration.js";
+import { startAnvil } from "./anvil.js";
+import { freePort, portIsFree } from "./free-port.js";
+import { type FaultHostServer, startFaultHost } from "./hosts/fault-host.js";
+import { DEV_KEYS } from "./keys.js";
+import { deployProofRegistry } from "./proof-registry.js";
 
 const require = createRequire(import.meta.url);
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
 const CHAIN_ID = 31337;
 const REGISTRY_CHAIN_ID = 31337;
 
-// anvil's well-known development keys: public, for local use only.
-const DEMO_OPERATOR_KEYS = [
-  "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
-  "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
-  "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6",
-  "0x47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a",
-];
+/** Where a demo host claims to be (the gateway routes callers to the nearest host). */
+interface DemoPlace {
+  name: string;
+  latitude: number;
+  longitude: number;
+}
 
-const DEMO_HOSTS = [
+/** A demo anvil host: its place and where it answers. */
+interface DemoAnvil extends DemoPlace {
+  url: string;
+}
+
+const DEMO_HOSTS: DemoPlace[] = [
   { name: "anvil-frankfurt", latitude: 50.11, longitude: 8.68 },
   { name: "anvil-virginia", latitude: 38.95, longitude: -77.45 },
   { name: "anvil-singapore", latitude: 1.35, longitude: 103.82 },
 ];
 
-async function waitForHealth(url, child, signal, timeoutMs = 90_000) {
+async function waitForHealth(url: string, child: ChildProcess, signal: AbortSignal | undefined, timeoutMs = 90_000) {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
     signal?.throwIfAborted();
@@ -47,7 +53,7 @@ async function waitForHealth(url, child, signal, timeoutMs = 90_000) {
   throw new Error(`the gateway did not answer ${url}/health within ${timeoutMs} ms`);
 }
 
-function runWrangler(args, { env, stdio = "inherit" }) {
+function runWrangler(args: string[], { env, stdio = "inherit" }: { env: NodeJS.ProcessEnv; stdio?: StdioOptions }): ChildProcess {
   const bin = path.join(path.dirname(require.resolve("wrangler/package.json")), "bin", "wrangler.js");
   return spawn(process.execPath, [bin, ...args], {
     cwd: ROOT,
@@ -57,9 +63,9 @@ function runWrangler(args, { env, stdio = "inherit" }) {
   });
 }
 
-function waitForExit(child) {
+function waitForExit(child: ChildProcess): Promise<void> {
   return new Promise((resolve, reject) => {
-    child.once("exit", (code) => (code === 0 ? resolve(undefined) : reject(new Error(`wrangler exited with ${code}`))));
+    child.once("exit", (code) => (code === 0 ? resolve() : reject(new Error(`wrangler exited with ${code}`))));
   });
 }
 
@@ -72,7 +78,7 @@ const PASSED_VARS = [
   "HOSTS_PER_SESSION",
 ];
 
-function spawnNode(args, env, stdio) {
+function spawnNode(args: string[], env: NodeJS.ProcessEnv, stdio: StdioOptions): ChildProcess {
   return spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, ...env },
@@ -82,9 +88,9 @@ function spawnNode(args, env, stdio) {
 }
 
 /** Resolves after `ms`, or at once when `done` resolves first; says whether `done` won. */
-async function within(done, ms) {
-  let timer;
-  const timeout = new Promise((resolve) => {
+async function within(done: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
     timer = setTimeout(() => resolve(false), ms);
   });
   const won = await Promise.race([done.then(() => true), timeout]);
@@ -96,13 +102,13 @@ async function within(done, ms) {
  * Whether any process of the group `pgid` is still running. On Linux, zombies do not count: a
  * member whose parent died waits for init to reap it, which can take seconds, yet it is gone.
  */
-function groupAlive(pgid) {
+function groupAlive(pgid: number): boolean {
   if (process.platform === "linux") {
     for (const entry of fs.readdirSync("/proc")) {
       if (!/^\d+$/.test(entry)) continue;
       try {
         // Fields after the command name: state, parent, process group.
-        const [state, , group] = fs.readFileSync(`/proc/${entry}/stat`, "utf8").split(") ").pop().split(" ");
+        const [state, , group] = (fs.readFileSync(`/proc/${entry}/stat`, "utf8").split(") ").pop() ?? "").split(" ");
         if (Number(group) === pgid && state !== "Z") return true;
       } catch {} // ended while we read it
     }
@@ -116,7 +122,7 @@ function groupAlive(pgid) {
   }
 }
 
-async function groupGone(pgid, ms) {
+async function groupGone(pgid: number, ms: number): Promise<boolean> {
   const until = Date.now() + ms;
   while (groupAlive(pgid)) {
     if (Date.now() > until) return false;
@@ -129,16 +135,19 @@ async function groupGone(pgid, ms) {
  * Stops a detached child and everything in its process group (wrangler's workerd, esbuild) and
  * resolves only when none of it is left: SIGTERM, then SIGKILL after `graceMs`.
  */
-async function stopProcessGroup(child, graceMs = 10_000) {
+async function stopProcessGroup(child: ChildProcess, graceMs = 10_000): Promise<void> {
   const exited =
-    child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((r) => child.once("exit", r));
+    child.exitCode !== null || child.signalCode !== null
+      ? Promise.resolve()
+      : new Promise<void>((r) => child.once("exit", () => r()));
   if (process.platform === "win32") {
     child.kill("SIGTERM");
     await exited;
     return;
   }
   const pgid = child.pid;
-  const signalGroup = (signal) => {
+  if (pgid === undefined) return; // it never started
+  const signalGroup = (signal: NodeJS.Signals) => {
     try {
       process.kill(-pgid, signal);
     } catch {} // nothing left in it
@@ -151,16 +160,19 @@ async function stopProcessGroup(child, graceMs = 10_000) {
   await groupGone(pgid, 5000);
 }
 
+/** How to stop one thing start-up started; what it returns is awaited and otherwise ignored. */
+type StopIt = () => unknown;
+
 /**
  * What start-up has started, so that a failure or an interruption at any point stops all of it.
  * `add` takes how to stop a thing right after it starts; once stopping has begun, it stops the
  * thing at once, and `stop` waits for those late ones too.
  */
-function startedProcesses() {
-  const running = [];
-  const stopping = [];
+function startedProcesses(): { add(stopIt: StopIt): void; stop(): Promise<void> } {
+  const running: StopIt[] = [];
+  const stopping: Promise<unknown>[] = [];
   let stopped = false;
-  const begin = (stopIt) => stopping.push(Promise.resolve().then(stopIt)); // a throwing stop cannot skip the others
+  const begin = (stopIt: StopIt) => stopping.push(Promise.resolve().then(stopIt)); // a throwing stop cannot skip the others
   return {
     add(stopIt) {
       if (stopped) begin(stopIt);
@@ -174,9 +186,39 @@ function startedProcesses() {
   };
 }
 
+/** A demo host as `dev.json` lists it. */
+export interface DemoHost {
+  id: string;
+  name: string;
+  service: string;
+  endpoint: string;
+  latitude: number;
+  longitude: number;
+  /** The address of the operator that signed its registration (one of `DEV_KEYS.hostOperators`). */
+  operator: Address;
+}
+
+/** What `POST /v1/requestors` answers, as far as the dev network reads it. */
+interface CreatedRequestor {
+  id: string;
+  stake: string;
+  apiKey: { key: string };
+  accountKey: { key: string };
+}
+
 /** Registers the demo services, hosts (signed, as an operator would) and requestor through the gateway's API. */
-async function registerDemoData({ gateway, adminToken, anvils, inference }) {
-  const adminCall = async (route, body) => {
+async function registerDemoData({
+  gateway,
+  adminToken,
+  anvils,
+  inference,
+}: {
+  gateway: string;
+  adminToken: string;
+  anvils: DemoAnvil[];
+  inference: FaultHostServer;
+}): Promise<{ hosts: DemoHost[]; requestor: CreatedRequestor }> {
+  const adminCall = async <T = unknown>(route: string, body: unknown): Promise<T> => {
     const res = await fetch(`${gateway}${route}`, {
       method: "POST",
       headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
@@ -200,8 +242,8 @@ async function registerDemoData({ gateway, adminToken, anvils, inference }) {
   });
 
   // Signatures are bound to this deployment: sign against the domain the gateway publishes.
-  const signingDomain = await (await fetch(`${gateway}/v1/signing-domain`)).json();
-  const register = async (operatorKey, endpoint, services, latitude, longitude) => {
+  const signingDomain = (await (await fetch(`${gateway}/v1/signing-domain`)).json()) as SigningDomain;
+  const register = async (operatorKey: Hex, endpoint: string, services: string[], latitude: number, longitude: number) => {
     const operator = privateKeyToAccount(operatorKey);
     // Hosts stake from their ledger balance; the dev admin grants it (v0's only way in).
     await adminCall("/v1/ledger/mint", {
@@ -217,7 +259,7 @@ async function registerDemoData({ gateway, adminToken, anvils, inference }) {
       latitudeE6: toMicrodegrees(latitude),
       longitudeE6: toMicrodegrees(longitude),
       stake: 10_000_000n,
-      nonce: BigInt((await nonceRes.json()).nonce),
+      nonce: BigInt(((await nonceRes.json()) as { nonce: string }).nonce),
       deadline: BigInt(Math.floor(Date.now() / 1000) + 600),
     };
     const body = await signHostMessage(operator, signingDomain, "RegisterHost", message);
@@ -227,11 +269,11 @@ async function registerDemoData({ gateway, adminToken, anvils, inference }) {
       body: JSON.stringify(body),
     });
     if (res.status !== 201) throw new Error(`register ${endpoint}: ${res.status} ${await res.text()}`);
-    return { ...(await res.json()), operatorAddress: operator.address };
+    return { ...((await res.json()) as { id: string }), operatorAddress: operator.address };
   };
-  const hosts = [];
+  const hosts: DemoHost[] = [];
   for (const [i, anvil] of anvils.entries()) {
-    const host = await register(DEMO_OPERATOR_KEYS[i], anvil.url, ["eth-local"], anvil.latitude, anvil.longitude);
+    const host = await register(DEV_KEYS.hostOperators[i], anvil.url, ["eth-local"], anvil.latitude, anvil.longitude);
     hosts.push({
       id: host.id,
       name: anvil.name,
@@ -242,7 +284,7 @@ async function registerDemoData({ gateway, adminToken, anvils, inference }) {
       operator: host.operatorAddress,
     });
   }
-  const llm = await register(DEMO_OPERATOR_KEYS[3], `${inference.url}/v1`, ["llm-local"], 48.86, 2.35);
+  const llm = await register(DEV_KEYS.hostOperators[3], `${inference.url}/v1`, ["llm-local"], 48.86, 2.35);
   hosts.push({
     id: llm.id,
     name: "inference-paris",
@@ -253,16 +295,66 @@ async function registerDemoData({ gateway, adminToken, anvils, inference }) {
     operator: llm.operatorAddress,
   });
 
-  const requestor = await adminCall("/v1/requestors", { name: "demo-dapp", stake: "10000000", balance: "100000000" });
+  const requestor = await adminCall<CreatedRequestor>("/v1/requestors", {
+    name: "demo-dapp",
+    stake: "10000000",
+    balance: "100000000",
+  });
   return { hosts, requestor };
 }
 
+/** What `startNetwork` writes to `dev.json`: where everything is, the demo keys' addresses, the demo data. */
+export interface DevNetworkInfo {
+  gateway: string;
+  adminToken: string;
+  /** The chain the demo anvil hosts serve. */
+  chainId: number;
+  /** The chain id signed messages name. */
+  registryChainId: number;
+  signingDomain: SigningDomain;
+  services: {
+    "eth-local": { kind: "jsonrpc"; chainId: number; url: string; urlWithKey: string };
+    "llm-local": { kind: "http"; model: string; openAiBaseUrl: string };
+  };
+  hosts: DemoHost[];
+  requestor: { id: string; apiKey: string; accountKey: string; stake: string };
+  sessionSeconds: number;
+  /** The commitment chain: ProofRegistry and the address that deployed it and submits commitments. */
+  chain: { url: string; chainId: number; contract: Address; challengeDelay: number; proofWindow: number; submitter: Address };
+  /** The validator's address. */
+  validator: Address;
+  stateDir: string;
+}
+
+/** Options of `startNetwork`. */
+export interface NetworkOptions {
+  /** The gateway's port (default 8787). */
+  port?: number;
+  /** Where the local state and `dev.json` go (default `.conductor`). */
+  dir?: string;
+  /** Keeps wrangler's and the validator's output off the console. */
+  quiet?: boolean;
+  /** Where progress lines go (default `console.log`). */
+  log?: (line: string) => void;
+  /** Between cron runs (default 5000). */
+  cronIntervalMs?: number;
+  /** Interrupts start-up. */
+  signal?: AbortSignal;
+}
+
+/** A running dev network: what `dev.json` holds, and how to stop every process of it. */
+export interface DevNetwork {
+  info: DevNetworkInfo;
+  stop: () => Promise<void>;
+}
+
 /**
- * Starts the network. Options: `port` of the gateway (default 8787), `dir` for state and
- * `dev.json` (default `.conductor`), `quiet` to keep wrangler's and the validator's output off
- * the console, `cronIntervalMs` between cron runs (default 5000), `signal` to interrupt start-up.
- * A failure or an interruption at any point stops everything started so far before the promise
- * rejects; once up, `stop()` stops everything.
+ * Starts the network. A failure or an interruption (through `signal`) at any point stops
+ * everything started so far before the promise rejects; once up, `stop()` stops everything.
+ *
+ * @example
+ * const network = await startNetwork({ port: await freePort(), dir, quiet: true });
+ * try { await fetch(`${network.info.gateway}/health`); } finally { await network.stop(); }
  */
 export async function startNetwork({
   port = 8787,
@@ -271,21 +363,21 @@ export async function startNetwork({
   log = console.log,
   cronIntervalMs = 5000,
   signal,
-} = {}) {
+}: NetworkOptions = {}): Promise<DevNetwork> {
   signal?.throwIfAborted();
   const stateDir = path.join(dir, "state");
   fs.rmSync(stateDir, { recursive: true, force: true }); // the demo network is new each time, like its anvil chains
   fs.mkdirSync(stateDir, { recursive: true });
   const started = startedProcesses();
-  const interrupted = new Promise((_, reject) => {
+  const interrupted = new Promise<never>((_, reject) => {
     signal?.addEventListener("abort", () => reject(signal.reason), { once: true });
   });
   interrupted.catch(() => {});
   /** One start-up step, abandoned as soon as start-up is interrupted. */
-  const step = (promise) => Promise.race([promise, interrupted]);
+  const step = <T>(promise: Promise<T>): Promise<T> => Promise.race([promise, interrupted]);
   try {
     log("starting anvil hosts...");
-    const anvils = [];
+    const anvils: DemoAnvil[] = [];
     for (const host of DEMO_HOSTS) {
       const anvil = await startAnvil({ port: await freePort(), chainId: CHAIN_ID, signal });
       started.add(anvil.stop);
@@ -299,7 +391,7 @@ export async function startNetwork({
     started.add(chainAnvil.stop);
     const challengeDelay = 2;
     const proofWindow = 100;
-    const contract = await step(deployProofRegistry(chainAnvil.url, ANVIL_KEYS[0], challengeDelay, proofWindow));
+    const contract = await step(deployProofRegistry(chainAnvil.url, DEV_KEYS.submitter, challengeDelay, proofWindow));
 
     const adminToken = `dev-admin-${randomBytes(12).toString("hex")}`;
     const wranglerEnv = { WRANGLER_SEND_METRICS: "false", NO_D1_WARNING: "true" };
@@ -336,7 +428,7 @@ export async function startNetwork({
         "--var",
         `CHAIN_RPC_URL:${chainAnvil.url}`,
         "--var",
-        `CHAIN_PRIVATE_KEY:${ANVIL_KEYS[0]}`,
+        `CHAIN_PRIVATE_KEY:${DEV_KEYS.submitter}`,
         "--var",
         `PROOF_REGISTRY_ADDRESS:${contract}`,
         // Unbonding is 21 days in production; 2 minutes locally (UNBONDING_SECONDS overrides).
@@ -368,20 +460,20 @@ export async function startNetwork({
         GATEWAY_URL: gateway,
         CHAIN_RPC_URL: chainAnvil.url,
         PROOF_REGISTRY_ADDRESS: contract,
-        VALIDATOR_PRIVATE_KEY: ANVIL_KEYS[1],
+        VALIDATOR_PRIVATE_KEY: DEV_KEYS.validator,
         VALIDATOR_INTERVAL_MS: String(Math.min(cronIntervalMs, 5000)),
       },
       quiet ? "ignore" : "inherit",
     );
     started.add(() => stopProcessGroup(validatorProcess));
     const apiKey = requestor.apiKey.key;
-    const info = {
+    const info: DevNetworkInfo = {
       gateway,
       adminToken,
       chainId: CHAIN_ID,
       registryChainId: REGISTRY_CHAIN_ID,
       // What signed messages (host registry, economy) must name: GET /v1/signing-domain answers the same.
-      signingDomain: { chainId: REGISTRY_CHAIN_ID, verifyingContract: contract.toLowerCase() },
+      signingDomain: { chainId: REGISTRY_CHAIN_ID, verifyingContract: contract.toLowerCase() as Address },
       services: {
         "eth-local": {
           kind: "jsonrpc",
@@ -401,9 +493,9 @@ export async function startNetwork({
         contract,
         challengeDelay,
         proofWindow,
-        submitter: privateKeyToAccount(ANVIL_KEYS[0]).address,
+        submitter: privateKeyToAccount(DEV_KEYS.submitter).address,
       },
-      validator: privateKeyToAccount(ANVIL_KEYS[1]).address,
+      validator: privateKeyToAccount(DEV_KEYS.validator).address,
       stateDir,
     };
     signal?.throwIfAborted();

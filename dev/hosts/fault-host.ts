@@ -5,6 +5,7 @@
 // Control (JSON bodies, from the test or a person):
 //   POST /__control        { mode, times?, delayMs?, status?, retryAfter?, chainId?, model?, head?, wrongAnswers? }
 //   POST /__control/release  lets a held stream (mode "hold_stream") send its remaining chunks
+//   POST /__control/reset    mode "ok" again and the request counters at zero (lasting knobs stay)
 //   GET  /__control/stats    { requests, byMode, last, history } (requests as { method, path, headers, body })
 // Modes: ok, status (answer `status`), rate_limit (429 + Retry-After), reset (destroy the
 // socket), silent (never answer), slow (wait `delayMs`, then answer), garbage (200, not JSON),
@@ -19,27 +20,106 @@
 // and a different chat answer).
 import { createHash } from "node:crypto";
 import http from "node:http";
+import type { AddressInfo, Socket } from "node:net";
 import { gzipSync } from "node:zlib";
 
+/** How a fault host treats the requests it serves (each mode is described at the top of this file). */
+export type FaultMode =
+  | "ok"
+  | "status"
+  | "rate_limit"
+  | "reset"
+  | "silent"
+  | "slow"
+  | "garbage"
+  | "cut"
+  | "cut_stream"
+  | "no_done"
+  | "hold_stream"
+  | "raw"
+  | "heartbeat"
+  | "huge"
+  | "gzip_bomb";
+
+/** The misbehaviour applied to requests: a mode, for the next `times` requests or until changed, and its parameters. */
+interface RequestFault {
+  mode: FaultMode;
+  times?: number;
+  /** For modes "slow" (the wait) and "heartbeat" (between comments). */
+  delayMs?: number;
+  /** For modes "status" and "raw". */
+  status?: number;
+  /** For mode "rate_limit": the Retry-After header, in seconds. */
+  retryAfter?: number;
+  /** For mode "raw": the exact body, its content type and extra headers. */
+  body?: string;
+  contentType?: string;
+  headers?: Record<string, string>;
+  /** For modes "huge" and "gzip_bomb": bytes of the (decompressed) body. */
+  size?: number;
+}
+
 /**
- * @typedef {{ mode: string, times?: number, delayMs?: number, status?: number, retryAfter?: number, body?: string, contentType?: string, headers?: Record<string, string>, size?: number }} Fault
- * @typedef {{ name: string, chainId?: number, model?: string, port?: number }} FaultHostOptions
+ * Knobs of a fault host, the body of `POST /__control`: a mode (optionally for the next `times`
+ * requests) and its parameters, and lasting settings that only change when named. Tests in
+ * workerd import it as a type (`test/worker/helpers.ts`).
  */
+export interface Fault extends RequestFault {
+  chainId?: number;
+  model?: string;
+  /** The block number the host reports. */
+  head?: number;
+  /** Wrong block hashes and a different chat answer. */
+  wrongAnswers?: boolean;
+}
+
+/** How to start a fault host: its name (in its answers), chain id, model and port (default: any free one). */
+export interface FaultHostOptions {
+  name: string;
+  chainId?: number;
+  model?: string;
+  port?: number;
+}
+
+/** A running fault host: where it listens, and `close()`, which releases held streams and drops every connection. */
+export interface FaultHostServer {
+  name: string;
+  port: number;
+  url: string;
+  close: () => Promise<void>;
+}
+
+/** A request as `GET /__control/stats` reports it. */
+interface ReceivedRequest {
+  method: string | undefined;
+  path: string | undefined;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+/** One JSON-RPC call as the host reads it (a test double: it trusts the shape it is sent). */
+interface RpcCall {
+  id?: string | number | null;
+  method?: string;
+  params?: unknown[];
+}
 
 const CHAT_WORDS = ["Conductor", " relays", " your", " request", " to", " the", " nearest", " host", "."];
 const WRONG_WORDS = ["Something", " else", " entirely", "."];
 const DEFAULT_HEAD = 64;
 
 /** Every healthy fault host serves the same chain: block hashes depend on the number only. */
-const blockHash = (n, salt) => `0x${createHash("sha256").update(`conductor-fault-chain:${n}${salt}`).digest("hex")}`;
+const blockHash = (n: number, salt: string) =>
+  `0x${createHash("sha256").update(`conductor-fault-chain:${n}${salt}`).digest("hex")}`;
 
-const bombs = new Map();
+const bombs = new Map<number, Buffer>();
 /**
  * A well-formed JSON-RPC answer of `size` bytes (a result of "0x000…"), gzip-compressed to about
  * a thousandth of that; made once per size.
  */
-function gzipBomb(size) {
-  if (!bombs.has(size)) {
+function gzipBomb(size: number): Buffer {
+  let bomb = bombs.get(size);
+  if (!bomb) {
     const head = '{"jsonrpc":"2.0","id":1,"result":"0x';
     const tail = '"}';
     const zeros = Buffer.alloc(16 * 1024 * 1024, "0");
@@ -48,13 +128,14 @@ function gzipBomb(size) {
       parts.push(gzipSync(zeros.subarray(0, Math.min(left, zeros.length))));
     }
     parts.push(gzipSync(tail));
-    bombs.set(size, Buffer.concat(parts)); // concatenated gzip members decode as one stream
+    bomb = Buffer.concat(parts); // concatenated gzip members decode as one stream
+    bombs.set(size, bomb);
   }
-  return bombs.get(size);
+  return bomb;
 }
 
 /** A well-formed JSON-RPC answer of about `size` bytes, written in 64 KiB chunks. */
-function sendHuge(res, size) {
+function sendHuge(res: http.ServerResponse, size: number): void {
   res.writeHead(200, { "content-type": "application/json" });
   res.write('{"jsonrpc":"2.0","id":1,"result":"');
   const chunk = "a".repeat(64 * 1024);
@@ -62,29 +143,42 @@ function sendHuge(res, size) {
   const pump = () => {
     while (left > 0) {
       left -= chunk.length;
-      if (!res.write(chunk)) return res.once("drain", pump);
+      if (!res.write(chunk)) {
+        res.once("drain", pump);
+        return;
+      }
     }
     res.end('"}');
   };
   pump();
 }
 
-/** @param {FaultHostOptions} options */
-export async function startFaultHost({ name, chainId = 31337, model = "conductor-demo-1", port = 0 }) {
-  /** @type {Fault} */
-  let fault = { mode: "ok" };
+/**
+ * Starts a fault host on 127.0.0.1, serving correctly (mode "ok") until told otherwise through
+ * `/__control`.
+ *
+ * @example
+ * const host = await startFaultHost({ name: "inference-paris", model: "conductor-demo-1" });
+ * await fetch(`${host.url}/__control`, { method: "POST", body: JSON.stringify({ mode: "slow", delayMs: 2000, times: 1 }) });
+ * await host.close();
+ */
+export async function startFaultHost({
+  name,
+  chainId = 31337,
+  model = "conductor-demo-1",
+  port = 0,
+}: FaultHostOptions): Promise<FaultHostServer> {
+  let fault: RequestFault = { mode: "ok" };
   let requests = 0;
   let head = DEFAULT_HEAD;
   let wrongAnswers = false;
-  /** @type {Record<string, number>} */
-  const byMode = {};
-  /** @type {unknown} */
-  let last = null;
-  /** @type {unknown[]} the last 50 requests, oldest first */
-  let history = [];
-  /** @type {Array<() => void>} */
-  let releases = [];
-  const sockets = new Set();
+  /** Requests served per mode (any string a control request named). */
+  const byMode: Record<string, number> = {};
+  let last: ReceivedRequest | null = null;
+  /** The last 50 requests, oldest first. */
+  let history: ReceivedRequest[] = [];
+  let releases: Array<() => void> = [];
+  const sockets = new Set<Socket>();
 
   const takeFault = () => {
     const current = fault;
@@ -95,13 +189,13 @@ export async function startFaultHost({ name, chainId = 31337, model = "conductor
     return current;
   };
 
-  const json = (res, status, value, headers = {}) => {
+  const json = (res: http.ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}) => {
     const body = JSON.stringify(value);
     res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(body), ...headers });
     res.end(body);
   };
 
-  const rpcResult = (call) => {
+  const rpcResult = (call: RpcCall) => {
     switch (call.method) {
       case "eth_chainId":
         return `0x${chainId.toString(16)}`;
@@ -110,7 +204,7 @@ export async function startFaultHost({ name, chainId = 31337, model = "conductor
       case "eth_blockNumber":
         return `0x${head.toString(16)}`;
       case "eth_getBlockByNumber": {
-        const n = Number.parseInt(call.params?.[0] ?? "0x0", 16);
+        const n = Number.parseInt(String(call.params?.[0] ?? "0x0"), 16);
         if (n > head) return null;
         return {
           number: `0x${n.toString(16)}`,
@@ -126,23 +220,23 @@ export async function startFaultHost({ name, chainId = 31337, model = "conductor
     }
   };
 
-  const answerRpc = (res, body) => {
-    let request;
+  const answerRpc = (res: http.ServerResponse, body: string) => {
+    let request: RpcCall | RpcCall[];
     try {
       request = JSON.parse(body);
     } catch {
       return json(res, 400, { jsonrpc: "2.0", id: null, error: { code: -32700, message: "Parse error" } });
     }
-    const answer = (call) => ({ jsonrpc: "2.0", id: call.id ?? null, result: rpcResult(call) });
+    const answer = (call: RpcCall) => ({ jsonrpc: "2.0", id: call.id ?? null, result: rpcResult(call) });
     return json(res, 200, Array.isArray(request) ? request.map(answer) : answer(request));
   };
 
   const words = () => (wrongAnswers ? WRONG_WORDS : CHAT_WORDS);
-  const sseChunk = (index) =>
+  const sseChunk = (index: number) =>
     `data: ${JSON.stringify({ id: "chatcmpl-demo", object: "chat.completion.chunk", model, choices: [{ index: 0, delta: { content: words()[index] }, finish_reason: null }] })}\n\n`;
 
-  const answerChat = async (res, body, current) => {
-    let request = {};
+  const answerChat = async (res: http.ServerResponse, body: string, current: RequestFault) => {
+    let request: { stream?: boolean } = {};
     try {
       request = JSON.parse(body);
     } catch {
@@ -162,7 +256,7 @@ export async function startFaultHost({ name, chainId = 31337, model = "conductor
     res.flushHeaders();
     if (current.mode === "hold_stream") {
       res.write(sseChunk(0));
-      await new Promise((resolve) => releases.push(resolve));
+      await new Promise<void>((resolve) => releases.push(resolve));
       for (let i = 1; i < words().length; i++) res.write(sseChunk(i));
       return res.end("data: [DONE]\n\n");
     }
@@ -176,7 +270,7 @@ export async function startFaultHost({ name, chainId = 31337, model = "conductor
     return res.end("data: [DONE]\n\n");
   };
 
-  const control = (req, res, body) => {
+  const control = (req: http.IncomingMessage, res: http.ServerResponse, body: string) => {
     if (req.url === "/__control/stats") return json(res, 200, { name, requests, byMode, last, history });
     if (req.url === "/__control/release") {
       const waiting = releases;
@@ -190,7 +284,7 @@ export async function startFaultHost({ name, chainId = 31337, model = "conductor
       for (const key of Object.keys(byMode)) delete byMode[key];
       return json(res, 200, { ok: true });
     }
-    const next = JSON.parse(body || "{}");
+    const next: Partial<Fault> = JSON.parse(body || "{}");
     if (next.chainId !== undefined) chainId = next.chainId;
     if (next.model !== undefined) model = next.model;
     if (next.head !== undefined) head = next.head;
@@ -210,8 +304,8 @@ export async function startFaultHost({ name, chainId = 31337, model = "conductor
   };
 
   const server = http.createServer((req, res) => {
-    const chunks = [];
-    req.on("data", (c) => chunks.push(c));
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", async () => {
       const body = Buffer.concat(chunks).toString("utf8");
       if (req.url?.startsWith("/__control")) return control(req, res, body);
@@ -270,17 +364,17 @@ export async function startFaultHost({ name, chainId = 31337, model = "conductor
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
   });
-  await new Promise((resolve) => server.listen(port, "127.0.0.1", resolve));
-  const address = /** @type {import("node:net").AddressInfo} */ (server.address());
+  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+  const address = server.address() as AddressInfo;
   return {
     name,
     port: address.port,
     url: `http://127.0.0.1:${address.port}`,
     close: () =>
-      new Promise((resolve) => {
+      new Promise<void>((resolve) => {
         for (const release of releases) release();
         for (const socket of sockets) socket.destroy();
-        server.close(() => resolve(undefined));
+        server.close(() => resolve());
       }),
   };
 }

@@ -10,8 +10,8 @@
 // of start-up stops everything started so far.
 import { constants } from "node:os";
 import path from "node:path";
-import { portIsFree } from "../dev/free-port.ts";
-import { startNetwork } from "../dev/network.mjs";
+import { portIsFree } from "../dev/free-port.js";
+import { type DevNetwork, startNetwork } from "../dev/network.js";
 
 const port = Number(process.env.GATEWAY_PORT ?? 8787);
 const dir = path.resolve(process.env.CONDUCTOR_DEV_DIR ?? ".conductor");
@@ -25,9 +25,9 @@ if (!(await portIsFree(port))) {
 }
 
 const interruption = new AbortController();
-let network;
-let stoppedBy; // the signal, or "parent"
-const shutdown = async (reason) => {
+let network: DevNetwork | undefined;
+let stoppedBy: NodeJS.Signals | "parent" | undefined;
+const shutdown = async (reason: NodeJS.Signals | "parent") => {
   if (stoppedBy) return; // npm passes Ctrl-C on as well, so the same signal can arrive twice
   stoppedBy = reason;
   console.log("stopping the dev network...");
@@ -38,7 +38,7 @@ const shutdown = async (reason) => {
   await network.stop();
   process.exit(0);
 };
-for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(signal, () => shutdown(signal));
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => shutdown(signal));
 // If whatever started us is gone (npm killed with SIGKILL, a shell that does not pass signals
 // on), nobody is left to press Ctrl-C: stop as if it had been pressed.
 const parent = process.ppid;
@@ -57,7 +57,7 @@ try {
 } catch (error) {
   if (interruption.signal.aborted) {
     console.log("the dev network was stopped before it was up; nothing it started is left running.");
-    process.exit(stoppedBy in constants.signals ? 128 + constants.signals[stoppedBy] : 1);
+    process.exit(stoppedBy && stoppedBy !== "parent" ? 128 + constants.signals[stoppedBy] : 1);
   }
   console.error(`npm run dev: start-up failed: ${error instanceof Error ? error.message : error}`);
   console.error("npm run dev: every process it had started has been stopped.");
