@@ -6,8 +6,9 @@
 //   tsx bench/serve-worker.ts bare <upstream-url>      a Worker that only forwards with fetch
 import fs from "node:fs";
 import { privateKeyToAccount } from "viem/accounts";
+import { gatewayClient } from "../dev/gateway-client.js";
 import { DEV_KEYS } from "../dev/keys.js";
-import { signHostMessage } from "../protocol/host-registration.js";
+import { type SigningDomain, signHostMessage } from "../protocol/host-registration.js";
 import { MAX_AMOUNT } from "../protocol/parameters.js";
 import { bundleWorker, startWorker } from "./miniflare.js";
 
@@ -51,16 +52,12 @@ async function serveGateway() {
       .filter(Boolean))
       await db.prepare(statement).run();
   }
-  const admin = (path: string, body: unknown) =>
-    fetch(`${url}${path}`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
-      body: JSON.stringify(body),
-    }).then(async (r) => {
-      if (!r.ok) throw new Error(`${path}: ${r.status} ${await r.text()}`);
-      return r.json();
-    });
-  await admin("/v1/services", { id: "eth-bench", kind: "jsonrpc", chainId: 31337 });
+  const { api, asAdmin, withJson } = gatewayClient(url, { adminToken: ADMIN });
+  const ok = async <R extends { ok: boolean; status: number; text(): Promise<string> }>(what: string, res: R) => {
+    if (!res.ok) throw new Error(`${what}: ${res.status} ${await res.text()}`);
+    return res;
+  };
+  await ok("service", await api.v1.services.$post(undefined, asAdmin({ id: "eth-bench", kind: "jsonrpc", chainId: 31337 })));
   const operator = privateKeyToAccount(DEV_KEYS.hostOperators[0]);
   const message = {
     operator: operator.address,
@@ -72,18 +69,18 @@ async function serveGateway() {
     nonce: 0n,
     deadline: BigInt(Math.floor(Date.now() / 1000) + 600),
   };
-  await admin("/v1/ledger/mint", { id: "bench-host", holder: operator.address, amount: "1000000" });
-  const domain = await (await fetch(`${url}/v1/signing-domain`)).json();
+  await ok(
+    "grant",
+    await api.v1.ledger.mint.$post(undefined, asAdmin({ id: "bench-host", holder: operator.address, amount: "1000000" })),
+  );
+  const domain = (await (await api.v1["signing-domain"].$get()).json()) as SigningDomain;
   const body = await signHostMessage(operator, domain, "RegisterHost", message);
-  const registered = await fetch(`${url}/v1/hosts`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  if (registered.status !== 201) throw new Error(`register: ${registered.status} ${await registered.text()}`);
-  const requestor = (await admin("/v1/requestors", { name: "bench", stake: (MAX_AMOUNT / 2n).toString() })) as {
-    apiKey: { key: string };
-  };
+  await ok("register", await api.v1.hosts.$post(undefined, withJson(body)));
+  const created = await ok(
+    "requestor",
+    await api.v1.requestors.$post(undefined, asAdmin({ name: "bench", stake: (MAX_AMOUNT / 2n).toString() })),
+  );
+  const requestor = await created.json();
   return { url, mf, path: "/v1/eth-bench", headers: { authorization: `Bearer ${requestor.apiKey.key}` } };
 }
 

@@ -12,6 +12,7 @@ import { privateKeyToAccount } from "viem/accounts";
 import { type SigningDomain, signHostMessage, toMicrodegrees } from "../protocol/host-registration.js";
 import { startAnvil } from "./anvil.js";
 import { freePort, portIsFree } from "./free-port.js";
+import { gatewayClient } from "./gateway-client.js";
 import { type FaultHostServer, startFaultHost } from "./hosts/fault-host.js";
 import { DEV_KEYS } from "./keys.js";
 import { deployProofRegistry } from "./proof-registry.js";
@@ -218,40 +219,40 @@ async function registerDemoData({
   anvils: DemoAnvil[];
   inference: FaultHostServer;
 }): Promise<{ hosts: DemoHost[]; requestor: CreatedRequestor }> {
-  const adminCall = async <T = unknown>(route: string, body: unknown): Promise<T> => {
-    const res = await fetch(`${gateway}${route}`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
-      body: JSON.stringify(body),
-    });
-    if (!res.ok) throw new Error(`${route}: ${res.status} ${await res.text()}`);
-    return res.json();
+  const { api, asAdmin, withJson } = gatewayClient(gateway, { adminToken });
+  const ok = async <R extends { ok: boolean; status: number; text(): Promise<string> }>(what: string, res: R): Promise<R> => {
+    if (!res.ok) throw new Error(`${what}: ${res.status} ${await res.text()}`);
+    return res;
   };
 
-  await adminCall("/v1/services", {
-    id: "eth-local",
-    kind: "jsonrpc",
-    chainId: CHAIN_ID,
-    computeUnits: { default: 1, methods: { eth_getLogs: 5 } },
-  });
-  await adminCall("/v1/services", {
-    id: "llm-local",
-    kind: "http",
-    model: "conductor-demo-1",
-    computeUnits: { default: 10, methods: {} },
-  });
+  await ok(
+    "eth-local",
+    await api.v1.services.$post(
+      undefined,
+      asAdmin({ id: "eth-local", kind: "jsonrpc", chainId: CHAIN_ID, computeUnits: { default: 1, methods: { eth_getLogs: 5 } } }),
+    ),
+  );
+  await ok(
+    "llm-local",
+    await api.v1.services.$post(
+      undefined,
+      asAdmin({ id: "llm-local", kind: "http", model: "conductor-demo-1", computeUnits: { default: 10, methods: {} } }),
+    ),
+  );
 
   // Signatures are bound to this deployment: sign against the domain the gateway publishes.
-  const signingDomain = (await (await fetch(`${gateway}/v1/signing-domain`)).json()) as SigningDomain;
+  const signingDomain = (await (await api.v1["signing-domain"].$get()).json()) as SigningDomain;
   const register = async (operatorKey: Hex, endpoint: string, services: string[], latitude: number, longitude: number) => {
     const operator = privateKeyToAccount(operatorKey);
     // Hosts stake from their ledger balance; the dev admin grants it (v0's only way in).
-    await adminCall("/v1/ledger/mint", {
-      id: `dev-host-grant-${operator.address.slice(2, 10)}`,
-      holder: operator.address,
-      amount: "10000000",
-    });
-    const nonceRes = await fetch(`${gateway}/v1/operators/${operator.address}/nonce`);
+    await ok(
+      "grant",
+      await api.v1.ledger.mint.$post(
+        undefined,
+        asAdmin({ id: `dev-host-grant-${operator.address.slice(2, 10)}`, holder: operator.address, amount: "10000000" }),
+      ),
+    );
+    const { nonce } = await (await api.v1.operators[":address"].nonce.$get({ param: { address: operator.address } })).json();
     const message = {
       operator: operator.address,
       endpoint,
@@ -259,15 +260,11 @@ async function registerDemoData({
       latitudeE6: toMicrodegrees(latitude),
       longitudeE6: toMicrodegrees(longitude),
       stake: 10_000_000n,
-      nonce: BigInt(((await nonceRes.json()) as { nonce: string }).nonce),
+      nonce: BigInt(nonce),
       deadline: BigInt(Math.floor(Date.now() / 1000) + 600),
     };
     const body = await signHostMessage(operator, signingDomain, "RegisterHost", message);
-    const res = await fetch(`${gateway}/v1/hosts`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(body),
-    });
+    const res = await api.v1.hosts.$post(undefined, withJson(body));
     if (res.status !== 201) throw new Error(`register ${endpoint}: ${res.status} ${await res.text()}`);
     return { ...((await res.json()) as { id: string }), operatorAddress: operator.address };
   };
@@ -295,11 +292,11 @@ async function registerDemoData({
     operator: llm.operatorAddress,
   });
 
-  const requestor = await adminCall<CreatedRequestor>("/v1/requestors", {
-    name: "demo-dapp",
-    stake: "10000000",
-    balance: "100000000",
-  });
+  const created = await ok(
+    "demo requestor",
+    await api.v1.requestors.$post(undefined, asAdmin({ name: "demo-dapp", stake: "10000000", balance: "100000000" })),
+  );
+  const requestor: CreatedRequestor = await created.json();
   return { hosts, requestor };
 }
 

@@ -4,3 +4,13 @@ type D1Database = object;
 interface Env {
   DB: D1Database;
 }
+// The app's type (`AppType`, for `hc` clients in Node tools) names the Durable Object bindings; Node
+// code never calls them, so they are opaque stubs here.
+interface Env {
+  // biome-ignore lint/suspicious/noExplicitAny: a stub's methods are typed in workerd's types only.
+  RELAY_SESSION: { getByName(name: string): any };
+  // biome-ignore lint/suspicious/noExplicitAny: as above.
+  FISHERMAN: { getByName(name: string): any };
+  // biome-ignore lint/suspicious/noExplicitAny: as above.
+  BATCH_PRODUCER: { getByName(name: string): any };
+}

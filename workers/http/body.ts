@@ -2,7 +2,7 @@
 import { apiError, payloadTooLarge } from "../errors.js";
 
 /** Reads the body as bytes; 413 when `Content-Length` or the bytes read exceed `limit`. */
-export async function readBodyCapped(request: Request, limit: number): Promise<Uint8Array> {
+export async function readBodyCapped(request: Request, limit: number): Promise<Uint8Array<ArrayBuffer>> {
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > limit) throw payloadTooLarge(limit);
   if (!request.body) return new Uint8Array();

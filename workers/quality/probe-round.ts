@@ -44,6 +44,9 @@ export interface ProbeRoundInput {
 /** A probe round's inputs with the moment by which all of it must be over. */
 type BoundedRound = ProbeRoundInput & { deadline: number };
 
+/** UTF-8 bytes of a probe's body (a fresh buffer of its own, as fetch takes). */
+const utf8 = (text: string) => new TextEncoder().encode(text) as Uint8Array<ArrayBuffer>;
+
 /** One attempt at one host, ending by the round's deadline. */
 const single = (host: SessionHost, round: BoundedRound): AttemptBudget => ({
   candidates: [host],
@@ -62,7 +65,7 @@ async function rpcCall(input: BoundedRound, host: SessionHost, method: string, p
   const call: JsonRpcCall = { jsonrpc: "2.0", id: input.nextId(), method, params };
   const began = Date.now();
   const result = await forwardJsonRpc(single(host, input), {
-    body: new TextEncoder().encode(JSON.stringify(call)),
+    body: utf8(JSON.stringify(call)),
     calls: [call],
     batch: false,
     maxResponseBytes: PROBE_MAX_RESPONSE_BYTES,
@@ -122,7 +125,7 @@ async function probeJsonRpc(input: BoundedRound): Promise<ProbeSample[]> {
 async function httpCall(round: BoundedRound, host: SessionHost, method: string, subpath: string, body: unknown) {
   const headers = new Headers({ accept: body ? "text/event-stream" : "application/json" });
   if (body) headers.set("content-type", "application/json");
-  const encoded = body ? new TextEncoder().encode(JSON.stringify(body)) : null;
+  const encoded = body ? utf8(JSON.stringify(body)) : null;
   return forwardHttp(single(host, round), { method, subpath, search: "", headers, body: encoded });
 }
 

@@ -6,7 +6,7 @@ const FORWARDED_HEADERS = ["content-type", "accept", "accept-encoding", "openai-
 
 export function forwardHttp(
   budget: AttemptBudget,
-  request: { method: string; subpath: string; search: string; headers: Headers; body: Uint8Array | null },
+  request: { method: string; subpath: string; search: string; headers: Headers; body: Uint8Array<ArrayBuffer> | null },
 ): Promise<AttemptsResult<Response>> {
   const headers = new Headers();
   for (const name of FORWARDED_HEADERS) {

@@ -9,7 +9,7 @@ export interface JsonRpcAnswer {
 }
 
 export interface JsonRpcForward {
-  body: Uint8Array;
+  body: Uint8Array<ArrayBuffer>;
   calls: readonly JsonRpcCall[];
   batch: boolean;
   /** Largest answer read, in bytes; a larger one counts as a host failure. */

@@ -87,7 +87,7 @@ async function relay(c: RelayContext, serviceId: string, key: string | null, sub
 
 interface RelayParts {
   service: Service;
-  body: Uint8Array;
+  body: Uint8Array<ArrayBuffer>;
   admit: (computeUnits: number, requestDigest: string) => Promise<AdmitResult>;
   budget: (admitted: Admitted) => AttemptBudget;
   stub: ReturnType<typeof relaySessionStub>;
