@@ -184,7 +184,7 @@ export const PARAMETERS = {
     kind: positiveInteger,
     default: 6,
     group: "quality",
-    description: 'With fewer probe samples than this, a report card says "insufficient samples" instead of a score.',
+    description: "With fewer probe samples than this, a report card is `insufficient_samples` instead of scored.",
   }),
   breakerThreshold: varSpec({
     name: "BREAKER_THRESHOLD",

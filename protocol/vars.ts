@@ -84,7 +84,7 @@ export const fraction: VarKind<number> = {
 
 /** A switch that is on only when its text is exactly "true"; any other text leaves it off. */
 export const flag: VarKind<boolean> = {
-  label: '"true" or "false"',
+  label: '"true" or "false" (anything but "true" is off)',
   parse: (raw) => raw === "true",
   format: String,
 };
