@@ -56,7 +56,7 @@ export const rewardSplit: VarKind<RewardSplit> = {
 
 /**
  * Every protocol parameter, keyed by its field in `ProtocolParameters`, in the order the docs list
- * them. `group` is the docs section (scripts/generate-docs.ts names them).
+ * them. `group` is the docs section (scripts/docs/configuration.ts names them).
  */
 export const PARAMETERS = {
   sessionSeconds: varSpec({

@@ -25,7 +25,7 @@ export interface VarSpec<T> {
   /** Used when the var is unset or empty. */
   readonly default: T;
   readonly unit?: VarUnit;
-  /** The docs section it is listed under (scripts/generate-docs.ts gives each its heading). */
+  /** The docs section it is listed under (scripts/docs/configuration.ts gives each its heading). */
   readonly group: string;
   /** One line a deployer can act on: what it does, what changing it changes. */
   readonly description: string;

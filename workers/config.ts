@@ -93,14 +93,12 @@ export const GATEWAY_SECRETS: readonly SecretSpec[] = [
 /** Every var with a default, protocol parameters first: what docs/configuration.md lists and wrangler.toml may set. */
 export const CONFIGURATION_VARS = [...Object.values(PARAMETERS), ...Object.values(GATEWAY_VARS)];
 
+/** What the code reads: the protocol parameters and the gateway vars (meanings in `PARAMETERS` and `GATEWAY_VARS`). */
 export interface GatewayConfig extends ProtocolParameters {
-  /** Chain id in the EIP-712 domain of host registration signatures. */
   registryChainId: number;
   /** The EIP-712 domain every signed message must name: chain id and this deployment's ProofRegistry. */
   signingDomain: SigningDomain;
-  /** Dev-only: accept loopback host endpoints so local demo hosts can register. */
   allowLoopbackHosts: boolean;
-  /** Dev-only: honour the caller-location override header and activate new hosts at once. */
   devMode: boolean;
 }
 

@@ -1,11 +1,11 @@
 /**
  * docs/configuration.md, written from the var registries: protocol/parameters.ts (`PARAMETERS`)
- * and workers/config.ts (`GATEWAY_VARS`, `GATEWAY_SECRETS`). The registries hold every name,
+ * and workers/config.ts (`GATEWAY_VARS`, `GATEWAY_SECRETS`, both gathered in `CONFIGURATION_VARS`). The registries hold every name,
  * default and meaning; this file only lays them out.
  */
-import { DB_CPTM_DECIMALS, PARAMETERS } from "../../protocol/parameters.js";
+import { DB_CPTM_DECIMALS } from "../../protocol/parameters.js";
 import type { VarSpec, VarUnit } from "../../protocol/vars.js";
-import { GATEWAY_SECRETS, GATEWAY_VARS } from "../../workers/config.js";
+import { CONFIGURATION_VARS, GATEWAY_SECRETS } from "../../workers/config.js";
 
 /** The docs sections, in order: a registry entry's `group` names one of these. */
 const GROUPS: Record<string, { heading: string; intro?: string }> = {
@@ -90,7 +90,7 @@ function varsTable(specs: VarSpec<unknown>[]): string[] {
 
 /** The content of docs/configuration.md. */
 export function configurationDoc(): string {
-  const specs: VarSpec<unknown>[] = [...Object.values(PARAMETERS), ...Object.values(GATEWAY_VARS)];
+  const specs: VarSpec<unknown>[] = CONFIGURATION_VARS;
   const unknown = specs.filter((s) => !(s.group in GROUPS));
   if (unknown.length) throw new Error(`no docs section for group(s): ${unknown.map((s) => `${s.name} (${s.group})`).join(", ")}`);
   const lines = [
