@@ -10,6 +10,7 @@ import path from "node:path";
 import type { Address, Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { type SigningDomain, signHostMessage, toMicrodegrees } from "../protocol/host-registration.js";
+import { DEFAULT_PARAMETERS } from "../protocol/parameters.js";
 import { startAnvil } from "./anvil.js";
 import { freePort, portIsFree } from "./free-port.js";
 import { gatewayClient } from "./gateway-client.js";
@@ -483,7 +484,7 @@ export async function startNetwork({
       hosts,
       // apiKey relays (and may sit in URLs); accountKey stakes and unstakes (header only).
       requestor: { id: requestor.id, apiKey, accountKey: requestor.accountKey.key, stake: requestor.stake },
-      sessionSeconds: Number(process.env.SESSION_SECONDS ?? 600),
+      sessionSeconds: Number(process.env.SESSION_SECONDS || DEFAULT_PARAMETERS.sessionSeconds),
       chain: {
         url: chainAnvil.url,
         chainId: CHAIN_ID,

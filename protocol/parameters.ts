@@ -1,107 +1,21 @@
 /**
- * Protocol parameters and their defaults (DESIGN.md section 6). Every one can be overridden
- * through the Worker's vars; `readParameters` turns those strings into checked numbers.
+ * Protocol parameters: the one place each parameter's var name, default,
+ * check, unit and meaning are written. `readParameters` reads the Worker's vars through this
+ * table, `npm run docs` writes docs/configuration.md from it, and wrangler.toml sets only what
+ * differs from it.
  */
 import { LICENCE_MAX_SUPPLY } from "./licences.js";
 import { DEFAULT_REWARD_SPLIT, parseRewardSplit, type RewardSplit } from "./rewards.js";
-
-export interface ProtocolParameters {
-  /** Length of one session epoch in seconds. */
-  sessionSeconds: number;
-  /** Hosts kept per session (all eligible hosts when fewer). */
-  hostsPerSession: number;
-  /** Seconds after a session ends during which it still admits relays that name it. */
-  rolloverGraceSeconds: number;
-  /** Stake (DB-CPTM minor units) that buys one compute unit per session. */
-  stakePerComputeUnit: bigint;
-  /** Largest request body accepted, in bytes. */
-  maxRequestBytes: number;
-  /** Per-attempt timeout when forwarding to one host, in milliseconds. */
-  attemptTimeoutMs: number;
-  /** Deadline for a whole relay across all failover attempts, in milliseconds. */
-  relayDeadlineMs: number;
-  /** Most hosts tried for one relay. */
-  maxAttempts: number;
-  /** A streamed answer that sends nothing for this long is cut and counted as a failure, in milliseconds. */
-  streamIdleTimeoutMs: number;
-  /** Longest a relayed stream may run in all (heartbeats do not extend it), in milliseconds. */
-  streamMaxMs: number;
-  /** Largest answer read whole from a host (JSON-RPC answers, probe answers), in bytes after decompression. */
-  maxResponseBytes: number;
-  /** Relays of one session that may be in flight at once; more are refused at once with 429 and Retry-After. */
-  sessionMaxInFlight: number;
-  /** Longest one probe (its answer or stream included) may take; bounds every probe round, in milliseconds. */
-  probeTimeoutMs: number;
-  /** Fisherman probe rounds come at a random interval between these, in milliseconds. */
-  probeIntervalMinMs: number;
-  probeIntervalMaxMs: number;
-  /** Fewer samples than this and a report card says "insufficient samples" instead of a score. */
-  reportCardMinSamples: number;
-  /** How long a jailed host waits before a release probe may free it, in seconds. */
-  jailCooldownSeconds: number;
-  /** Consecutive failures that open a host's circuit breaker. */
-  breakerThreshold: number;
-  /** How long an open breaker keeps traffic away before a trial, in milliseconds (doubles on failed trials). */
-  breakerCooldownMs: number;
-  /** Most sessions folded into one on-chain batch. */
-  maxSessionsPerBatch: number;
-  /** How long unstaked or undelegated stake unbonds (still slashable) before it returns, in seconds. */
-  unbondingSeconds: number;
-  /** Least stake a host may keep bonded (0 is allowed: it leaves sessions), in minor units. */
-  minHostStake: bigint;
-  /** Least stake a requestor may keep bonded (0 is allowed), in minor units. */
-  minRequestorStake: bigint;
-  /** Least amount of one delegation to a validator, in minor units. */
-  minDelegation: bigint;
-  /** Least stake (bonded plus licences) for a validator to be in the active set, in minor units. */
-  validatorMinStake: bigint;
-  /** Size of the active validator set (top K by stake). */
-  validatorSetSize: number;
-  /** Most licences that can ever be minted. */
-  licenceMaxSupply: number;
-  /** Stake a licence counts as, and the tokens it releases on liquidation or redemption, in minor units. */
-  licenceStakeEquivalent: bigint;
-  /** Part of a jailed host's stake (bonded and unbonding) slashed per jail term, in basis points. */
-  jailSlashBps: bigint;
-  /** Settlement split in basis points: hosts, treasury, validators, fisherman, chain partner, burn. */
-  rewardSplit: RewardSplit;
-  /** Score a host is paid at for a session without a scored report card (too few probe samples). */
-  unscoredHostScore: number;
-}
-
-export const DEFAULT_PARAMETERS: ProtocolParameters = {
-  sessionSeconds: 600,
-  hostsPerSession: 24,
-  rolloverGraceSeconds: 30,
-  stakePerComputeUnit: 1_000n,
-  maxRequestBytes: 1024 * 1024,
-  attemptTimeoutMs: 3_000,
-  relayDeadlineMs: 10_000,
-  maxAttempts: 3,
-  streamIdleTimeoutMs: 30_000,
-  streamMaxMs: 600_000,
-  maxResponseBytes: 16 * 1024 * 1024,
-  sessionMaxInFlight: 128,
-  probeTimeoutMs: 60_000,
-  probeIntervalMinMs: 15_000,
-  probeIntervalMaxMs: 35_000,
-  reportCardMinSamples: 6,
-  jailCooldownSeconds: 3_600,
-  breakerThreshold: 3,
-  breakerCooldownMs: 10_000,
-  maxSessionsPerBatch: 500,
-  unbondingSeconds: 21 * 24 * 60 * 60,
-  minHostStake: 1_000_000n,
-  minRequestorStake: 0n,
-  minDelegation: 1_000_000n,
-  validatorMinStake: 10_000_000n,
-  validatorSetSize: 21,
-  licenceMaxSupply: LICENCE_MAX_SUPPLY,
-  licenceStakeEquivalent: 10_000_000_000n,
-  jailSlashBps: 100n,
-  rewardSplit: DEFAULT_REWARD_SPLIT,
-  unscoredHostScore: 0.5,
-};
+import {
+  fraction,
+  positiveInteger,
+  readVars,
+  type VarKind,
+  type VarRecord,
+  type VarValues,
+  varDefaults,
+  varSpec,
+} from "./vars.js";
 
 /** DB-CPTM has 6 decimals: 1 DB-CPTM = 1,000,000 minor units. */
 export const DB_CPTM_DECIMALS = 6;
@@ -109,68 +23,293 @@ export const DB_CPTM_DECIMALS = 6;
 /** Largest amount of minor units accepted anywhere: kept within exact JavaScript integers. */
 export const MAX_AMOUNT = BigInt(Number.MAX_SAFE_INTEGER);
 
-type ParameterVars = Partial<Record<string, string | undefined>>;
+/** An amount of DB-CPTM minor units: 0 up to `MAX_AMOUNT`, digits only. */
+export const amount: VarKind<bigint> = {
+  label: "amount in minor units (0 or more)",
+  parse(raw, name) {
+    if (!/^\d{1,16}$/.test(raw) || BigInt(raw) > MAX_AMOUNT)
+      throw new Error(`${name} must be an amount in minor units, got "${raw}"`);
+    return BigInt(raw);
+  },
+  format: String,
+};
 
-function positiveInteger(vars: ParameterVars, name: string, fallback: number): number {
-  const raw = vars[name];
-  if (raw === undefined || raw === "") return fallback;
-  const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value <= 0) {
-    throw new Error(`${name} must be a positive integer, got "${raw}"`);
-  }
-  return value;
-}
+/** A positive integer held as a bigint, because it divides or multiplies amounts. */
+export const positiveBigint: VarKind<bigint> = {
+  label: "positive integer",
+  parse: (raw, name) => BigInt(positiveInteger.parse(raw, name)),
+  format: String,
+};
 
-function amount(vars: ParameterVars, name: string, fallback: bigint): bigint {
-  const raw = vars[name];
-  if (raw === undefined || raw === "") return fallback;
-  if (!/^\d{1,16}$/.test(raw) || BigInt(raw) > MAX_AMOUNT)
-    throw new Error(`${name} must be an amount in minor units, got "${raw}"`);
-  return BigInt(raw);
-}
+/** Basis points of something: a positive integer, where more than 10,000 counts as 10,000 (all of it). */
+export const basisPoints: VarKind<bigint> = {
+  label: "basis points, 1 to 10000 (more counts as 10000)",
+  parse: (raw, name) => BigInt(Math.min(10_000, positiveInteger.parse(raw, name))),
+  format: String,
+};
 
-function fraction(vars: ParameterVars, name: string, fallback: number): number {
-  const raw = vars[name];
-  if (raw === undefined || raw === "") return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < 0 || value > 1) throw new Error(`${name} must be a number from 0 to 1, got "${raw}"`);
-  return value;
-}
+export const rewardSplit: VarKind<RewardSplit> = {
+  label: "six basis points, comma-separated, summing to 10000",
+  parse: (raw) => parseRewardSplit(raw),
+  format: (s) => [s.hosts, s.treasury, s.validators, s.fisherman, s.chainPartner, s.burn].join(","),
+};
 
-/** Reads parameters from string vars (the Worker's `env`), falling back to the defaults. */
-export function readParameters(vars: ParameterVars): ProtocolParameters {
-  const d = DEFAULT_PARAMETERS;
-  return {
-    sessionSeconds: positiveInteger(vars, "SESSION_SECONDS", d.sessionSeconds),
-    hostsPerSession: positiveInteger(vars, "HOSTS_PER_SESSION", d.hostsPerSession),
-    rolloverGraceSeconds: positiveInteger(vars, "ROLLOVER_GRACE_SECONDS", d.rolloverGraceSeconds),
-    stakePerComputeUnit: BigInt(positiveInteger(vars, "STAKE_PER_COMPUTE_UNIT", Number(d.stakePerComputeUnit))),
-    maxRequestBytes: positiveInteger(vars, "MAX_REQUEST_BYTES", d.maxRequestBytes),
-    attemptTimeoutMs: positiveInteger(vars, "ATTEMPT_TIMEOUT_MS", d.attemptTimeoutMs),
-    relayDeadlineMs: positiveInteger(vars, "RELAY_DEADLINE_MS", d.relayDeadlineMs),
-    maxAttempts: positiveInteger(vars, "MAX_ATTEMPTS", d.maxAttempts),
-    streamIdleTimeoutMs: positiveInteger(vars, "STREAM_IDLE_TIMEOUT_MS", d.streamIdleTimeoutMs),
-    streamMaxMs: positiveInteger(vars, "STREAM_MAX_MS", d.streamMaxMs),
-    maxResponseBytes: positiveInteger(vars, "MAX_RESPONSE_BYTES", d.maxResponseBytes),
-    sessionMaxInFlight: positiveInteger(vars, "SESSION_MAX_IN_FLIGHT", d.sessionMaxInFlight),
-    probeTimeoutMs: positiveInteger(vars, "PROBE_TIMEOUT_MS", d.probeTimeoutMs),
-    probeIntervalMinMs: positiveInteger(vars, "PROBE_INTERVAL_MIN_MS", d.probeIntervalMinMs),
-    probeIntervalMaxMs: positiveInteger(vars, "PROBE_INTERVAL_MAX_MS", d.probeIntervalMaxMs),
-    reportCardMinSamples: positiveInteger(vars, "REPORT_CARD_MIN_SAMPLES", d.reportCardMinSamples),
-    jailCooldownSeconds: positiveInteger(vars, "JAIL_COOLDOWN_SECONDS", d.jailCooldownSeconds),
-    breakerThreshold: positiveInteger(vars, "BREAKER_THRESHOLD", d.breakerThreshold),
-    breakerCooldownMs: positiveInteger(vars, "BREAKER_COOLDOWN_MS", d.breakerCooldownMs),
-    maxSessionsPerBatch: positiveInteger(vars, "MAX_SESSIONS_PER_BATCH", d.maxSessionsPerBatch),
-    unbondingSeconds: positiveInteger(vars, "UNBONDING_SECONDS", d.unbondingSeconds),
-    minHostStake: amount(vars, "MIN_HOST_STAKE", d.minHostStake),
-    minRequestorStake: amount(vars, "MIN_REQUESTOR_STAKE", d.minRequestorStake),
-    minDelegation: amount(vars, "MIN_DELEGATION", d.minDelegation),
-    validatorMinStake: amount(vars, "VALIDATOR_MIN_STAKE", d.validatorMinStake),
-    validatorSetSize: positiveInteger(vars, "VALIDATOR_SET_SIZE", d.validatorSetSize),
-    licenceMaxSupply: positiveInteger(vars, "LICENCE_MAX_SUPPLY", d.licenceMaxSupply),
-    licenceStakeEquivalent: amount(vars, "LICENCE_STAKE_EQUIVALENT", d.licenceStakeEquivalent),
-    jailSlashBps: BigInt(Math.min(10_000, positiveInteger(vars, "JAIL_SLASH_BPS", Number(d.jailSlashBps)))),
-    rewardSplit: vars.REWARD_SPLIT_BPS ? parseRewardSplit(vars.REWARD_SPLIT_BPS) : d.rewardSplit,
-    unscoredHostScore: fraction(vars, "UNSCORED_HOST_SCORE", d.unscoredHostScore),
-  };
+/**
+ * Every protocol parameter, keyed by its field in `ProtocolParameters`, in the order the docs list
+ * them. `group` is the docs section (scripts/docs/configuration.ts names them).
+ */
+export const PARAMETERS = {
+  sessionSeconds: varSpec({
+    name: "SESSION_SECONDS",
+    kind: positiveInteger,
+    default: 600,
+    unit: "s",
+    group: "sessions",
+    description: "Length of one session (epoch): each requestor gets a fresh set of hosts and a fresh quota every session.",
+  }),
+  hostsPerSession: varSpec({
+    name: "HOSTS_PER_SESSION",
+    kind: positiveInteger,
+    default: 24,
+    group: "sessions",
+    description: "Hosts kept per session (all eligible hosts when fewer); more spreads load and failover wider.",
+  }),
+  rolloverGraceSeconds: varSpec({
+    name: "ROLLOVER_GRACE_SECONDS",
+    kind: positiveInteger,
+    default: 30,
+    unit: "s",
+    group: "sessions",
+    description: "After a session ends, it still admits relays that name it for this long.",
+  }),
+  stakePerComputeUnit: varSpec({
+    name: "STAKE_PER_COMPUTE_UNIT",
+    kind: positiveBigint,
+    default: 1_000n,
+    unit: "minor units",
+    group: "sessions",
+    description: "Stake that buys one compute unit of quota per session (quota = stake / this).",
+  }),
+  sessionMaxInFlight: varSpec({
+    name: "SESSION_MAX_IN_FLIGHT",
+    kind: positiveInteger,
+    default: 128,
+    group: "sessions",
+    description: "Relays of one session in flight at once; more are refused at once with 429 `session_busy` and `Retry-After`.",
+  }),
+  maxRequestBytes: varSpec({
+    name: "MAX_REQUEST_BYTES",
+    kind: positiveInteger,
+    default: 1024 * 1024,
+    unit: "bytes",
+    group: "relays",
+    description: "Largest request body accepted; a larger one is answered 413.",
+  }),
+  attemptTimeoutMs: varSpec({
+    name: "ATTEMPT_TIMEOUT_MS",
+    kind: positiveInteger,
+    default: 3_000,
+    unit: "ms",
+    group: "relays",
+    description:
+      "Per-host attempt timeout (to the whole JSON-RPC answer; to the headers of a stream), after which the next host is tried.",
+  }),
+  relayDeadlineMs: varSpec({
+    name: "RELAY_DEADLINE_MS",
+    kind: positiveInteger,
+    default: 10_000,
+    unit: "ms",
+    group: "relays",
+    description: "Deadline for one relay across all failover attempts.",
+  }),
+  maxAttempts: varSpec({
+    name: "MAX_ATTEMPTS",
+    kind: positiveInteger,
+    default: 3,
+    group: "relays",
+    description: "Most hosts tried for one relay.",
+  }),
+  streamIdleTimeoutMs: varSpec({
+    name: "STREAM_IDLE_TIMEOUT_MS",
+    kind: positiveInteger,
+    default: 30_000,
+    unit: "ms",
+    group: "relays",
+    description: "A streamed answer that sends nothing for this long is cut and counted as a failure.",
+  }),
+  streamMaxMs: varSpec({
+    name: "STREAM_MAX_MS",
+    kind: positiveInteger,
+    default: 600_000,
+    unit: "ms",
+    group: "relays",
+    description:
+      "Longest a relayed stream may run in all (heartbeats do not extend it); a longer one is cut and counted as a failure.",
+  }),
+  maxResponseBytes: varSpec({
+    name: "MAX_RESPONSE_BYTES",
+    kind: positiveInteger,
+    default: 16 * 1024 * 1024,
+    unit: "bytes",
+    group: "relays",
+    description:
+      "Largest answer read whole from a host (JSON-RPC and probe answers, after decompression); a larger one fails over.",
+  }),
+  probeTimeoutMs: varSpec({
+    name: "PROBE_TIMEOUT_MS",
+    kind: positiveInteger,
+    default: 60_000,
+    unit: "ms",
+    group: "quality",
+    description: "Longest one probe may take, its answer or stream included; bounds every probe round.",
+  }),
+  probeIntervalMinMs: varSpec({
+    name: "PROBE_INTERVAL_MIN_MS",
+    kind: positiveInteger,
+    default: 15_000,
+    unit: "ms",
+    group: "quality",
+    description: "Shortest wait between two fisherman probe rounds (each wait is random between this and the maximum).",
+  }),
+  probeIntervalMaxMs: varSpec({
+    name: "PROBE_INTERVAL_MAX_MS",
+    kind: positiveInteger,
+    default: 35_000,
+    unit: "ms",
+    group: "quality",
+    description: "Longest wait between two fisherman probe rounds.",
+  }),
+  reportCardMinSamples: varSpec({
+    name: "REPORT_CARD_MIN_SAMPLES",
+    kind: positiveInteger,
+    default: 6,
+    group: "quality",
+    description: "With fewer probe samples than this, a report card is `insufficient_samples` instead of scored.",
+  }),
+  breakerThreshold: varSpec({
+    name: "BREAKER_THRESHOLD",
+    kind: positiveInteger,
+    default: 3,
+    group: "quality",
+    description: "Consecutive failures that open a host's circuit breaker (its traffic goes to the session's other hosts).",
+  }),
+  breakerCooldownMs: varSpec({
+    name: "BREAKER_COOLDOWN_MS",
+    kind: positiveInteger,
+    default: 10_000,
+    unit: "ms",
+    group: "quality",
+    description: "How long an open breaker keeps traffic away before a trial relay; doubles after each failed trial.",
+  }),
+  jailCooldownSeconds: varSpec({
+    name: "JAIL_COOLDOWN_SECONDS",
+    kind: positiveInteger,
+    default: 3_600,
+    unit: "s",
+    group: "quality",
+    description: "How long a jailed host waits before a release probe may free it.",
+  }),
+  maxSessionsPerBatch: varSpec({
+    name: "MAX_SESSIONS_PER_BATCH",
+    kind: positiveInteger,
+    default: 500,
+    group: "commitments",
+    description: "Most sessions folded into one on-chain batch.",
+  }),
+  unbondingSeconds: varSpec({
+    name: "UNBONDING_SECONDS",
+    kind: positiveInteger,
+    default: 21 * 24 * 60 * 60,
+    unit: "s",
+    group: "economy",
+    description: "How long unstaked or undelegated stake unbonds (still slashable) before it returns to its owner's balance.",
+  }),
+  minHostStake: varSpec({
+    name: "MIN_HOST_STAKE",
+    kind: amount,
+    default: 1_000_000n,
+    unit: "minor units",
+    group: "economy",
+    description: "Least stake a host registers with or keeps bonded; unstaking everything (0) is a full exit from sessions.",
+  }),
+  minRequestorStake: varSpec({
+    name: "MIN_REQUESTOR_STAKE",
+    kind: amount,
+    default: 0n,
+    unit: "minor units",
+    group: "economy",
+    description: "Least stake a requestor keeps bonded; unstaking everything (0) is always allowed.",
+  }),
+  minDelegation: varSpec({
+    name: "MIN_DELEGATION",
+    kind: amount,
+    default: 1_000_000n,
+    unit: "minor units",
+    group: "economy",
+    description: "Least delegation to a validator, and least left after a partial undelegation.",
+  }),
+  validatorMinStake: varSpec({
+    name: "VALIDATOR_MIN_STAKE",
+    kind: amount,
+    default: 10_000_000n,
+    unit: "minor units",
+    group: "economy",
+    description: "Least stake (delegations plus licences) for a validator to be in the active set.",
+  }),
+  validatorSetSize: varSpec({
+    name: "VALIDATOR_SET_SIZE",
+    kind: positiveInteger,
+    default: 21,
+    group: "economy",
+    description: "Size of the active validator set: the top K validators by stake.",
+  }),
+  licenceMaxSupply: varSpec({
+    name: "LICENCE_MAX_SUPPLY",
+    kind: positiveInteger,
+    default: LICENCE_MAX_SUPPLY,
+    group: "economy",
+    description: "Most licences that can ever be minted.",
+  }),
+  licenceStakeEquivalent: varSpec({
+    name: "LICENCE_STAKE_EQUIVALENT",
+    kind: amount,
+    default: 10_000_000_000n,
+    unit: "minor units",
+    group: "economy",
+    description: "Stake a licence counts as, and the tokens it releases on liquidation or redemption.",
+  }),
+  jailSlashBps: varSpec({
+    name: "JAIL_SLASH_BPS",
+    kind: basisPoints,
+    default: 100n,
+    unit: "basis points",
+    group: "economy",
+    description: "Part of a jailed host's stake (bonded and unbonding) slashed per jail term.",
+  }),
+  rewardSplit: varSpec({
+    name: "REWARD_SPLIT_BPS",
+    kind: rewardSplit,
+    default: DEFAULT_REWARD_SPLIT,
+    unit: "basis points",
+    group: "economy",
+    description: "How settlement splits revenue: hosts, treasury, validators, fisherman, chain partner, burn.",
+  }),
+  unscoredHostScore: varSpec({
+    name: "UNSCORED_HOST_SCORE",
+    kind: fraction,
+    default: 0.5,
+    group: "economy",
+    description: "Score a host is paid at for a session without a scored report card (too few probe samples).",
+  }),
+};
+
+/** The protocol parameters as the code uses them: one field per `PARAMETERS` entry, with its meaning there. */
+export type ProtocolParameters = VarValues<typeof PARAMETERS>;
+
+/** Every parameter at its default. */
+export const DEFAULT_PARAMETERS: ProtocolParameters = varDefaults(PARAMETERS);
+
+/** Reads parameters from string vars (the Worker's `env`), falling back to the defaults; throws on a malformed var. */
+export function readParameters(vars: VarRecord): ProtocolParameters {
+  return readVars(vars, PARAMETERS);
 }

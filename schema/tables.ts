@@ -1,8 +1,20 @@
 /**
  * Drizzle table definitions mirroring `schema/migrations` (the SQL files are the source of
  * truth applied to D1 and libSQL; these give the repository layer typed queries).
+ * test/node/schema-drift.test.ts checks that they mirror them: tables, columns, keys, indexes.
  */
-import { index, integer, primaryKey, real, sqliteTable, text, unique } from "drizzle-orm/sqlite-core";
+import { sql } from "drizzle-orm";
+import {
+  type AnySQLiteColumn,
+  index,
+  integer,
+  primaryKey,
+  real,
+  sqliteTable,
+  text,
+  unique,
+  uniqueIndex,
+} from "drizzle-orm/sqlite-core";
 
 export const services = sqliteTable("services", {
   id: text("id").primaryKey(),
@@ -58,13 +70,17 @@ export const hostServices = sqliteTable(
   (t) => [primaryKey({ columns: [t.hostId, t.serviceId] }), index("host_services_service").on(t.serviceId, t.hostId)],
 );
 
-export const requestors = sqliteTable("requestors", {
-  id: text("id").primaryKey(),
-  name: text("name").notNull(),
-  createdAt: integer("created_at").notNull(),
-  /** What settlement could not charge and cron has not collected yet, in minor units (0005; the sum of its `debt_entries`). */
-  debt: integer("debt").notNull().default(0),
-});
+export const requestors = sqliteTable(
+  "requestors",
+  {
+    id: text("id").primaryKey(),
+    name: text("name").notNull(),
+    createdAt: integer("created_at").notNull(),
+    /** What settlement could not charge and cron has not collected yet, in minor units (0005; the sum of its `debt_entries`). */
+    debt: integer("debt").notNull().default(0),
+  },
+  (t) => [index("requestors_in_debt").on(t.debt).where(sql`${t.debt} > 0`)],
+);
 
 export const apiKeys = sqliteTable(
   "api_keys",
@@ -167,7 +183,11 @@ export const hostJail = sqliteTable(
     /** When the economy slashed the host for this jail term. */
     slashedAt: integer("slashed_at"),
   },
-  (t) => [index("host_jail_host").on(t.hostId, t.fromEpoch)],
+  (t) => [
+    index("host_jail_host").on(t.hostId, t.fromEpoch),
+    // At most one open jail term per host.
+    uniqueIndex("host_jail_open").on(t.hostId).where(sql`${t.untilEpoch} IS NULL`),
+  ],
 );
 
 export const batches = sqliteTable(
@@ -224,30 +244,49 @@ export const operations = sqliteTable("operations", {
   createdAt: integer("created_at").notNull(),
 });
 
-export const accounts = sqliteTable("accounts", {
-  id: text("id").primaryKey(),
-  kind: text("kind", { enum: ["system", "balance", "pool", "licence", "clearing"] }).notNull(),
-  owner: text("owner"),
-  mayGoNegative: integer("may_go_negative").notNull().default(0),
-  debitsPosted: integer("debits_posted").notNull().default(0),
-  creditsPosted: integer("credits_posted").notNull().default(0),
-  debitsPending: integer("debits_pending").notNull().default(0),
-  creditsPending: integer("credits_pending").notNull().default(0),
-  createdAt: integer("created_at").notNull(),
-});
+export const accounts = sqliteTable(
+  "accounts",
+  {
+    id: text("id").primaryKey(),
+    kind: text("kind", { enum: ["system", "balance", "pool", "licence", "clearing"] }).notNull(),
+    owner: text("owner"),
+    mayGoNegative: integer("may_go_negative").notNull().default(0),
+    debitsPosted: integer("debits_posted").notNull().default(0),
+    creditsPosted: integer("credits_posted").notNull().default(0),
+    debitsPending: integer("debits_pending").notNull().default(0),
+    creditsPending: integer("credits_pending").notNull().default(0),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("accounts_owner").on(t.owner)],
+);
 
-export const transfers = sqliteTable("transfers", {
-  seq: integer("seq").primaryKey({ autoIncrement: true }),
-  id: text("id").notNull().unique(),
-  debitAccount: text("debit_account").notNull(),
-  creditAccount: text("credit_account").notNull(),
-  amount: integer("amount").notNull(),
-  phase: text("phase", { enum: ["single", "pending", "post", "void"] }).notNull(),
-  pendingId: text("pending_id"),
-  code: text("code").notNull(),
-  reference: text("reference"),
-  createdAt: integer("created_at").notNull(),
-});
+export const transfers = sqliteTable(
+  "transfers",
+  {
+    seq: integer("seq").primaryKey({ autoIncrement: true }),
+    id: text("id").notNull().unique(),
+    debitAccount: text("debit_account")
+      .notNull()
+      .references(() => accounts.id),
+    creditAccount: text("credit_account")
+      .notNull()
+      .references(() => accounts.id),
+    amount: integer("amount").notNull(),
+    phase: text("phase", { enum: ["single", "pending", "post", "void"] }).notNull(),
+    /** The pending transfer this one posts or voids; unique, so a pending transfer has one outcome. */
+    pendingId: text("pending_id")
+      .unique()
+      .references((): AnySQLiteColumn => transfers.id),
+    code: text("code").notNull(),
+    reference: text("reference"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [
+    index("transfers_debit").on(t.debitAccount, t.seq),
+    index("transfers_credit").on(t.creditAccount, t.seq),
+    index("transfers_reference").on(t.reference),
+  ],
+);
 
 export const stakePools = sqliteTable("stake_pools", {
   id: text("id").primaryKey(),
@@ -261,24 +300,38 @@ export const stakePools = sqliteTable("stake_pools", {
 export const stakePositions = sqliteTable(
   "stake_positions",
   {
-    poolId: text("pool_id").notNull(),
+    poolId: text("pool_id")
+      .notNull()
+      .references(() => stakePools.id),
     holder: text("holder").notNull(),
     shares: integer("shares").notNull(),
   },
-  (t) => [primaryKey({ columns: [t.poolId, t.holder] })],
+  (t) => [primaryKey({ columns: [t.poolId, t.holder] }), index("stake_positions_holder").on(t.holder)],
 );
 
-export const unbondings = sqliteTable("unbondings", {
-  id: text("id").primaryKey(),
-  poolId: text("pool_id").notNull(),
-  holder: text("holder").notNull(),
-  transferId: text("transfer_id").notNull(),
-  amount: integer("amount").notNull(),
-  startedAt: integer("started_at").notNull(),
-  maturesAt: integer("matures_at").notNull(),
-  state: text("state", { enum: ["unbonding", "returned", "slashed_out"] }).notNull(),
-  endedAt: integer("ended_at"),
-});
+export const unbondings = sqliteTable(
+  "unbondings",
+  {
+    id: text("id").primaryKey(),
+    poolId: text("pool_id")
+      .notNull()
+      .references(() => stakePools.id),
+    holder: text("holder").notNull(),
+    transferId: text("transfer_id")
+      .notNull()
+      .references(() => transfers.id),
+    amount: integer("amount").notNull(),
+    startedAt: integer("started_at").notNull(),
+    maturesAt: integer("matures_at").notNull(),
+    state: text("state", { enum: ["unbonding", "returned", "slashed_out"] }).notNull(),
+    endedAt: integer("ended_at"),
+  },
+  (t) => [
+    index("unbondings_due").on(t.state, t.maturesAt),
+    index("unbondings_pool").on(t.poolId, t.state),
+    index("unbondings_holder").on(t.holder, t.startedAt),
+  ],
+);
 
 export const validators = sqliteTable("validators", {
   address: text("address").primaryKey(),
@@ -297,25 +350,35 @@ export const networkState = sqliteTable("network_state", {
   genesisTx: text("genesis_tx"),
 });
 
-export const licences = sqliteTable("licences", {
-  id: text("id").primaryKey(),
-  serial: integer("serial").notNull().unique(),
-  holder: text("holder").notNull(),
-  boundTo: text("bound_to"),
-  state: text("state", { enum: ["live", "liquidated", "redeemed"] }).notNull(),
-  mintedAt: integer("minted_at").notNull(),
-  endedAt: integer("ended_at"),
-  /** Optimistic lock (0005): every change checks the version it read (`stale_licence`). */
-  version: integer("version").notNull().default(0),
-  /** The pool it was unbound from, still liable to that pool's slashes until `unbindingUntil` (Unix ms). */
-  unbindingFrom: text("unbinding_from"),
-  unbindingUntil: integer("unbinding_until"),
-});
+export const licences = sqliteTable(
+  "licences",
+  {
+    id: text("id").primaryKey(),
+    serial: integer("serial").notNull().unique(),
+    holder: text("holder").notNull(),
+    boundTo: text("bound_to"),
+    state: text("state", { enum: ["live", "liquidated", "redeemed"] }).notNull(),
+    mintedAt: integer("minted_at").notNull(),
+    endedAt: integer("ended_at"),
+    /** Optimistic lock (0005): every change checks the version it read (`stale_licence`). */
+    version: integer("version").notNull().default(0),
+    /** The pool it was unbound from, still liable to that pool's slashes until `unbindingUntil` (Unix ms). */
+    unbindingFrom: text("unbinding_from"),
+    unbindingUntil: integer("unbinding_until"),
+  },
+  (t) => [
+    index("licences_holder").on(t.holder, t.serial),
+    index("licences_bound").on(t.boundTo, t.state),
+    index("licences_unbinding").on(t.unbindingFrom, t.unbindingUntil),
+  ],
+);
 
 export const sessionHosts = sqliteTable(
   "session_hosts",
   {
-    sessionId: text("session_id").notNull(),
+    sessionId: text("session_id")
+      .notNull()
+      .references(() => sessions.id),
     hostId: text("host_id").notNull(),
     relays: integer("relays").notNull(),
     computeUnits: integer("compute_units").notNull(),
@@ -324,7 +387,9 @@ export const sessionHosts = sqliteTable(
 );
 
 export const settlements = sqliteTable("settlements", {
-  batchId: text("batch_id").primaryKey(),
+  batchId: text("batch_id")
+    .primaryKey()
+    .references(() => batches.id),
   outcome: text("outcome", { enum: ["paid", "expired", "prover_not_active"] }).notNull(),
   prover: text("prover"),
   computeUnits: integer("compute_units").notNull(),
@@ -371,7 +436,9 @@ export const debtEntries = sqliteTable(
   "debt_entries",
   {
     id: text("id").primaryKey(),
-    requestorId: text("requestor_id").notNull(),
+    requestorId: text("requestor_id")
+      .notNull()
+      .references(() => requestors.id),
     /** Positive: recorded at settlement; negative: collected. */
     amount: integer("amount").notNull(),
     reason: text("reason", { enum: ["settlement", "balance_collection", "unbonding_collection"] }).notNull(),

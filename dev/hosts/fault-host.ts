@@ -1,4 +1,4 @@
-// A host with fault knobs (DESIGN.md section 8): serves EVM-style JSON-RPC at `/` and an
+// A host with fault knobs (docs/protocol.md, "Relays and failover"): serves EVM-style JSON-RPC at `/` and an
 // OpenAI-compatible API under `/v1`, and misbehaves on command. Used by the tests and by
 // `npm run dev` as the demo inference host.
 //

@@ -3,10 +3,12 @@
  * the same assertions: callers must not be able to tell which database is underneath.
  */
 import { describe, expect, it } from "vitest";
+import { balanceAccount, ISSUANCE_ACCOUNT } from "../../protocol/ledger.js";
 import { services } from "../../schema/tables.js";
 import { batchMembers, getBatch, insertBatch, markSessionClosed, reportCardsOfSessions } from "../../workers/db/batches.js";
 import type { Database } from "../../workers/db/database.js";
 import { consumeOperatorNonce, getHost, insertHost, listHosts, nextOperatorNonce } from "../../workers/db/hosts.js";
+import { getAccounts, ledgerStatements, operationStatement, single } from "../../workers/db/ledger.js";
 import { createRequestor, findRequestorByKeyHash, insertApiKey } from "../../workers/db/requestors.js";
 import { createService, getService } from "../../workers/db/services.js";
 import { getSessionRecord, recordSession } from "../../workers/db/sessions.js";
@@ -171,6 +173,19 @@ export function repositorySuite(driver: string, getDb: () => Database) {
         after = page.next ?? undefined;
       } while (after);
       expect(seen).toEqual(ids);
+    });
+
+    it("writes a ledger batch of 40 transfers to 40 new accounts in one transaction, past the 100-parameter limit", async () => {
+      const db = getDb();
+      const holders = Array.from({ length: 40 }, (_, i) => unique(`holder${i}`));
+      const list = holders.map((h, i) => single(unique("mint"), ISSUANCE_ACCOUNT, balanceAccount(h), BigInt(i + 1), "mint"));
+      const statements = [
+        operationStatement(db, { id: unique("op"), kind: "mint", request: {} }, NOW),
+        ...ledgerStatements(db, list, NOW),
+      ];
+      await write(() => db.batch(statements as unknown as Parameters<Database["batch"]>[0]));
+      const accounts = await getAccounts(db, holders.map(balanceAccount));
+      expect(holders.map((h) => accounts.get(balanceAccount(h))?.creditsPosted)).toEqual(holders.map((_, i) => BigInt(i + 1)));
     });
 
     it("records a batch of 450 sessions in one transaction, refuses a session in two batches, and keeps nothing of a refused batch", async () => {

@@ -1,8 +1,5 @@
 import { env } from "cloudflare:workers";
-import { database } from "../../workers/db/database.js";
+import { database, storageDriver } from "../../workers/db/database.js";
 import { repositorySuite } from "../repository/suite.js";
 
-repositorySuite(
-  `the Worker's configured driver (${(env as unknown as { STORAGE_DRIVER?: string }).STORAGE_DRIVER ?? "d1"})`,
-  () => database(env),
-);
+repositorySuite(`the Worker's configured driver (${storageDriver(env)})`, () => database(env));

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { epochStartMs, SELECTION_ALGORITHM, selectSessionHosts, sessionIdFromSeed, sessionSeed } from "../../protocol/session.js";
+import { gatewayConfig } from "../../workers/config.js";
 import { admin, call, createRequestor, createService, eth, PLACES, registerHost, rpc, testHosts } from "./helpers.js";
 
 interface SessionPlan {
@@ -35,7 +36,7 @@ describe("sessions", () => {
     const requestor = await createRequestor(2_000_000n);
     const plan = await current(service, requestor.key);
     expect(plan.algorithm).toBe(SELECTION_ALGORITHM);
-    expect(plan.hosts).toHaveLength(Number(env.HOSTS_PER_SESSION));
+    expect(plan.hosts).toHaveLength(gatewayConfig(env).hostsPerSession);
     expect(plan.quota).toBe(2000);
 
     // Independent recomputation: only public data (GET /v1/hosts) and protocol/ functions.
@@ -48,8 +49,8 @@ describe("sessions", () => {
     const recomputed = selectSessionHosts({
       seed,
       hosts: registry.hosts.map((h) => ({ ...h, stake: BigInt(h.stake) })),
-      epochStart: epochStartMs(plan.epoch, Number(env.SESSION_SECONDS)),
-      count: Number(env.HOSTS_PER_SESSION),
+      epochStart: epochStartMs(plan.epoch, gatewayConfig(env).sessionSeconds),
+      count: gatewayConfig(env).hostsPerSession,
     });
     expect(plan.hosts.map((h) => h.id)).toEqual(recomputed);
 

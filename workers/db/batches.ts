@@ -4,7 +4,7 @@ import type { SessionLeaf } from "../../protocol/commitments.js";
 import type { Hex } from "../../protocol/hex.js";
 import { batches, batchSessions, reportCards, sessions } from "../../schema/tables.js";
 import type { Database } from "./database.js";
-import { chunk, inChunks, MAX_BOUND_PARAMETERS } from "./limits.js";
+import { chunk, inChunks, MAX_BOUND_PARAMETERS, rowsPerInsert } from "./limits.js";
 import { notHeldBack } from "./pipeline-failures.js";
 import { sessionHostStatements } from "./settlements.js";
 import { write } from "./storage-errors.js";
@@ -94,7 +94,8 @@ export async function insertBatch(
   if (await getBatch(db, batch.id)) return false;
   const statements = [
     db.insert(batches).values(batch),
-    ...chunk(members, Math.floor(MAX_BOUND_PARAMETERS / 7)).map((rows) => db.insert(batchSessions).values(rows)),
+    ...chunk(members, rowsPerInsert(batchSessions)).map((rows) => db.insert(batchSessions).values(rows)),
+    // One parameter for the batch id, the rest for the session ids.
     ...chunk(members, MAX_BOUND_PARAMETERS - 1).map((rows) =>
       db
         .update(sessions)

@@ -9,7 +9,9 @@ import type { BatchItem, BatchResponse } from "drizzle-orm/batch";
 import { drizzle as drizzleD1 } from "drizzle-orm/d1";
 import { drizzle as drizzleLibsql } from "drizzle-orm/libsql/web";
 import type { BaseSQLiteDatabase } from "drizzle-orm/sqlite-core";
+import { readVar, type VarRecord, type VarValue } from "../../protocol/vars.js";
 import * as schema from "../../schema/tables.js";
+import { GATEWAY_VARS } from "../config.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: the run-result type differs between drivers and no repository reads it.
 export type Database = BaseSQLiteDatabase<"async", any, typeof schema> & {
@@ -17,14 +19,12 @@ export type Database = BaseSQLiteDatabase<"async", any, typeof schema> & {
   batch<U extends BatchItem<"sqlite">, T extends Readonly<[U, ...U[]]>>(batch: T): Promise<BatchResponse<T>>;
 };
 
-export type StorageDriver = "d1" | "libsql";
+export type StorageDriver = VarValue<typeof GATEWAY_VARS.storageDriver>;
 
 const d1Cache = new WeakMap<D1Database, Database>();
 
 export function storageDriver(env: object): StorageDriver {
-  const driver = (env as Record<string, string | undefined>).STORAGE_DRIVER ?? "d1";
-  if (driver !== "d1" && driver !== "libsql") throw new Error(`STORAGE_DRIVER must be "d1" or "libsql", got "${driver}"`);
-  return driver;
+  return readVar(env as VarRecord, GATEWAY_VARS.storageDriver);
 }
 
 /** The configured database for a Worker or Durable Object `env`. */

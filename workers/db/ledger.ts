@@ -17,7 +17,7 @@ import {
 } from "../../protocol/ledger.js";
 import { accounts, operations, transfers } from "../../schema/tables.js";
 import type { Database } from "./database.js";
-import { chunk, inChunks } from "./limits.js";
+import { chunk, inChunks, rowsPerInsert } from "./limits.js";
 
 export type Statement = BatchItem<"sqlite">;
 
@@ -50,7 +50,7 @@ export function ledgerStatements(db: Database, list: readonly Transfer[], now: n
   if (list.length === 0) return [];
   const deltas = accountDeltas(list);
   const statements: Statement[] = [];
-  for (const part of chunk([...deltas.keys()], 18)) {
+  for (const part of chunk([...deltas.keys()], rowsPerInsert(accounts))) {
     statements.push(
       db
         .insert(accounts)
@@ -64,7 +64,7 @@ export function ledgerStatements(db: Database, list: readonly Transfer[], now: n
     );
   }
   // Transfer rows before account updates: a reused id or a second outcome for a pending transfer fails first.
-  for (const part of chunk(list, 9)) {
+  for (const part of chunk(list, rowsPerInsert(transfers))) {
     statements.push(
       db.insert(transfers).values(
         part.map((t) => ({

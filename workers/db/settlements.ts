@@ -13,7 +13,7 @@ import {
 } from "../../schema/tables.js";
 import type { Database } from "./database.js";
 import type { Statement } from "./ledger.js";
-import { chunk, inChunks } from "./limits.js";
+import { chunk, inChunks, rowsPerInsert } from "./limits.js";
 import { notHeldBack } from "./pipeline-failures.js";
 
 export type Settlement = typeof settlements.$inferSelect;
@@ -86,7 +86,7 @@ export function sessionHostStatements(
   sessionId: string,
   list: { hostId: string; relays: number; computeUnits: number }[],
 ): Statement[] {
-  return chunk(list, 20).map((part) =>
+  return chunk(list, rowsPerInsert(sessionHosts)).map((part) =>
     db
       .insert(sessionHosts)
       .values(part.map((h) => ({ sessionId, ...h })))

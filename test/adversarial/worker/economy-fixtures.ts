@@ -11,7 +11,7 @@ import { ISSUANCE_ACCOUNT, ledgerViolations, licenceAccount } from "../../../pro
 import type { NetworkPhase } from "../../../protocol/licences.js";
 import { batches, batchSessions, licences, sessionHosts, sessions } from "../../../schema/tables.js";
 import { gatewayConfig } from "../../../workers/config.js";
-import { database } from "../../../workers/db/database.js";
+import { database, storageDriver } from "../../../workers/db/database.js";
 import { ledgerSnapshot, ledgerStatements, single } from "../../../workers/db/ledger.js";
 import { admin, call, fund, inAnHour, newOperator, postSigned, signingDomain, unique } from "../../worker/helpers.js";
 
@@ -181,7 +181,7 @@ const PHASE_ORDER: NetworkPhase[] = ["testnet", "mainnet", "stabilized"];
  * `test/worker/economy.test.ts` walks in order, so there the phase is only read.
  */
 export async function phaseAtLeast(target: NetworkPhase): Promise<boolean> {
-  const ownsDatabase = (env as unknown as { STORAGE_DRIVER?: string }).STORAGE_DRIVER !== "libsql";
+  const ownsDatabase = storageDriver(env) !== "libsql";
   for (;;) {
     const { phase } = await json<{ phase: NetworkPhase }>(await call("/v1/network"));
     if (PHASE_ORDER.indexOf(phase) >= PHASE_ORDER.indexOf(target)) return true;

@@ -11,6 +11,7 @@ import {
   hostRegistryTypes,
   toMicrodegrees,
 } from "../../../protocol/host-registration.js";
+import { gatewayConfig } from "../../../workers/config.js";
 import {
   call,
   createService,
@@ -47,7 +48,7 @@ async function registration(domain: Record<string, unknown>) {
   return postSigned("/v1/hosts", { message: json, signature });
 }
 
-const chainId = () => Number(env.REGISTRY_CHAIN_ID);
+const chainId = () => gatewayConfig(env).registryChainId;
 
 describe("#13 signatures are bound to one deployment", () => {
   it("#13 refuses a message signed for a domain that names no deployment (valid on any gateway of the chain)", async () => {
