@@ -1,44 +1,47 @@
 /**
- * RelaySession: one Durable Object per session (docs/architecture.md). What it exchanges with
- * the Worker is in `workers/sessions/session-messages.ts`. It admits relays
- * against the session's quota, picks hosts for each relay and keeps exactly one receipt per
- * admitted relay in its SQLite storage.
+ * RelaySession: one Durable Object per session (docs/architecture.md, "Leases"). It opens the
+ * session (its plan: hosts, quota, time bounds), hands out **leases** (ranges of relay indexes
+ * and slices of the quota) to the isolates that serve the session's relays, takes their receipt
+ * **reports**, keeps the live routing state every isolate starts from, and at close folds every
+ * index into the session's Merkle root. What it exchanges with the Worker is in
+ * `workers/sessions/session-messages.ts`.
  *
- * Exactly-once receipts: `admit` writes the receipt (outcome `pending`) in the same synchronous
- * step that assigns the relay index, so a relay cannot be admitted without its receipt; the
- * Worker's `complete` call then fills in the result. Durable Objects run one call at a time
- * between awaits, and neither method awaits after it reads state, so concurrent relays never
- * share an index or overspend the quota.
+ * Invariants:
+ * - The quota is never overspent: a lease's compute units are reserved from it when granted, and
+ *   only what its isolate gives back unused returns to it.
+ * - Every relay index below the next unleased one has exactly one receipt at close: the one its
+ *   isolate reported (idempotently, by index), `unreported` when a lease's isolate never reported
+ *   it (it died, or the relay was still running), or `void` when it was given back unused and not
+ *   leased again. So every admitted relay has exactly one receipt, and the contract's challenge
+ *   (`relayIndex = hash % relayCount`) always finds a leaf.
+ * - Durable Objects run one call at a time between awaits; no method awaits after it reads the
+ *   state it changes, so two isolates never share an index or a unit of quota.
  */
 import { DurableObject } from "cloudflare:workers";
-import {
-  admitThrough,
-  type BreakerParameters,
-  type BreakerState,
-  newBreaker,
-  recordFailure,
-  recordProbeSuccess,
-  recordSuccess,
-} from "../protocol/breaker.js";
-import { isServed, RECEIPT_OUTCOMES, type ReceiptLeaf, sessionTree } from "../protocol/commitments.js";
-import { type GeoPoint, isGeoPoint } from "../protocol/geo.js";
+import { type BreakerParameters, type BreakerState, newBreaker } from "../protocol/breaker.js";
+import { isServed, RECEIPT_OUTCOMES, type ReceiptLeaf, sessionTree, ZERO_HASH } from "../protocol/commitments.js";
 import type { Hex } from "../protocol/hex.js";
 import type { MerkleTree } from "../protocol/merkle.js";
-import { DEFAULT_LATENCY_PROFILES, latencyScore } from "../protocol/quality.js";
-import { rankHosts, updateQuality } from "../protocol/routing.js";
+import { DEFAULT_LATENCY_PROFILES } from "../protocol/quality.js";
+import { observeHost } from "../protocol/routing.js";
 import { epochStartMs, type SessionCoordinates } from "../protocol/session.js";
 import { gatewayConfig } from "../workers/config.js";
 import { database } from "../workers/db/database.js";
 import { recordSession } from "../workers/db/sessions.js";
-import { planSession, type SessionHost, type SessionPlan } from "../workers/sessions/plan-session.js";
-import type {
-  AdmitInput,
-  AdmitResult,
-  CompleteInput,
-  HostObservation,
-  Receipt,
-  SessionClosure,
-  SessionUsage,
+import { planSession, type SessionPlan } from "../workers/sessions/plan-session.js";
+import {
+  closeMarginMs,
+  type HostObservation,
+  type HostRouting,
+  type Lease,
+  type LeaseRequest,
+  type LeaseResult,
+  type ObjectCallCounts,
+  type Receipt,
+  type ReceiptReport,
+  type ReportedReceipt,
+  type SessionClosure,
+  type SessionUsage,
 } from "../workers/sessions/session-messages.js";
 import { fishermanStub } from "../workers/sessions/session-stub.js";
 import { checkBoolean, checkDigest, checkInteger, checkOneOf, checkString, InvalidRpcInput, UINT32_MAX } from "./rpc-input.js";
@@ -65,7 +68,19 @@ CREATE TABLE IF NOT EXISTS host_counters (
   relays INTEGER NOT NULL DEFAULT 0,
   compute_units INTEGER NOT NULL DEFAULT 0,
   failures INTEGER NOT NULL DEFAULT 0
-);`;
+);
+CREATE TABLE IF NOT EXISTS leases (
+  id TEXT PRIMARY KEY,
+  first INTEGER NOT NULL,
+  end INTEGER NOT NULL,
+  compute_units INTEGER NOT NULL,
+  consumed INTEGER NOT NULL DEFAULT 0,
+  granted_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  returned_at INTEGER
+);
+CREATE TABLE IF NOT EXISTS free_ranges (first INTEGER PRIMARY KEY, end INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS counters (id INTEGER PRIMARY KEY CHECK (id = 1), next_index INTEGER NOT NULL);`;
 
 /** Live routing state of one host in this session, kept in memory and written through to `host_live`. */
 interface HostLiveState {
@@ -73,12 +88,31 @@ interface HostLiveState {
   breaker: BreakerState;
 }
 
+/** A lease as the object keeps it: its range (cut when its tail is given back) and its quota slice. */
+interface LeaseRow {
+  id: string;
+  first: number;
+  end: number;
+  /** Reserved from the quota (less what was given back unused). */
+  computeUnits: number;
+  /** Compute units of the served relays reported under it. */
+  consumed: number;
+  grantedAt: number;
+  expiresAt: number;
+  returnedAt: number | null;
+}
+
 const MAX_TIME = 2 ** 48; // Unix milliseconds, far beyond any real time
 const MAX_ID_LENGTH = 128;
+/** Most relay indexes in one lease, and most receipts or observations in one report. */
+export const MAX_LEASE_RELAYS = 8_192;
+const MAX_REPORT_ITEMS = 10_000;
+/** How long a lease lasts; its isolate takes a new one after (and the session's end cuts it short). */
+const LEASE_TTL_MS = 30_000;
 
 function checkObservations(method: string, observations: unknown): HostObservation[] {
-  if (!Array.isArray(observations) || observations.length > 64) {
-    throw new InvalidRpcInput(method, "observations", "a list of at most 64 observations");
+  if (!Array.isArray(observations) || observations.length > MAX_REPORT_ITEMS) {
+    throw new InvalidRpcInput(method, "observations", `a list of at most ${MAX_REPORT_ITEMS} observations`);
   }
   return observations.map((o: Partial<HostObservation>) => ({
     hostId: checkString(method, "observations.hostId", o?.hostId, MAX_ID_LENGTH),
@@ -90,8 +124,39 @@ function checkObservations(method: string, observations: unknown): HostObservati
   }));
 }
 
-function checkAdmitInput(input: AdmitInput): void {
-  const m = "admit";
+function checkReceipt(m: string, r: ReportedReceipt): void {
+  checkInteger(m, "receipts.relayIndex", r?.relayIndex, 0, Number.MAX_SAFE_INTEGER);
+  if (r.hostId !== null) checkString(m, "receipts.hostId", r.hostId, MAX_ID_LENGTH);
+  checkDigest(m, "receipts.requestDigest", r.requestDigest);
+  checkDigest(m, "receipts.responseDigest", r.responseDigest);
+  checkInteger(m, "receipts.status", r.status, 100, 599);
+  checkOneOf(m, "receipts.outcome", r.outcome, ["ok", "failed", "cancelled"] as const);
+  checkInteger(m, "receipts.latencyMs", r.latencyMs, 0, MAX_TIME);
+  checkInteger(m, "receipts.computeUnits", r.computeUnits, 1, UINT32_MAX);
+  checkInteger(m, "receipts.attempts", r.attempts, 0, 64);
+  checkInteger(m, "receipts.createdAt", r.createdAt, 0, MAX_TIME);
+  checkInteger(m, "receipts.completedAt", r.completedAt, 0, MAX_TIME);
+}
+
+function checkReport(m: string, report: ReceiptReport): void {
+  if (typeof report !== "object" || report === null) throw new InvalidRpcInput(m, "report", "a receipt report");
+  if (!Array.isArray(report.receipts) || report.receipts.length > MAX_REPORT_ITEMS) {
+    throw new InvalidRpcInput(m, "receipts", `a list of at most ${MAX_REPORT_ITEMS} receipts`);
+  }
+  for (const r of report.receipts) checkReceipt(m, r);
+  checkObservations(m, report.observations);
+  if (!Array.isArray(report.returned) || report.returned.length > 64) {
+    throw new InvalidRpcInput(m, "returned", "a list of at most 64 lease returns");
+  }
+  for (const r of report.returned) {
+    checkString(m, "returned.leaseId", r?.leaseId, MAX_ID_LENGTH);
+    checkInteger(m, "returned.from", r.from, 0, Number.MAX_SAFE_INTEGER);
+    checkInteger(m, "returned.unusedComputeUnits", r.unusedComputeUnits, 0, Number.MAX_SAFE_INTEGER);
+  }
+}
+
+function checkLeaseRequest(input: LeaseRequest): void {
+  const m = "lease";
   const c = input?.coordinates;
   checkString(m, "coordinates.requestorId", c?.requestorId, MAX_ID_LENGTH);
   checkString(m, "coordinates.serviceId", c?.serviceId, MAX_ID_LENGTH);
@@ -99,36 +164,25 @@ function checkAdmitInput(input: AdmitInput): void {
   if (typeof input.requestorStake !== "bigint" || input.requestorStake < 0n) {
     throw new InvalidRpcInput(m, "requestorStake", "a non-negative bigint");
   }
-  checkInteger(m, "computeUnits", input.computeUnits, 1, UINT32_MAX);
-  if (input.caller !== null && !(input.caller && isGeoPoint(input.caller.latitude, input.caller.longitude))) {
-    throw new InvalidRpcInput(m, "caller", "null or a latitude/longitude in degrees");
-  }
-  checkDigest(m, "requestDigest", input.requestDigest);
+  checkInteger(m, "relays", input.relays, 1, MAX_LEASE_RELAYS);
+  checkInteger(m, "minimumComputeUnits", input.minimumComputeUnits, 1, UINT32_MAX);
+  checkInteger(m, "computeUnits", input.computeUnits, input.minimumComputeUnits, Number.MAX_SAFE_INTEGER);
   checkInteger(m, "now", input.now, 0, MAX_TIME);
-}
-
-function checkCompleteInput(input: CompleteInput): void {
-  const m = "complete";
-  checkInteger(m, "relayIndex", input?.relayIndex, 0, Number.MAX_SAFE_INTEGER);
-  if (input.hostId !== null) checkString(m, "hostId", input.hostId, MAX_ID_LENGTH);
-  checkDigest(m, "responseDigest", input.responseDigest);
-  checkInteger(m, "status", input.status, 100, 599);
-  checkOneOf(m, "outcome", input.outcome, ["ok", "failed", "cancelled"] as const);
-  checkInteger(m, "latencyMs", input.latencyMs, 0, MAX_TIME);
-  checkInteger(m, "attempts", input.attempts, 0, 64);
-  checkObservations(m, input.observations);
-  checkInteger(m, "now", input.now, 0, MAX_TIME);
+  if (input.report !== undefined) checkReport(m, input.report);
 }
 
 export class RelaySession extends DurableObject<Env> {
   private plan: SessionPlan | null = null;
   private closure: SessionClosure | null = null;
   private tree: MerkleTree | null = null;
-  private relayCount = 0;
-  private usedComputeUnits = 0;
   private live = new Map<string, HostLiveState>();
-  /** Relays admitted and not yet completed: relay index to admission time (memory only). */
-  private inFlight = new Map<number, number>();
+  /** Every lease of the session, by first index (ranges never overlap). */
+  private leases: LeaseRow[] = [];
+  private leaseById = new Map<string, LeaseRow>();
+  private nextIndex = 0;
+  private reportedRelays = 0;
+  private servedComputeUnits = 0;
+  private calls: ObjectCallCounts = {};
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -138,14 +192,37 @@ export class RelaySession extends DurableObject<Env> {
       if (row) this.adoptPlan(JSON.parse(row.body));
       const closed = this.ctx.storage.sql.exec<{ body: string }>("SELECT body FROM closure WHERE id = 1").toArray()[0];
       if (closed) this.closure = JSON.parse(closed.body);
+      for (const l of this.ctx.storage.sql.exec<Record<string, number | string | null>>("SELECT * FROM leases ORDER BY first")) {
+        const lease: LeaseRow = {
+          id: l.id as string,
+          first: l.first as number,
+          end: l.end as number,
+          computeUnits: l.compute_units as number,
+          consumed: l.consumed as number,
+          grantedAt: l.granted_at as number,
+          expiresAt: l.expires_at as number,
+          returnedAt: l.returned_at as number | null,
+        };
+        this.leases.push(lease);
+        this.leaseById.set(lease.id, lease);
+      }
+      this.nextIndex =
+        this.ctx.storage.sql.exec<{ next_index: number }>("SELECT next_index FROM counters WHERE id = 1").toArray()[0]
+          ?.next_index ?? 0;
       const totals = this.ctx.storage.sql
-        .exec<{ relays: number; used: number }>(
-          "SELECT COUNT(*) AS relays, COALESCE(SUM(CASE WHEN outcome = 'failed' THEN 0 ELSE compute_units END), 0) AS used FROM receipts",
+        .exec<{ relays: number; served: number }>(
+          `SELECT COUNT(*) AS relays,
+             COALESCE(SUM(CASE WHEN outcome IN ('ok', 'cancelled') THEN compute_units ELSE 0 END), 0) AS served
+           FROM receipts WHERE outcome IN ('ok', 'failed', 'cancelled')`,
         )
         .one();
-      this.relayCount = totals.relays;
-      this.usedComputeUnits = totals.used;
+      this.reportedRelays = totals.relays;
+      this.servedComputeUnits = totals.served;
     });
+  }
+
+  private count(method: string): void {
+    this.calls[method] = (this.calls[method] ?? 0) + 1;
   }
 
   /**
@@ -153,6 +230,11 @@ export class RelaySession extends DurableObject<Env> {
    * holds every other call back, so concurrent first relays all see the same plan.
    */
   async open(coordinates: SessionCoordinates, requestorStake: bigint): Promise<SessionPlan> {
+    this.count("open");
+    return this.openPlan(coordinates, requestorStake);
+  }
+
+  private async openPlan(coordinates: SessionCoordinates, requestorStake: bigint): Promise<SessionPlan> {
     if (this.plan) return this.plan;
     await this.ctx.blockConcurrencyWhile(async () => {
       if (this.plan) return;
@@ -208,22 +290,8 @@ export class RelaySession extends DurableObject<Env> {
     };
   }
 
-  /** Hosts for one relay, best first: available hosts by distance and quality, then the rest. */
-  private candidates(plan: SessionPlan, caller: GeoPoint | null, relayIndex: number, now: number): SessionHost[] {
-    const routable = plan.hosts.map((host) => {
-      const live = this.live.get(host.id) as HostLiveState;
-      const b = live.breaker;
-      const available = now >= b.retryAfterUntil && (b.state === "closed" || (!b.trialInFlight && now >= b.openUntil));
-      return { ...host, quality: live.quality, available };
-    });
-    const ranked = rankHosts(routable, caller, relayIndex);
-    // The first choice is the one that will be tried: if its breaker is recovering, this is its trial.
-    const first = ranked[0] && this.live.get(ranked[0].id);
-    if (first && ranked[0].available && first.breaker.state !== "closed") {
-      admitThrough(first.breaker, now);
-      this.saveLive(ranked[0].id, first);
-    }
-    return ranked.map(({ quality: _q, available: _a, ...host }) => host);
+  private routing(): HostRouting[] {
+    return [...this.live].map(([id, l]) => ({ id, quality: l.quality, breaker: l.breaker }));
   }
 
   private observe(observations: readonly HostObservation[], now: number, probe = false): void {
@@ -231,117 +299,201 @@ export class RelaySession extends DurableObject<Env> {
     if (!plan) return;
     const profile = DEFAULT_LATENCY_PROFILES[plan.service.kind];
     const breaker = this.breakerParameters();
+    const touched = new Set<string>();
     for (const o of observations) {
       const live = this.live.get(o.hostId);
       if (!live) continue;
-      live.quality = updateQuality(live.quality, o.ok ? latencyScore(o.latencyMs, profile) : 0);
-      if (o.ok && probe) recordProbeSuccess(live.breaker);
-      else if (o.ok) recordSuccess(live.breaker, breaker);
-      else recordFailure(live.breaker, now, breaker, o.retryAfterMs);
-      this.saveLive(o.hostId, live);
+      observeHost(live, o, now, profile, breaker, probe);
+      touched.add(o.hostId);
     }
+    for (const id of touched) this.saveLive(id, this.live.get(id) as HostLiveState);
   }
 
   /** Probe results from the session's fisherman: they move quality and let healed hosts back in. */
   observeProbes(observations: HostObservation[], now: number): void {
+    this.count("observeProbes");
     const checked = checkObservations("observeProbes", observations);
     this.observe(checked, checkInteger("observeProbes", "now", now, 0, MAX_TIME), true);
   }
 
-  /**
-   * True when one more relay may be in flight. Entries older than the longest a relay can take
-   * are dropped first: a Worker that died mid-relay must not hold its slot for ever.
-   */
-  private roomInFlight(now: number): boolean {
-    const config = gatewayConfig(this.env);
-    if (this.inFlight.size < config.sessionMaxInFlight) return true;
-    const stale = now - config.relayDeadlineMs - config.streamMaxMs;
-    for (const [index, admittedAt] of this.inFlight) if (admittedAt < stale) this.inFlight.delete(index);
-    return this.inFlight.size < config.sessionMaxInFlight;
+  /** Quota reserved by leases (each less what it gave back) plus nothing else: the quota's use. */
+  private reservedQuota(): number {
+    let total = 0;
+    for (const l of this.leases) total += Math.max(l.computeUnits, l.consumed);
+    return total;
+  }
+
+  /** The lease holding a relay index, or undefined. */
+  private leaseOf(relayIndex: number): LeaseRow | undefined {
+    let lo = 0;
+    let hi = this.leases.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const l = this.leases[mid];
+      if (relayIndex < l.first) hi = mid - 1;
+      else if (relayIndex >= l.end) lo = mid + 1;
+      else return l;
+    }
+    return undefined;
+  }
+
+  private saveLease(l: LeaseRow): void {
+    this.ctx.storage.sql.exec(
+      `INSERT OR REPLACE INTO leases (id, first, end, compute_units, consumed, granted_at, expires_at, returned_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      l.id,
+      l.first,
+      l.end,
+      l.computeUnits,
+      l.consumed,
+      l.grantedAt,
+      l.expiresAt,
+      l.returnedAt,
+    );
+  }
+
+  /** Takes `count` indexes: from the lowest range given back first, else past every index leased so far. */
+  private allocate(count: number): { first: number; end: number } {
+    const free = this.ctx.storage.sql
+      .exec<{ first: number; end: number }>("SELECT first, end FROM free_ranges ORDER BY first LIMIT 1")
+      .toArray()[0];
+    if (free) {
+      const end = Math.min(free.end, free.first + count);
+      this.ctx.storage.sql.exec("DELETE FROM free_ranges WHERE first = ?", free.first);
+      if (end < free.end) this.ctx.storage.sql.exec("INSERT INTO free_ranges (first, end) VALUES (?, ?)", end, free.end);
+      return { first: free.first, end };
+    }
+    const first = this.nextIndex;
+    this.nextIndex += count;
+    this.ctx.storage.sql.exec("INSERT OR REPLACE INTO counters (id, next_index) VALUES (1, ?)", this.nextIndex);
+    return { first, end: this.nextIndex };
+  }
+
+  private insertLease(lease: LeaseRow): void {
+    let at = this.leases.length;
+    while (at > 0 && this.leases[at - 1].first > lease.first) at--;
+    this.leases.splice(at, 0, lease);
+    this.leaseById.set(lease.id, lease);
+    this.saveLease(lease);
   }
 
   /**
-   * Admits one relay: checks the window, the in-flight limit and the quota, stores its pending
-   * receipt, orders the hosts. A session is opened only by a relay of its own epoch: a request
-   * that names an ended session in the rollover grace window reaches it only if it was opened
-   * (else a requestor could open last epoch's session with a fresh quota).
+   * Grants a lease: a range of relay indexes and a slice of the quota, for an isolate to admit
+   * relays against without calling the object per relay. The request carries the isolate's
+   * report (receipts, observations, its previous lease's unused tail), applied first. A slice is
+   * at most a quarter of what is left (and never less than the waiting relay's cost), so near the
+   * end of a quota leases shrink to single relays and no isolate sits on quota another needs.
+   *
+   * A session is opened only by a relay of its own epoch: naming an ended session in the rollover
+   * grace window reaches it only if it was opened (else a requestor could open last epoch's
+   * session with a fresh quota).
    */
-  async admit(input: AdmitInput): Promise<AdmitResult> {
-    checkAdmitInput(input);
+  async lease(request: LeaseRequest): Promise<LeaseResult> {
+    this.count("lease");
+    checkLeaseRequest(request);
     const config = gatewayConfig(this.env);
-    if (!this.plan && input.now >= epochStartMs(input.coordinates.epoch + 1, config.sessionSeconds)) {
+    const { now } = request;
+    if (!this.plan && now >= epochStartMs(request.coordinates.epoch + 1, config.sessionSeconds)) {
       return { ok: false, reason: "session_closed" };
     }
-    const plan = await this.open(input.coordinates, input.requestorStake);
+    const plan = await this.openPlan(request.coordinates, request.requestorStake);
+    if (request.report) this.applyReport(request.report, now);
     const grace = config.rolloverGraceSeconds * 1000;
-    if (this.closure || input.now >= plan.endsAt + grace) return { ok: false, reason: "session_closed" };
+    if (this.closure || now >= plan.endsAt + grace) return { ok: false, reason: "session_closed" };
     if (plan.hosts.length === 0) return { ok: false, reason: "no_hosts" };
-    if (!this.roomInFlight(input.now)) return { ok: false, reason: "busy", retryAfterSeconds: 1 };
-    if (this.usedComputeUnits + input.computeUnits > plan.quota) {
-      return {
-        ok: false,
-        reason: "quota_exhausted",
-        retryAfterSeconds: Math.max(1, Math.ceil((plan.endsAt - input.now) / 1000)),
-      };
+    const reserved = this.reservedQuota();
+    const available = plan.quota - reserved;
+    if (available < request.minimumComputeUnits) {
+      // Quota held by other isolates' leases comes back within seconds; spent quota at the next session.
+      const heldElsewhere = reserved > this.servedComputeUnits;
+      const retryAfterSeconds = heldElsewhere ? 1 : Math.max(1, Math.ceil((plan.endsAt - now) / 1000));
+      return { ok: false, reason: "quota_exhausted", retryAfterSeconds };
     }
-    const relayIndex = this.relayCount;
-    this.ctx.storage.sql.exec(
-      "INSERT INTO receipts (relay_index, request_digest, compute_units, created_at) VALUES (?, ?, ?, ?)",
-      relayIndex,
-      input.requestDigest,
-      input.computeUnits,
-      input.now,
-    );
-    this.relayCount += 1;
-    this.usedComputeUnits += input.computeUnits;
-    this.inFlight.set(relayIndex, input.now);
+    const cap = Math.max(request.minimumComputeUnits, Math.floor(available / 4));
+    const computeUnits = Math.min(request.computeUnits, available, cap);
+    const range = this.allocate(Math.min(request.relays, MAX_LEASE_RELAYS));
+    const lease: LeaseRow = {
+      id: crypto.randomUUID(),
+      first: range.first,
+      end: range.end,
+      computeUnits,
+      consumed: 0,
+      grantedAt: now,
+      expiresAt: Math.min(now + LEASE_TTL_MS, plan.endsAt + grace),
+      returnedAt: null,
+    };
+    this.insertLease(lease);
+    const granted: Lease = {
+      id: lease.id,
+      sessionId: plan.sessionId,
+      first: lease.first,
+      end: lease.end,
+      computeUnits,
+      expiresAt: lease.expiresAt,
+    };
     return {
       ok: true,
-      sessionId: plan.sessionId,
-      relayIndex,
-      candidates: this.candidates(plan, input.caller, relayIndex, input.now),
+      lease: granted,
+      hosts: plan.hosts,
+      service: plan.service,
+      endsAt: plan.endsAt,
+      routing: this.routing(),
     };
   }
 
-  /**
-   * Completes a pending receipt; a second completion of the same relay changes nothing, and so
-   * does any completion after the session closed (a relay still streaming then is committed as
-   * pending).
-   */
-  complete(input: CompleteInput): boolean {
-    checkCompleteInput(input);
-    this.inFlight.delete(input.relayIndex);
-    if (this.closure) return false;
-    const receipt = this.ctx.storage.sql
-      .exec<{ compute_units: number }>(
-        "SELECT compute_units FROM receipts WHERE relay_index = ? AND outcome = 'pending'",
-        input.relayIndex,
-      )
-      .toArray()[0];
-    if (!receipt) return false;
-    this.ctx.storage.sql.exec(
-      `UPDATE receipts SET host_id = ?, response_digest = ?, status = ?, outcome = ?, latency_ms = ?, attempts = ?, completed_at = ?
-       WHERE relay_index = ?`,
-      input.hostId,
-      input.responseDigest,
-      input.status,
-      input.outcome,
-      input.latencyMs,
-      input.attempts,
-      input.now,
-      input.relayIndex,
-    );
-    const served = isServed(input.outcome);
-    if (!served) this.usedComputeUnits -= receipt.compute_units;
-    if (input.hostId && served) {
-      this.ctx.storage.sql.exec(
-        `INSERT INTO host_counters (host_id, relays, compute_units) VALUES (?, 1, ?)
-         ON CONFLICT (host_id) DO UPDATE SET relays = relays + 1, compute_units = compute_units + excluded.compute_units`,
-        input.hostId,
-        receipt.compute_units,
-      );
+  /** Takes a batch of receipts and observations (idempotent by relay index) and gives back unused lease tails. */
+  report(report: ReceiptReport, now: number): { accepted: number; routing: HostRouting[] } {
+    this.count("report");
+    checkReport("report", report);
+    checkInteger("report", "now", now, 0, MAX_TIME);
+    const accepted = this.applyReport(report, now);
+    return { accepted, routing: this.routing() };
+  }
+
+  private applyReport(report: ReceiptReport, now: number): number {
+    let accepted = 0;
+    if (!this.plan || this.closure) return 0; // after close, nothing changes: late relays stay unreported
+    const touched = new Set<LeaseRow>();
+    for (const r of report.receipts) {
+      const lease = this.leaseOf(r.relayIndex);
+      if (!lease) {
+        console.warn("report: relay index outside every lease", this.plan.sessionId, r.relayIndex);
+        continue;
+      }
+      const written = this.ctx.storage.sql.exec(
+        `INSERT OR IGNORE INTO receipts (relay_index, host_id, request_digest, response_digest, status, outcome, latency_ms,
+           compute_units, attempts, created_at, completed_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        r.relayIndex,
+        r.hostId,
+        r.requestDigest,
+        r.responseDigest,
+        r.status,
+        r.outcome,
+        r.latencyMs,
+        r.computeUnits,
+        r.attempts,
+        r.createdAt,
+        r.completedAt,
+      ).rowsWritten;
+      if (written === 0) continue; // reported before: a retry of a report changes nothing
+      accepted += 1;
+      this.reportedRelays += 1;
+      if (isServed(r.outcome)) {
+        lease.consumed += r.computeUnits;
+        touched.add(lease);
+        this.servedComputeUnits += r.computeUnits;
+        if (r.hostId) {
+          this.ctx.storage.sql.exec(
+            `INSERT INTO host_counters (host_id, relays, compute_units) VALUES (?, 1, ?)
+             ON CONFLICT (host_id) DO UPDATE SET relays = relays + 1, compute_units = compute_units + excluded.compute_units`,
+            r.hostId,
+            r.computeUnits,
+          );
+        }
+      }
     }
-    for (const o of input.observations) {
+    for (const o of report.observations) {
       if (o.ok) continue;
       this.ctx.storage.sql.exec(
         `INSERT INTO host_counters (host_id, failures) VALUES (?, 1)
@@ -349,12 +501,24 @@ export class RelaySession extends DurableObject<Env> {
         o.hostId,
       );
     }
-    this.observe(input.observations, input.now);
-    return true;
+    this.observe(report.observations, now);
+    for (const back of report.returned) {
+      const lease = this.leaseById.get(back.leaseId);
+      if (!lease || lease.returnedAt !== null) continue;
+      const from = Math.max(lease.first, Math.min(back.from, lease.end));
+      if (from < lease.end) this.ctx.storage.sql.exec("INSERT INTO free_ranges (first, end) VALUES (?, ?)", from, lease.end);
+      lease.end = from;
+      lease.computeUnits = Math.max(lease.consumed, lease.computeUnits - back.unusedComputeUnits);
+      lease.returnedAt = now;
+      touched.add(lease);
+    }
+    for (const lease of touched) this.saveLease(lease);
+    return accepted;
   }
 
   /** Quota and counts so far, or null when the session never opened. */
   usage(): SessionUsage | null {
+    this.count("usage");
     if (!this.plan) return null;
     const counters = new Map(
       this.ctx.storage.sql
@@ -377,23 +541,35 @@ export class RelaySession extends DurableObject<Env> {
     return {
       sessionId: this.plan.sessionId,
       quota: this.plan.quota,
-      usedComputeUnits: this.usedComputeUnits,
-      relays: this.relayCount,
+      usedComputeUnits: this.servedComputeUnits,
+      reservedComputeUnits: Math.max(0, this.reservedQuota() - this.servedComputeUnits),
+      relays: this.reportedRelays,
+      leasedRelays: this.leases.reduce((n, l) => n + (l.end - l.first), 0),
       hosts,
     };
   }
 
+  /** Calls answered since the object started, by method (the benchmark counts them per relay). */
+  callCounts(): ObjectCallCounts {
+    return { ...this.calls };
+  }
+
   /**
-   * Closes the session once its grace window has passed: folds every receipt into the session's
-   * Merkle root (protocol/commitments.ts). Idempotent: later calls return the same closure.
+   * Closes the session once its grace window and the receipt-report margin have passed: every
+   * index gets its receipt (reported, `unreported` or `void`), and all of them are folded into
+   * the session's Merkle root (protocol/commitments.ts). Idempotent: later calls return the same
+   * closure.
    */
   close(now: number): SessionClosure {
+    this.count("close");
     checkInteger("close", "now", now, 0, MAX_TIME);
     if (this.closure) return this.closure;
     const plan = this.plan;
-    if (plan && now < plan.endsAt + gatewayConfig(this.env).rolloverGraceSeconds * 1000) {
+    const config = gatewayConfig(this.env);
+    if (plan && now < plan.endsAt + config.rolloverGraceSeconds * 1000 + closeMarginMs(config)) {
       throw new Error(`session ${plan.sessionId} is still open`);
     }
+    const { unreported, voided } = plan ? this.fillEveryIndex(now) : { unreported: 0, voided: 0 };
     const leaves = plan ? this.receiptLeaves(plan) : [];
     this.tree = leaves.length ? sessionTree(leaves) : null;
     const closure: SessionClosure = {
@@ -407,10 +583,56 @@ export class RelaySession extends DurableObject<Env> {
         )
         .toArray()
         .map((r) => ({ hostId: r.host_id, relays: r.relays, computeUnits: r.compute_units })),
+      unreported,
+      voided,
     };
     this.ctx.storage.sql.exec("INSERT INTO closure (id, body) VALUES (1, ?)", JSON.stringify(closure));
     this.closure = closure;
     return closure;
+  }
+
+  /**
+   * Gives every index below the next unleased one a receipt: ranges given back and not leased
+   * again are dropped when they sit at the top, else `void`; indexes of a lease never reported
+   * are `unreported`.
+   */
+  private fillEveryIndex(now: number): { unreported: number; voided: number } {
+    const sql = this.ctx.storage.sql;
+    for (;;) {
+      const top = sql.exec<{ first: number }>("SELECT first FROM free_ranges WHERE end = ?", this.nextIndex).toArray()[0];
+      if (!top) break;
+      sql.exec("DELETE FROM free_ranges WHERE first = ?", top.first);
+      this.nextIndex = top.first;
+    }
+    sql.exec("INSERT OR REPLACE INTO counters (id, next_index) VALUES (1, ?)", this.nextIndex);
+    const blank = (index: number, outcome: "unreported" | "void", createdAt: number) =>
+      sql.exec(
+        `INSERT OR IGNORE INTO receipts (relay_index, request_digest, status, outcome, compute_units, created_at)
+         VALUES (?, ?, 0, ?, 0, ?)`,
+        index,
+        ZERO_HASH,
+        outcome,
+        createdAt,
+      ).rowsWritten;
+    let voided = 0;
+    for (const range of sql.exec<{ first: number; end: number }>("SELECT first, end FROM free_ranges").toArray()) {
+      for (let i = range.first; i < range.end; i++) voided += blank(i, "void", now);
+    }
+    let unreported = 0;
+    for (const lease of this.leases) {
+      const reported = new Set(
+        sql
+          .exec<{ relay_index: number }>(
+            "SELECT relay_index FROM receipts WHERE relay_index >= ? AND relay_index < ?",
+            lease.first,
+            lease.end,
+          )
+          .toArray()
+          .map((r) => r.relay_index),
+      );
+      for (let i = lease.first; i < lease.end; i++) if (!reported.has(i)) unreported += blank(i, "unreported", lease.grantedAt);
+    }
+    return { unreported, voided };
   }
 
   private receiptLeaves(plan: SessionPlan): ReceiptLeaf[] {
@@ -422,6 +644,7 @@ export class RelaySession extends DurableObject<Env> {
 
   /** A receipt of a closed session with its proof to the session root, or null. */
   receiptProof(relayIndex: number): { leaf: ReceiptLeaf; proof: Hex[]; sessionRoot: Hex } | null {
+    this.count("receiptProof");
     checkInteger("receiptProof", "relayIndex", relayIndex, 0, Number.MAX_SAFE_INTEGER);
     const plan = this.plan;
     if (!plan || !this.closure?.sessionRoot || relayIndex < 0 || relayIndex >= this.closure.relayCount) return null;
@@ -432,6 +655,7 @@ export class RelaySession extends DurableObject<Env> {
 
   /** Receipts in relay order, a page at a time. */
   receipts(after = -1, limit = 100): Receipt[] {
+    this.count("receipts");
     checkInteger("receipts", "after", after, -1, Number.MAX_SAFE_INTEGER);
     checkInteger("receipts", "limit", limit, 1, 1000);
     return this.ctx.storage.sql

@@ -13,8 +13,10 @@
  *   report card: (bytes32 sessionSeed, bytes32 hostKey, uint32 samples, uint32 scoreE6,
  *                 bytes32 samplesHash)  — scoreE6 = 2^32 - 1 when the card has no score
  * `hostKey` is keccak256 of the host id's UTF-8 bytes (zero when no host answered); a missing
- * digest or latency is zero; `outcome` is 0 pending, 1 ok, 2 failed, 3 cancelled (the caller hung up
- * on a stream after data flowed: served, so charged and credited like ok).
+ * digest or latency is zero; `outcome` is 0 pending (sessions stored before leases), 1 ok, 2 failed,
+ * 3 cancelled (the caller hung up on a stream after data flowed: served, so charged and credited
+ * like ok), 4 unreported (leased, never reported: its isolate died or the relay outlived the
+ * session), 5 void (an index given back unused). Only ok and cancelled are charged and credited.
  */
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
@@ -38,7 +40,7 @@ export const RECEIPT_LEAF_TYPES = [
 export const SESSION_LEAF_TYPES = ["bytes32", "uint32", "bytes32", "uint64", "uint64"] as const;
 export const REPORT_CARD_LEAF_TYPES = ["bytes32", "bytes32", "uint32", "uint32", "bytes32"] as const;
 
-const OUTCOME_CODES = { pending: 0, ok: 1, failed: 2, cancelled: 3 } as const;
+const OUTCOME_CODES = { pending: 0, ok: 1, failed: 2, cancelled: 3, unreported: 4, void: 5 } as const;
 export type ReceiptOutcome = keyof typeof OUTCOME_CODES;
 export const RECEIPT_OUTCOMES = Object.keys(OUTCOME_CODES) as ReceiptOutcome[];
 

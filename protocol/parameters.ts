@@ -95,7 +95,17 @@ export const PARAMETERS = {
     kind: positiveInteger,
     default: 128,
     group: "sessions",
-    description: "Relays of one session in flight at once; more are refused at once with 429 `session_busy` and `Retry-After`.",
+    description:
+      "Relays of one session in flight at once in one isolate; more are refused at once with 429 `session_busy` and `Retry-After`.",
+  }),
+  receiptReportMs: varSpec({
+    name: "RECEIPT_REPORT_MS",
+    kind: positiveInteger,
+    default: 1_000,
+    unit: "ms",
+    group: "sessions",
+    description:
+      "An isolate reports its relays' receipts to the session's object within this long (sooner when many wait); the session closes only after this margin.",
   }),
   maxRequestBytes: varSpec({
     name: "MAX_REQUEST_BYTES",

@@ -4,7 +4,9 @@
  * last (tried only when every other host failed), and a small probation share for low-quality
  * hosts so they can show they recovered.
  */
+import { type BreakerParameters, type BreakerState, recordFailure, recordProbeSuccess, recordSuccess } from "./breaker.js";
 import { type GeoPoint, haversineKm } from "./geo.js";
+import { type LatencyProfile, latencyScore } from "./quality.js";
 
 export interface RoutableHost extends GeoPoint {
   id: string;
@@ -56,4 +58,34 @@ export function rankHosts<T extends RoutableHost>(
 /** Moves live quality towards one observation: `latencyScore` for a good answer, 0 for a failure. */
 export function updateQuality(quality: number, observation: number, weight = 0.2): number {
   return (1 - weight) * quality + weight * observation;
+}
+
+/** A host's live routing state: its quality and its circuit breaker. */
+export interface LiveHost {
+  quality: number;
+  breaker: BreakerState;
+}
+
+/**
+ * Applies one attempt's outcome to a host's live state: quality moves towards the attempt's
+ * latency score (0 for a failure), and the breaker records it. A probe's success only lets an
+ * open breaker try again at once (`recordProbeSuccess`); a relay's closes it.
+ */
+export function observeHost(
+  live: LiveHost,
+  observation: { ok: boolean; latencyMs: number; retryAfterMs?: number },
+  now: number,
+  profile: LatencyProfile,
+  breaker: BreakerParameters,
+  probe = false,
+): void {
+  live.quality = updateQuality(live.quality, observation.ok ? latencyScore(observation.latencyMs, profile) : 0);
+  if (observation.ok && probe) recordProbeSuccess(live.breaker);
+  else if (observation.ok) recordSuccess(live.breaker, breaker);
+  else recordFailure(live.breaker, now, breaker, observation.retryAfterMs);
+}
+
+/** Whether a host may take a relay now: not asked to back off, and its breaker closed or due for a trial. */
+export function availableNow(b: BreakerState, now: number): boolean {
+  return now >= b.retryAfterUntil && (b.state === "closed" || (!b.trialInFlight && now >= b.openUntil));
 }

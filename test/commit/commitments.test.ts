@@ -28,9 +28,20 @@ import { gatewayConfig } from "../../workers/config.js";
 import { type BatchRecord, getBatch } from "../../workers/db/batches.js";
 import { database } from "../../workers/db/database.js";
 import worker from "../../workers/index.js";
+import { closeMarginMs } from "../../workers/sessions/session-messages.js";
 import { batchProducerStub, relaySessionStub } from "../../workers/sessions/session-stub.js";
 import type { TestChain } from "../support/test-hosts.js";
-import { call, createRequestor, createService, eth, PLACES, registerHost, rpc, testHosts } from "../worker/helpers.js";
+import {
+  call,
+  createRequestor,
+  createService,
+  eth,
+  PLACES,
+  registerHost,
+  reportReceipts,
+  rpc,
+  testHosts,
+} from "../worker/helpers.js";
 
 const chain = (): TestChain => JSON.parse(env.TEST_CHAIN);
 const client = () => createPublicClient({ transport: http(chain().direct) });
@@ -40,9 +51,14 @@ const config = () => gatewayConfig(env);
 const afterThisEpoch = () =>
   epochStartMs(sessionEpoch(Date.now(), config().sessionSeconds) + 1, config().sessionSeconds) +
   config().rolloverGraceSeconds * 1000 +
+  closeMarginMs(config()) +
   1;
 
-const tick = (now: number) => batchProducerStub(env).tick(now);
+/** A cron run at `now`, after this isolate has reported its relays' receipts (as its report interval would have). */
+const tick = async (now: number) => {
+  await reportReceipts();
+  return batchProducerStub(env).tick(now);
+};
 
 async function anvil(method: string, params: unknown[] = []) {
   const res = await fetch(chain().direct, {
@@ -108,6 +124,7 @@ describe("commitments, full cycle", () => {
     const now = afterThisEpoch();
 
     // Through the real scheduled handler, as Cloudflare's cron would call it.
+    await reportReceipts();
     const ctx = createExecutionContext();
     await worker.scheduled(createScheduledController({ scheduledTime: now, cron: "* * * * *" }), env, ctx);
     await waitOnExecutionContext(ctx);

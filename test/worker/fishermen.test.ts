@@ -15,6 +15,7 @@ import {
   type FaultHost,
   PLACES,
   registerHost,
+  reportReceipts,
   rpc,
   startFaultHost,
 } from "./helpers.js";
@@ -206,7 +207,8 @@ describe("quality-aware routing", () => {
     for (let i = 0; i < 5; i++) expect(await relay()).toMatchObject({ host: backupId, attempts: "1" });
     expect((await near.stats()).requests).toBe(nearRequestsWhenOpened); // no traffic while open
     const { session } = await relay();
-    // What routing learned survives the object being evicted while idle.
+    // What routing learned reaches the object with the isolate's report, and survives its eviction.
+    await reportReceipts();
     await evictDurableObject(relaySessionStub(env, session));
     const usage = (await (await call(`/v1/sessions/${session}`)).json()) as {
       usage: { hosts: { hostId: string; breaker: string; quality: number }[] };
@@ -219,6 +221,7 @@ describe("quality-aware routing", () => {
     // The host heals; the fisherman's next round sees it answer, and its trial relay succeeds.
     await near.set({ mode: "ok" });
     await probeRounds(session, 1);
+    await reportReceipts(); // the isolate learns the object's view with its next report
     expect(await relay()).toMatchObject({ host: nearId, attempts: "1" });
     expect(await relay()).toMatchObject({ host: nearId, attempts: "1" });
   });

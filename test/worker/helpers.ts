@@ -6,6 +6,7 @@ import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import type { Fault } from "../../dev/hosts/fault-host.js";
 import { signHostMessage, toMicrodegrees } from "../../protocol/host-registration.js";
 import { gatewayConfig } from "../../workers/config.js";
+import { reportAllReceipts } from "../../workers/relay/session-lease.js";
 import type { TestHostsEnv } from "../support/test-hosts.js";
 
 import { ADMIN_TOKEN, asAdmin, BASE, gateway, withJson } from "./gateway-client.js";
@@ -15,6 +16,13 @@ export const testHosts = (): TestHostsEnv => JSON.parse(env.TEST_HOSTS);
 
 /** The EIP-712 domain the gateway under test verifies (what `GET /v1/signing-domain` answers). */
 export const signingDomain = () => gatewayConfig(env).signingDomain;
+
+/**
+ * Reports every receipt this isolate holds to its session's object now: relays record receipts
+ * in the isolate and report them within `RECEIPT_REPORT_MS`; a test reads them after this
+ * deterministic trigger instead of waiting for the interval.
+ */
+export const reportReceipts = () => reportAllReceipts(env);
 
 export const unique = (prefix: string) => `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
 

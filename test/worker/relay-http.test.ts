@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { call, createRequestor, createService, PLACES, registerHost, startFaultHost } from "./helpers.js";
+import { call, createRequestor, createService, PLACES, registerHost, reportReceipts, startFaultHost } from "./helpers.js";
 
 async function inferenceNetwork() {
   const service = await createService({ kind: "http", model: "conductor-demo-1", computeUnits: { default: 10, methods: {} } });
@@ -24,6 +24,7 @@ async function readAll(res: Response): Promise<string> {
 }
 
 async function receiptOf(res: Response) {
+  await reportReceipts();
   const session = res.headers.get("x-conductor-session");
   const relay = Number(res.headers.get("x-conductor-relay"));
   const page = (await (await call(`/v1/sessions/${session}/receipts?after=${relay - 1}&limit=1`)).json()) as {

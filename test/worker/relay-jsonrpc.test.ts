@@ -10,6 +10,7 @@ import {
   type Fault,
   PLACES,
   registerHost,
+  reportReceipts,
   rpc,
   startFaultHost,
   testHosts,
@@ -31,6 +32,7 @@ async function anvilNetwork() {
 }
 
 async function receiptsOf(sessionId: string): Promise<Receipt[]> {
+  await reportReceipts();
   const all: Receipt[] = [];
   let after = -1;
   for (;;) {

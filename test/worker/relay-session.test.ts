@@ -1,49 +1,207 @@
+/**
+ * A session's `RelaySession` object and the isolates' leases: the rollover window, the quota never
+ * overspent, exactly one receipt per admitted relay (`unreported` for an isolate that died, `void`
+ * for indexes given back unused), reports within the report interval, and no call to the object
+ * per relay in steady state.
+ */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { epochStartMs, sessionEpoch } from "../../protocol/session.js";
 import { gatewayConfig } from "../../workers/config.js";
+import { dropAllLeases } from "../../workers/relay/session-lease.js";
 import { sessionIdFor } from "../../workers/sessions/plan-session.js";
+import { closeMarginMs, type LeaseRequest, type Receipt } from "../../workers/sessions/session-messages.js";
 import { relaySessionStub, sessionForRequest } from "../../workers/sessions/session-stub.js";
-import { createRequestor, createService, PLACES, registerHost, testHosts } from "./helpers.js";
+import { createRequestor, createService, eth, PLACES, registerHost, reportReceipts, rpc, startFaultHost } from "./helpers.js";
 
-describe("RelaySession rollover", () => {
-  it("admits until the end of the grace window, then refuses", async () => {
-    const config = gatewayConfig(env);
-    const service = await createService({ kind: "jsonrpc", chainId: 31337 });
-    await registerHost({ endpoint: testHosts().anvils[0], services: [service], ...PLACES.paris });
-    const requestor = await createRequestor();
-    const epoch = sessionEpoch(Date.now(), config.sessionSeconds);
-    const coordinates = { requestorId: requestor.id, serviceId: service, epoch };
-    const stub = relaySessionStub(env, sessionIdFor(coordinates));
-    const endsAt = epochStartMs(epoch + 1, config.sessionSeconds);
-    const admit = (now: number) =>
-      stub.admit({
-        coordinates,
-        requestorStake: 1_000_000n,
-        computeUnits: 1,
-        caller: null,
-        requestDigest: `0x${"00".repeat(32)}`,
-        now,
-      });
+const config = () => gatewayConfig(env);
 
-    expect(await admit(endsAt - 1)).toMatchObject({ ok: true, relayIndex: 0 });
-    expect(await admit(endsAt + config.rolloverGraceSeconds * 1000 - 1)).toMatchObject({ ok: true, relayIndex: 1 });
-    expect(await admit(endsAt + config.rolloverGraceSeconds * 1000)).toEqual({ ok: false, reason: "session_closed" });
-    expect((await stub.usage())?.relays).toBe(2);
+/** A service with one healthy host, a requestor staking `stake`, and its current session's object. */
+async function session(stake = 1_000_000n) {
+  const service = await createService({ kind: "jsonrpc", chainId: 31337 });
+  const host = await startFaultHost();
+  await registerHost({ endpoint: host.url, services: [service], ...PLACES.paris });
+  const requestor = await createRequestor(stake);
+  const epoch = sessionEpoch(Date.now(), config().sessionSeconds);
+  const coordinates = { requestorId: requestor.id, serviceId: service, epoch };
+  const sessionId = sessionIdFor(coordinates);
+  return { service, host, requestor, coordinates, sessionId, stub: relaySessionStub(env, sessionId) };
+}
+
+const leaseRequest = (coordinates: LeaseRequest["coordinates"], change: Partial<LeaseRequest> = {}): LeaseRequest => ({
+  coordinates,
+  requestorStake: 1_000_000n,
+  relays: 16,
+  computeUnits: 16,
+  minimumComputeUnits: 1,
+  now: Date.now(),
+  ...change,
+});
+
+async function allReceipts(sessionId: string): Promise<Receipt[]> {
+  const stub = relaySessionStub(env, sessionId);
+  const all: Receipt[] = [];
+  for (let after = -1; ; ) {
+    const page = await stub.receipts(after, 1000);
+    all.push(...page);
+    if (page.length < 1000) return all;
+    after = page[page.length - 1].relayIndex;
+  }
+}
+
+/** The moment at which a session of the current epoch may close. */
+const closable = (coordinates: { epoch: number }) =>
+  epochStartMs(coordinates.epoch + 1, config().sessionSeconds) + config().rolloverGraceSeconds * 1000 + closeMarginMs(config());
+
+describe("RelaySession leases", () => {
+  it("grants leases until the end of the grace window, then refuses", async () => {
+    const { coordinates, stub } = await session();
+    const endsAt = epochStartMs(coordinates.epoch + 1, config().sessionSeconds);
+    const lease = (now: number) => stub.lease(leaseRequest(coordinates, { now }));
+    expect(await lease(endsAt - 1)).toMatchObject({ ok: true, lease: { first: 0, end: 16 } });
+    expect(await lease(endsAt + config().rolloverGraceSeconds * 1000 - 1)).toMatchObject({ ok: true, lease: { first: 16 } });
+    expect(await lease(endsAt + config().rolloverGraceSeconds * 1000)).toEqual({ ok: false, reason: "session_closed" });
+  });
+
+  it("never overspends the quota, however many leases are asked for at once, and shrinks them near its end", async () => {
+    const { coordinates, stub } = await session(50_000n); // 50 compute units per session
+    const results = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        stub.lease(
+          leaseRequest(coordinates, {
+            requestorStake: 50_000n,
+            relays: 8,
+            computeUnits: 3 + (i % 7),
+            minimumComputeUnits: 1 + (i % 3),
+          }),
+        ),
+      ),
+    );
+    const granted = results.flatMap((r) => (r.ok ? [r.lease] : []));
+    const total = granted.reduce((n, l) => n + l.computeUnits, 0);
+    expect(total).toBeLessThanOrEqual(50);
+    expect(results.some((r) => !r.ok && r.reason === "quota_exhausted")).toBe(true);
+    // Each slice is at most a quarter of what was left (or the waiting relay's own cost).
+    expect(Math.max(...granted.map((l) => l.computeUnits))).toBeLessThanOrEqual(13);
+    // Ranges never overlap.
+    const ranges = granted.map((l) => [l.first, l.end]).sort((a, b) => a[0] - b[0]);
+    for (let i = 1; i < ranges.length; i++) expect(ranges[i][0]).toBeGreaterThanOrEqual(ranges[i - 1][1]);
+    // What a lease gives back unused is quota again.
+    const first = granted[0];
+    const before = (await stub.usage())?.reservedComputeUnits as number;
+    await stub.report(
+      {
+        receipts: [],
+        observations: [],
+        returned: [{ leaseId: first.id, from: first.first, unusedComputeUnits: first.computeUnits }],
+      },
+      Date.now(),
+    );
+    expect((await stub.usage())?.reservedComputeUnits).toBe(before - first.computeUnits);
+    const again = await stub.lease(leaseRequest(coordinates, { relays: 4, computeUnits: 1, minimumComputeUnits: 1 }));
+    expect(again).toMatchObject({ ok: true, lease: { first: first.first } }); // the returned range is leased again first
+  });
+
+  it("keeps exactly one receipt per index: reported, unreported for an isolate that died, dropped or void when given back", async () => {
+    const { service, requestor, coordinates, sessionId, stub } = await session();
+    for (let i = 0; i < 5; i++)
+      expect((await rpc(service, requestor.key, eth("eth_blockNumber", i), PLACES.paris)).status).toBe(200);
+    await reportReceipts(); // the isolate reports the 5 receipts and, idle, gives its lease's tail back
+    for (let i = 0; i < 3; i++)
+      expect((await rpc(service, requestor.key, eth("eth_blockNumber", i), PLACES.paris)).status).toBe(200);
+    dropAllLeases(); // this isolate dies: 3 relays served, never reported, and its lease's tail never returned
+    const closure = await stub.close(closable(coordinates));
+    const receipts = await allReceipts(sessionId);
+    expect(receipts.map((r) => r.relayIndex)).toEqual(Array.from({ length: receipts.length }, (_, i) => i));
+    expect(receipts.filter((r) => r.outcome === "ok")).toHaveLength(5);
+    const unreported = receipts.filter((r) => r.outcome === "unreported");
+    expect(unreported.length).toBeGreaterThanOrEqual(3); // the 3 served relays, and the dead lease's unused indexes
+    expect(closure).toMatchObject({ relayCount: receipts.length, computeUnits: 5, unreported: unreported.length });
+    expect(unreported.every((r) => r.computeUnits === 0)).toBe(true);
+    // Its root commits to every index, so the contract's challenge always finds a leaf.
+    expect((await stub.receiptProof(receipts.length - 1))?.leaf.relayIndex).toBe(receipts.length - 1);
+  });
+
+  it("voids indexes given back unused below other leases, and drops them at the top", async () => {
+    const { coordinates, sessionId, stub } = await session();
+    const a = await stub.lease(leaseRequest(coordinates, { relays: 10 }));
+    const b = await stub.lease(leaseRequest(coordinates, { relays: 10 }));
+    if (!a.ok || !b.ok) throw new Error("no lease");
+    const digest = `0x${"ab".repeat(32)}`;
+    const receipt = (relayIndex: number) => ({
+      relayIndex,
+      hostId: null,
+      requestDigest: digest,
+      responseDigest: digest,
+      status: 200,
+      outcome: "ok" as const,
+      latencyMs: 1,
+      computeUnits: 1,
+      attempts: 1,
+      createdAt: Date.now(),
+      completedAt: Date.now(),
+    });
+    await stub.report(
+      {
+        receipts: [receipt(0), receipt(1), receipt(10)],
+        observations: [],
+        returned: [
+          { leaseId: a.lease.id, from: 2, unusedComputeUnits: 14 },
+          { leaseId: b.lease.id, from: 11, unusedComputeUnits: 15 },
+        ],
+      },
+      Date.now(),
+    );
+    const closure = await stub.close(closable(coordinates));
+    const receipts = await allReceipts(sessionId);
+    expect(receipts.map((r) => r.outcome)).toEqual(["ok", "ok", ...Array(8).fill("void"), "ok"]);
+    expect(closure).toMatchObject({ relayCount: 11, voided: 8, unreported: 0, computeUnits: 3 });
+  });
+
+  it("reports receipts within the report interval without anyone asking", async () => {
+    const { service, requestor, sessionId } = await session();
+    const res = await rpc(service, requestor.key, eth("eth_blockNumber"), PLACES.paris);
+    expect(res.status).toBe(200);
+    // No explicit report: the isolate's own timer sends it (RECEIPT_REPORT_MS).
+    const deadline = Date.now() + config().receiptReportMs + 5_000;
+    let usage = await relaySessionStub(env, sessionId).usage();
+    while ((usage?.relays ?? 0) < 1 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+      usage = await relaySessionStub(env, sessionId).usage();
+    }
+    expect(usage?.relays).toBe(1);
+  });
+
+  it("makes no call to the session's object per relay in steady state", async () => {
+    const { service, requestor, stub } = await session(100_000_000n);
+    for (let i = 0; i < 20; i++) await rpc(service, requestor.key, eth("eth_blockNumber", i), PLACES.paris); // leases grow
+    const before = await stub.callCounts();
+    let served = 0;
+    for (let wave = 0; wave < 5; wave++) {
+      const answers = await Promise.all(
+        Array.from({ length: 100 }, (_, i) => rpc(service, requestor.key, eth("eth_blockNumber", i), PLACES.paris)),
+      );
+      served += answers.filter((r) => r.status === 200).length;
+    }
+    expect(served).toBe(500);
+    await reportReceipts();
+    const after = await stub.callCounts();
+    const calls = Object.entries(after).reduce((n, [m, c]) => n + c - (before[m] ?? 0), 0) - 1; // less this callCounts
+    expect(calls).toBeLessThanOrEqual(10); // at most 20 per 1,000 relays
+    expect((await stub.usage())?.relays).toBe(520);
   });
 
   it("routes to the previous session only when the caller names it within the grace window", () => {
-    const config = gatewayConfig(env);
-    const start = epochStartMs(1000, config.sessionSeconds);
+    const start = epochStartMs(1000, config().sessionSeconds);
     const previousId = sessionIdFor({ requestorId: "req_a", serviceId: "eth", epoch: 999 });
-    const inGrace = sessionForRequest(config, "req_a", "eth", start + 1000, previousId);
+    const inGrace = sessionForRequest(config(), "req_a", "eth", start + 1000, previousId);
     expect(inGrace).toMatchObject({ epoch: 999, sessionId: previousId });
-    const late = sessionForRequest(config, "req_a", "eth", start + config.rolloverGraceSeconds * 1000, previousId);
+    const late = sessionForRequest(config(), "req_a", "eth", start + config().rolloverGraceSeconds * 1000, previousId);
     expect(late.epoch).toBe(1000);
-    const unnamed = sessionForRequest(config, "req_a", "eth", start + 1000, undefined);
+    const unnamed = sessionForRequest(config(), "req_a", "eth", start + 1000, undefined);
     expect(unnamed.epoch).toBe(1000);
     const someoneElses = sessionForRequest(
-      config,
+      config(),
       "req_a",
       "eth",
       start + 1000,

@@ -1,5 +1,16 @@
 import { describe, expect, it } from "vitest";
-import { admin, call, createRequestor, createService, eth, PLACES, registerHost, rpc, testHosts } from "./helpers.js";
+import {
+  admin,
+  call,
+  createRequestor,
+  createService,
+  eth,
+  PLACES,
+  registerHost,
+  reportReceipts,
+  rpc,
+  testHosts,
+} from "./helpers.js";
 
 describe("requestors and API keys", () => {
   it("needs the admin token to create requestors", async () => {
@@ -39,6 +50,7 @@ describe("requestors and API keys", () => {
     expect(JSON.stringify(listed)).not.toContain(requestor.accountKey);
 
     expect((await rpc(service, second.key, eth("eth_chainId"), PLACES.paris)).status).toBe(200);
+    await reportReceipts();
     const me = (await (await call("/v1/requestors/me", { headers: { authorization: `Bearer ${second.key}` } })).json()) as {
       id: string;
       stake: string;

@@ -2,7 +2,18 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { epochStartMs, SELECTION_ALGORITHM, selectSessionHosts, sessionIdFromSeed, sessionSeed } from "../../protocol/session.js";
 import { gatewayConfig } from "../../workers/config.js";
-import { admin, call, createRequestor, createService, eth, PLACES, registerHost, rpc, testHosts } from "./helpers.js";
+import {
+  admin,
+  call,
+  createRequestor,
+  createService,
+  eth,
+  PLACES,
+  registerHost,
+  reportReceipts,
+  rpc,
+  testHosts,
+} from "./helpers.js";
 
 interface SessionPlan {
   sessionId: string;
@@ -58,6 +69,7 @@ describe("sessions", () => {
     const res = await rpc(service, requestor.key, eth("eth_chainId"), PLACES.paris);
     expect(res.headers.get("x-conductor-session")).toBe(plan.sessionId);
     expect(plan.hosts.map((h) => h.id)).toContain(res.headers.get("x-conductor-host"));
+    await reportReceipts();
     const record = (await (await call(`/v1/sessions/${plan.sessionId}`)).json()) as {
       hostIds: string[];
       usage: { relays: number };

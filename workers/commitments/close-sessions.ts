@@ -1,5 +1,5 @@
 /**
- * Cron step 1: close sessions whose grace window has passed. Each session's `RelaySession`
+ * Cron step 1: close sessions whose grace window (and the receipt-report margin after it) has passed. Each session's `RelaySession`
  * folds its receipts into the session root; its `Fisherman` writes the report cards if its own
  * alarm has not already (both idempotent).
  *
@@ -12,7 +12,7 @@ import type { GatewayConfig } from "../config.js";
 import { eachIsolated, InvalidPipelineData } from "../cron/isolated.js";
 import { markSessionClosed, sessionsToClose } from "../db/batches.js";
 import type { Database } from "../db/database.js";
-import type { SessionClosure } from "../sessions/session-messages.js";
+import { closeMarginMs, type SessionClosure } from "../sessions/session-messages.js";
 import { fishermanStub, relaySessionStub } from "../sessions/session-stub.js";
 
 export const CLOSE_SESSION_STEP = "close_session";
@@ -41,8 +41,9 @@ export async function closeEndedSessions(
   now: number,
   limit = 200,
 ): Promise<number> {
-  const graceMs = config.rolloverGraceSeconds * 1000;
-  const due = await sessionsToClose(db, now - graceMs, limit, now);
+  // After the grace window, isolates still report the last relays' receipts for a short margin.
+  const closable = now - config.rolloverGraceSeconds * 1000 - closeMarginMs(config);
+  const due = await sessionsToClose(db, closable, limit, now);
   const run = await eachIsolated(
     db,
     CLOSE_SESSION_STEP,

@@ -2,8 +2,10 @@
  * The relay hot path (docs/protocol.md): `/v1/{service}[/...]` with a bearer key, or
  * `/k/{key}/v1/{service}[/...]` for clients that only take a URL (wallets, viem's `http(url)`).
  *
- * Order of work: service, key, body (capped), parse and price, admit in the session's Durable
- * Object (which writes the pending receipt), forward with failover, complete the receipt.
+ * Order of work: service and key (cached per isolate), body (capped), parse, method policy and
+ * price, admit against this isolate's lease of the session (`workers/relay/session-lease.ts`: no
+ * call to the session's object per relay), forward with failover, record the receipt (reported to
+ * the object in batches).
  */
 import { type Context, Hono } from "hono";
 import { sha256Hex } from "../../protocol/hex.js";
@@ -21,14 +23,15 @@ import { forwardJsonRpc } from "../relay/jsonrpc-forward.js";
 import { isEventStream, observeStream } from "../relay/observed-stream.js";
 import { relayedResponseHeaders } from "../relay/response-headers.js";
 import { cachedService } from "../relay/service-cache.js";
-import type { AdmitResult, CompleteInput } from "../sessions/session-messages.js";
-import { relaySessionStub, sessionForRequest } from "../sessions/session-stub.js";
+import { type Admission, admitRelay, completeRelay } from "../relay/session-lease.js";
+import type { ReportedReceipt } from "../sessions/session-messages.js";
+import { sessionForRequest } from "../sessions/session-stub.js";
 
 type RelayContext = Context<AppEnv>;
-type Admitted = Extract<AdmitResult, { ok: true }>;
+type Admitted = Extract<Admission, { ok: true }>;
 type AttemptsFailed = Extract<AttemptsResult<unknown>, { ok: false }>;
 
-function admissionError(result: Exclude<AdmitResult, { ok: true }>): ApiError {
+function admissionError(result: Exclude<Admission, { ok: true }>): ApiError {
   if (result.reason === "quota_exhausted") return quotaExhausted(result.retryAfterSeconds);
   if (result.reason === "busy") return sessionBusy(result.retryAfterSeconds);
   if (result.reason === "no_hosts") return apiError("no_host_available", "No host serves this service in the current session");
@@ -63,16 +66,8 @@ async function relay(c: RelayContext, serviceId: string, key: string | null, sub
   const { requestor } = await authenticateKey(db, key, { scope: "relay", inUrl: c.req.param("key") !== undefined });
   const body = await readBodyCapped(c.req.raw, config.maxRequestBytes);
   const session = sessionForRequest(config, requestor.id, serviceId, started, c.req.header("x-conductor-session"));
-  const stub = relaySessionStub(c.env, session.sessionId);
-  const admit = (computeUnits: number, requestDigest: string) =>
-    stub.admit({
-      coordinates: session,
-      requestorStake: requestor.stake,
-      computeUnits,
-      caller: callerLocation(c.req.raw, config.devMode),
-      requestDigest,
-      now: started,
-    });
+  const admit = (computeUnits: number) =>
+    admitRelay(c.env, config, session, requestor.stake, computeUnits, callerLocation(c.req.raw, config.devMode), started);
   const budget = (admitted: Admitted): AttemptBudget => ({
     candidates: admitted.candidates,
     maxAttempts: config.maxAttempts,
@@ -81,42 +76,55 @@ async function relay(c: RelayContext, serviceId: string, key: string | null, sub
   });
 
   return service.kind === "jsonrpc"
-    ? relayJsonRpc(c, config, { service, body, admit, budget, stub, started })
-    : relayHttp(c, config, { service, body, admit, budget, stub, started, subpath });
+    ? relayJsonRpc(c, config, { service, body, admit, budget, started })
+    : relayHttp(c, config, { service, body, admit, budget, started, subpath });
 }
 
 interface RelayParts {
   service: Service;
   body: Uint8Array<ArrayBuffer>;
-  admit: (computeUnits: number, requestDigest: string) => Promise<AdmitResult>;
+  admit: (computeUnits: number) => Promise<Admission>;
   budget: (admitted: Admitted) => AttemptBudget;
-  stub: ReturnType<typeof relaySessionStub>;
   started: number;
 }
 
-/** Completes the relay's receipt; latency and completion time are taken now. */
+/**
+ * Records the relay's receipt in this isolate (reported to the session's object within
+ * `RECEIPT_REPORT_MS`, kept alive by `waitUntil`); latency and completion time are taken now.
+ */
 function completeReceipt(
-  { stub, started }: RelayParts,
+  c: RelayContext,
+  { started }: RelayParts,
   admitted: Admitted,
+  requestDigest: string,
   result: AttemptsResult<unknown>,
-  fields: Pick<CompleteInput, "hostId" | "responseDigest" | "status" | "outcome">,
-) {
+  fields: Pick<ReportedReceipt, "hostId" | "responseDigest" | "status" | "outcome">,
+): void {
   const now = Date.now();
-  return stub.complete({
+  const receipt: ReportedReceipt = {
     relayIndex: admitted.relayIndex,
+    requestDigest,
     latencyMs: now - started,
+    computeUnits: admitted.computeUnits,
     attempts: result.attempts,
-    observations: observationsOf(result),
-    now,
+    createdAt: started,
+    completedAt: now,
     ...fields,
-  });
+  };
+  c.executionCtx.waitUntil(completeRelay(c.env, admitted, receipt, observationsOf(result), now));
 }
 
 /** Every attempted host failed: the receipt says so (returning the quota) and the caller gets 503. */
-async function allHostsFailed(parts: RelayParts, admitted: Admitted, result: AttemptsFailed): Promise<never> {
+function allHostsFailed(
+  c: RelayContext,
+  parts: RelayParts,
+  admitted: Admitted,
+  requestDigest: string,
+  result: AttemptsFailed,
+): never {
   const error = apiError("no_host_available", `No host of this session answered: ${describeFailures(result.failures)}`);
   const hostId = result.lastHost?.id ?? null;
-  await completeReceipt(parts, admitted, result, {
+  completeReceipt(c, parts, admitted, requestDigest, result, {
     hostId,
     responseDigest: sha256Hex(error.message),
     status: error.status,
@@ -140,7 +148,8 @@ async function relayJsonRpc(c: RelayContext, config: GatewayConfig, parts: Relay
       `This service does not relay ${refused.join(", ")}: admin, debugging, node-account and state-changing methods are refused unless the service's allow list names them`,
     );
   }
-  const admitted = await admit(computeUnitsFor(parsed.calls, service.computeUnits), sha256Hex(body));
+  const requestDigest = sha256Hex(body);
+  const admitted = await admit(computeUnitsFor(parsed.calls, service.computeUnits));
   if (!admitted.ok) throw admissionError(admitted);
 
   const result = await forwardJsonRpc(budget(admitted), {
@@ -150,9 +159,9 @@ async function relayJsonRpc(c: RelayContext, config: GatewayConfig, parts: Relay
     maxResponseBytes: config.maxResponseBytes,
     expectedChainId: service.chainId,
   });
-  if (!result.ok) return allHostsFailed(parts, admitted, result);
+  if (!result.ok) return allHostsFailed(c, parts, admitted, requestDigest, result);
   const headers = relayHeaders(admitted.sessionId, admitted.relayIndex, result.host.id, result.attempts);
-  await completeReceipt(parts, admitted, result, {
+  completeReceipt(c, parts, admitted, requestDigest, result, {
     hostId: result.host.id,
     responseDigest: sha256Hex(result.value.body),
     status: result.value.status,
@@ -170,7 +179,7 @@ async function relayHttp(c: RelayContext, config: GatewayConfig, parts: RelayPar
   const hasBody = method !== "GET" && method !== "HEAD";
   const search = new URL(c.req.url).search;
   const requestDigest = sha256Hex(`${method} ${subpath}${search}\n${new TextDecoder().decode(body)}`);
-  const admitted = await admit(service.computeUnits.default, requestDigest);
+  const admitted = await admit(service.computeUnits.default);
   if (!admitted.ok) throw admissionError(admitted);
 
   const result = await forwardHttp(budget(admitted), {
@@ -180,7 +189,7 @@ async function relayHttp(c: RelayContext, config: GatewayConfig, parts: RelayPar
     headers: c.req.raw.headers,
     body: hasBody ? body : null,
   });
-  if (!result.ok) return allHostsFailed(parts, admitted, result);
+  if (!result.ok) return allHostsFailed(c, parts, admitted, requestDigest, result);
 
   const upstream = result.value;
   const headers = relayedResponseHeaders(
@@ -188,7 +197,7 @@ async function relayHttp(c: RelayContext, config: GatewayConfig, parts: RelayPar
     relayHeaders(admitted.sessionId, admitted.relayIndex, result.host.id, result.attempts),
   );
   if (!upstream.body) {
-    await completeReceipt(parts, admitted, result, {
+    completeReceipt(c, parts, admitted, requestDigest, result, {
       hostId: result.host.id,
       responseDigest: sha256Hex(""),
       status: upstream.status,
@@ -200,10 +209,10 @@ async function relayHttp(c: RelayContext, config: GatewayConfig, parts: RelayPar
     sse: isEventStream(upstream.headers.get("content-type")),
     idleTimeoutMs: config.streamIdleTimeoutMs,
     maxDurationMs: config.streamMaxMs,
-    onEnd: (end) => {
+    onEnd: async (end) => {
       // A caller that hangs up after data flowed was served: charged, and the host credited.
       const outcome = end.ok ? "ok" : end.error === "caller_cancelled" && end.bytes > 0 ? "cancelled" : "failed";
-      return completeReceipt(parts, admitted, result, {
+      completeReceipt(c, parts, admitted, requestDigest, result, {
         hostId: result.host.id,
         responseDigest: end.responseDigest,
         status: outcome === "failed" ? 502 : upstream.status,

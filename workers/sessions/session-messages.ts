@@ -1,30 +1,85 @@
 /**
- * What the Worker and a session's `RelaySession` Durable Object exchange: admission, completion
- * of a receipt, host observations, usage and the closure the commit pipeline folds into a batch.
- * The object implements these; the Worker, the fisherman and the pipeline call it through the
- * `RELAY_SESSION` binding, so none of them imports the object itself.
+ * What the Worker and a session's `RelaySession` Durable Object exchange (docs/architecture.md,
+ * "Leases"). The Worker does not call the object per relay: an isolate takes a **lease** (a range
+ * of relay indexes and a slice of the session's quota), admits relays against it locally, and
+ * **reports** the receipts in batches. The object implements these messages; the Worker, the
+ * fisherman and the pipeline call it through the `RELAY_SESSION` binding, so none of them
+ * imports the object itself.
  */
-
 import type { BreakerState } from "../../protocol/breaker.js";
-import type { GeoPoint } from "../../protocol/geo.js";
 import type { Hex } from "../../protocol/hex.js";
 import type { SessionCoordinates } from "../../protocol/session.js";
-import type { SessionHost } from "./plan-session.js";
+import type { SessionHost, SessionService } from "./plan-session.js";
 
-export interface AdmitInput {
+/** Outcomes a reported receipt can have; `unreported` and `void` are written by the object at close. */
+export type ReportedOutcome = "ok" | "failed" | "cancelled";
+
+/** What an isolate asks for: a lease for the coming relays, with what it gives back and reports on the way. */
+export interface LeaseRequest {
   coordinates: SessionCoordinates;
   /** The requestor's stake, used only when this call opens the session. */
   requestorStake: bigint;
+  /** Relay indexes wanted (the object may grant fewer). */
+  relays: number;
+  /** Compute units wanted for them (the object may grant fewer, never less than `minimumComputeUnits`). */
   computeUnits: number;
-  caller: GeoPoint | null;
-  requestDigest: string;
+  /** The cost of the relay waiting for this lease: a grant below it is useless. */
+  minimumComputeUnits: number;
   now: number;
+  /** Receipts, host tallies and the previous lease's unused tail, carried on the same call. */
+  report?: ReceiptReport;
 }
 
-export type AdmitResult =
-  | { ok: true; sessionId: string; relayIndex: number; candidates: SessionHost[] }
-  | { ok: false; reason: "quota_exhausted" | "busy"; retryAfterSeconds: number }
+/** A range of relay indexes `[first, end)` and a slice of the quota, held by one isolate. */
+export interface Lease {
+  id: string;
+  sessionId: string;
+  first: number;
+  end: number;
+  computeUnits: number;
+  /** After this the isolate takes a new lease (and returns what it did not use). */
+  expiresAt: number;
+}
+
+/** Live routing state of one host, as the object knows it from every isolate's reports and the fisherman's probes. */
+export interface HostRouting {
+  id: string;
+  quality: number;
+  breaker: BreakerState;
+}
+
+export type LeaseResult =
+  | {
+      ok: true;
+      lease: Lease;
+      /** The session's hosts and service (they never change during a session). */
+      hosts: SessionHost[];
+      service: SessionService;
+      endsAt: number;
+      routing: HostRouting[];
+    }
+  | { ok: false; reason: "quota_exhausted"; retryAfterSeconds: number }
   | { ok: false; reason: "session_closed" | "no_hosts" };
+
+/** One relay's receipt, as the isolate that served it reports it (docs/protocol.md, "Receipts"). */
+export interface ReportedReceipt {
+  relayIndex: number;
+  hostId: string | null;
+  requestDigest: string;
+  responseDigest: string;
+  /** HTTP status returned to the caller. */
+  status: number;
+  /**
+   * `failed` when no host produced a usable answer (its compute units go back to the lease);
+   * `cancelled` when the caller hung up on a stream after data flowed (served: charged, credited).
+   */
+  outcome: ReportedOutcome;
+  latencyMs: number;
+  computeUnits: number;
+  attempts: number;
+  createdAt: number;
+  completedAt: number;
+}
 
 /** What one attempt (a relay's or a probe's) showed about a host. */
 export interface HostObservation {
@@ -35,22 +90,19 @@ export interface HostObservation {
   retryAfterMs?: number;
 }
 
-export interface CompleteInput {
-  relayIndex: number;
-  hostId: string | null;
-  responseDigest: string;
-  /** HTTP status returned to the caller. */
-  status: number;
-  /**
-   * `failed` when no host produced a usable answer (its compute units go back to the quota);
-   * `cancelled` when the caller hung up on a stream after data flowed (served: charged, credited).
-   */
-  outcome: "ok" | "failed" | "cancelled";
-  latencyMs: number;
-  attempts: number;
-  /** Every attempt of the relay, in order, for the breakers and live quality. */
+/** The unused tail of a lease, given back: indexes `[from, lease end)` and its unused compute units. */
+export interface LeaseReturn {
+  leaseId: string;
+  from: number;
+  unusedComputeUnits: number;
+}
+
+/** A batch of receipts and attempt observations, idempotent by relay index. */
+export interface ReceiptReport {
+  receipts: ReportedReceipt[];
+  /** Attempts since the last report, in order (for breakers, live quality and failure counters). */
   observations: HostObservation[];
-  now: number;
+  returned: LeaseReturn[];
 }
 
 /** One receipt as stored (docs/protocol.md, "Receipts"). */
@@ -60,7 +112,12 @@ export interface Receipt {
   requestDigest: string;
   responseDigest: string | null;
   status: number;
-  outcome: "pending" | "ok" | "failed" | "cancelled";
+  /**
+   * `unreported`: leased but never reported (the isolate died, or the relay was still running at
+   * close); `void`: an index given back unused. Neither is charged or credited. `pending` is
+   * only found in sessions stored before leases.
+   */
+  outcome: "pending" | ReportedOutcome | "unreported" | "void";
   latencyMs: number | null;
   computeUnits: number;
   attempts: number;
@@ -81,8 +138,14 @@ export interface HostUsage {
 export interface SessionUsage {
   sessionId: string;
   quota: number;
+  /** Compute units of reported served relays. */
   usedComputeUnits: number;
+  /** Compute units held by isolates' leases and not reported yet. */
+  reservedComputeUnits: number;
+  /** Reported receipts. */
   relays: number;
+  /** Relay indexes handed out in leases so far. */
+  leasedRelays: number;
   hosts: HostUsage[];
 }
 
@@ -93,6 +156,21 @@ export interface SessionClosure {
   relayCount: number;
   /** Served relays and their compute units per host, which settlement pays by. */
   hosts?: { hostId: string; relays: number; computeUnits: number }[];
-  /** Compute units of the relays that were served (outcome `ok`). */
+  /** Compute units of the relays that were served (outcome `ok` or `cancelled`). */
   computeUnits: number;
+  /** Indexes leased and never reported, and indexes given back unused. */
+  unreported?: number;
+  voided?: number;
+}
+
+/** Calls the object has answered since it started, by method (the benchmarks count them per relay). */
+export type ObjectCallCounts = Record<string, number>;
+
+/**
+ * How long after a session's grace window its object still takes receipt reports before it may
+ * close: a relay admitted at the last moment may run for `RELAY_DEADLINE_MS`, and its isolate
+ * reports within `RECEIPT_REPORT_MS` of its end (twice, for a report that had to be retried).
+ */
+export function closeMarginMs(config: { relayDeadlineMs: number; receiptReportMs: number }): number {
+  return config.relayDeadlineMs + 2 * config.receiptReportMs;
 }

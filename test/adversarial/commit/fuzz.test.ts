@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 import { signEconomyMessage } from "../../../protocol/economy-messages.js";
 import { epochStartMs, sessionEpoch } from "../../../protocol/session.js";
 import { gatewayConfig } from "../../../workers/config.js";
-import { sessionIdFor } from "../../../workers/sessions/plan-session.js";
+import { closeMarginMs } from "../../../workers/sessions/session-messages.js";
 import { batchProducerStub, relaySessionStub } from "../../../workers/sessions/session-stub.js";
 import {
   ADMIN_TOKEN,
@@ -21,15 +21,28 @@ import {
   newOperator,
   PLACES,
   registerHost,
+  reportReceipts,
   signRegistration,
   startFaultHost,
 } from "../../worker/helpers.js";
 
 const config = () => gatewayConfig(env);
 
+/** The requestor's sessions (one per epoch it relayed in: a fuzz run may cross an epoch's end). */
+async function sessionsOf(requestorId: string): Promise<string[]> {
+  const rows = await env.DB.prepare("SELECT id FROM sessions WHERE requestor_id = ? ORDER BY epoch").bind(requestorId).all();
+  return rows.results.map((r) => r.id as string);
+}
+
 /** Everything a request could change, read straight from storage. */
-async function fingerprint(sessionId: string): Promise<string> {
-  const usage = await relaySessionStub(env, sessionId).usage();
+async function fingerprint(requestorId: string): Promise<string> {
+  let relays = 0;
+  let used = 0;
+  for (const id of await sessionsOf(requestorId)) {
+    const usage = await relaySessionStub(env, id).usage();
+    relays += usage?.relays ?? 0;
+    used += usage?.usedComputeUnits ?? 0;
+  }
   const counts = await env.DB.prepare(
     `SELECT (SELECT COUNT(*) FROM transfers) AS transfers, (SELECT COUNT(*) FROM operations) AS operations,
             (SELECT COUNT(*) FROM hosts) AS hosts, (SELECT COUNT(*) FROM host_services) AS hostServices,
@@ -40,7 +53,7 @@ async function fingerprint(sessionId: string): Promise<string> {
             (SELECT group_concat(id || ':' || endpoint || ':' || status, ',') FROM hosts) AS hostRows,
             (SELECT group_concat(id || ':' || allowed_methods || ':' || method_compute_units, ',') FROM services) AS serviceRows`,
   ).first();
-  return JSON.stringify({ relays: usage?.relays ?? 0, used: usage?.usedComputeUnits ?? 0, counts });
+  return JSON.stringify({ relays, used, counts });
 }
 
 const methods = fc.oneof(
@@ -116,13 +129,12 @@ describe("fuzzing the relay and registry endpoints", () => {
     const hostOperator = newOperator();
     const hostId = await registerHost({ endpoint: host.url, services: [service], ...PLACES.frankfurt }, hostOperator);
     const { id: requestorId, key } = await createRequestor(100_000_000n);
-    const epoch = sessionEpoch(Date.now(), config().sessionSeconds);
-    const sessionId = sessionIdFor({ requestorId, serviceId: service, epoch });
     let admitted = 0;
 
     await fc.assert(
       fc.asyncProperty(relays, async (r) => {
-        const before = await fingerprint(sessionId);
+        await reportReceipts();
+        const before = await fingerprint(requestorId);
         const path = r.key === "url" ? `/k/${key}/v1/${service}${r.subpath}` : `/v1/${service}${r.subpath}`;
         const headers: Record<string, string> = { "content-type": "application/json" };
         if (r.key === "bearer") headers.authorization = `Bearer ${key}`;
@@ -136,7 +148,8 @@ describe("fuzzing the relay and registry endpoints", () => {
         } as RequestInit);
         await res.arrayBuffer();
         expect(res.status).toBeLessThan(500);
-        const after = await fingerprint(sessionId);
+        await reportReceipts();
+        const after = await fingerprint(requestorId);
         if (res.status >= 400) expect(after).toBe(before);
         else {
           admitted += 1;
@@ -201,7 +214,7 @@ describe("fuzzing the relay and registry endpoints", () => {
           });
           body = JSON.stringify(signed);
         }
-        const before = await fingerprint(sessionId);
+        const before = await fingerprint(requestorId);
         const res = await call(r.path, {
           method: r.method,
           headers: { "content-type": "application/json", ...(r.admin ? { authorization: `Bearer ${ADMIN_TOKEN}` } : {}) },
@@ -209,25 +222,32 @@ describe("fuzzing the relay and registry endpoints", () => {
         });
         await res.arrayBuffer();
         expect(res.status).toBeLessThan(500);
-        if (res.status >= 400) expect(await fingerprint(sessionId)).toBe(before);
+        if (res.status >= 400) expect(await fingerprint(requestorId)).toBe(before);
       }),
       { numRuns: 150 },
     );
 
     // The session full of odd relays still closes, is batched and goes to the chain.
     expect(admitted).toBeGreaterThan(0);
-    const now = epochStartMs(epoch + 1, config().sessionSeconds) + config().rolloverGraceSeconds * 1000 + 1;
+    const epoch = sessionEpoch(Date.now(), config().sessionSeconds);
+    const now =
+      epochStartMs(epoch + 1, config().sessionSeconds) + config().rolloverGraceSeconds * 1000 + closeMarginMs(config()) + 1;
+    await reportReceipts();
     const report = await batchProducerStub(env).tick(now);
     expect(report.failedSteps).toEqual([]);
-    const session = (await (await call(`/v1/sessions/${sessionId}`)).json()) as {
-      batchId: string | null;
-      relayCount: number;
-      pipeline: unknown;
-    };
-    expect(session.pipeline).toBeNull();
-    expect(session.relayCount).toBe(admitted);
-    expect(session.batchId).toBeTruthy();
-    const batch = (await (await call(`/v1/batches/${session.batchId}`)).json()) as { state: string };
-    expect(["submitted", "committed"]).toContain(batch.state);
+    let served = 0;
+    for (const id of await sessionsOf(requestorId)) {
+      const session = (await (await call(`/v1/sessions/${id}`)).json()) as {
+        batchId: string | null;
+        pipeline: unknown;
+        usage: { relays: number };
+      };
+      expect(session.pipeline).toBeNull();
+      expect(session.batchId).toBeTruthy();
+      served += session.usage.relays;
+      const batch = (await (await call(`/v1/batches/${session.batchId}`)).json()) as { state: string };
+      expect(["submitted", "committed"]).toContain(batch.state);
+    }
+    expect(served).toBe(admitted);
   }, 180_000);
 });

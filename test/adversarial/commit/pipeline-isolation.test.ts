@@ -15,15 +15,31 @@ import { database } from "../../../workers/db/database.js";
 import { MAX_PIPELINE_ATTEMPTS } from "../../../workers/db/pipeline-failures.js";
 import { openJailTerm } from "../../../workers/db/quality.js";
 import { unstake } from "../../../workers/economy/staking.js";
+import { closeMarginMs } from "../../../workers/sessions/session-messages.js";
 import { batchProducerStub, relaySessionStub } from "../../../workers/sessions/session-stub.js";
-import { call, createRequestor, createService, eth, PLACES, registerHost, rpc, testHosts } from "../../worker/helpers.js";
+import {
+  call,
+  createRequestor,
+  createService,
+  eth,
+  PLACES,
+  registerHost,
+  reportReceipts,
+  rpc,
+  testHosts,
+} from "../../worker/helpers.js";
 
 const config = () => gatewayConfig(env);
 const afterThisEpoch = () =>
   epochStartMs(sessionEpoch(Date.now(), config().sessionSeconds) + 1, config().sessionSeconds) +
   config().rolloverGraceSeconds * 1000 +
+  closeMarginMs(config()) +
   1;
-const tick = (now: number) => batchProducerStub(env).tick(now);
+/** A cron run at `now`, after this isolate has reported its relays' receipts (as its report interval would have). */
+const tick = async (now: number) => {
+  await reportReceipts();
+  return batchProducerStub(env).tick(now);
+};
 
 interface SessionRead {
   closedAt: number | null;
@@ -74,6 +90,7 @@ describe("#1 poison records never stop the pipeline", () => {
     const honest = await oneRelay(service);
     // Corrupt storage, as a bug or a bad deployment might: a receipt whose digest is not hex
     // (its session can never build its tree), and a closed session record with a malformed root.
+    await reportReceipts();
     await runInDurableObject(relaySessionStub(env, unclosable), async (_obj: RelaySession, state) => {
       state.storage.sql.exec("UPDATE receipts SET request_digest = '0xzz'");
     });

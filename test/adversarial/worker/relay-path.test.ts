@@ -20,6 +20,7 @@ import {
   eth,
   PLACES,
   registerHost,
+  reportReceipts,
   rpc,
   startFaultHost,
   testHosts,
@@ -55,9 +56,15 @@ async function refusal(call: () => Promise<unknown>): Promise<string> {
   return "accepted";
 }
 
-const usageOf = async (sessionId: string) => ((await (await call(`/v1/sessions/${sessionId}`)).json()) as { usage: Usage }).usage;
+const usageOf = async (sessionId: string) => {
+  await reportReceipts();
+  return usageRead(sessionId);
+};
+const usageRead = async (sessionId: string) =>
+  ((await (await call(`/v1/sessions/${sessionId}`)).json()) as { usage: Usage }).usage;
 
 async function receiptOf(res: Response): Promise<StoredReceipt> {
+  await reportReceipts();
   const session = res.headers.get("x-conductor-session");
   const relay = Number(res.headers.get("x-conductor-relay"));
   const page = (await (await call(`/v1/sessions/${session}/receipts?after=${relay - 1}&limit=1`)).json()) as {
@@ -117,57 +124,54 @@ describe("#1 a method name cannot poison the price table or a session's counters
     const coordinates = { requestorId: requestor.id, serviceId: service, epoch: sessionEpoch(Date.now(), config.sessionSeconds) };
     const stub = relaySessionStub(env, sessionIdFor(coordinates));
     const digest = `0x${"ab".repeat(32)}`;
-    const good = {
-      coordinates,
-      requestorStake: 1_000_000n,
-      computeUnits: 1,
-      caller: null,
-      requestDigest: digest,
-      now: Date.now(),
-    };
-    const bad: Record<string, unknown>[] = [
+    const good = { coordinates, requestorStake: 1_000_000n, relays: 4, computeUnits: 4, minimumComputeUnits: 1, now: Date.now() };
+    for (const change of [
       { computeUnits: "0function Object() { [native code] }" },
-      { computeUnits: 1.5 },
-      { computeUnits: -1 },
-      { computeUnits: 0 },
-      { computeUnits: 2 ** 32 },
+      { minimumComputeUnits: 1.5 },
+      { minimumComputeUnits: 0 },
+      { minimumComputeUnits: 2 ** 32 },
       { computeUnits: Number.NaN },
-      { requestDigest: "0xzz" },
-      { requestDigest: "0x00" },
-      { caller: { latitude: 200, longitude: 0 } },
+      { relays: -1 },
+      { relays: 1_000_000 },
       { now: "soon" },
-    ];
-    for (const change of bad) {
-      expect(await refusal(() => stub.admit({ ...good, ...change } as typeof good))).toMatch(/admit: /);
+      { requestorStake: 5 },
+    ]) {
+      expect(await refusal(() => stub.lease({ ...good, ...change } as typeof good))).toMatch(/lease: /);
     }
-    const admitted = await stub.admit(good);
-    expect(admitted.ok).toBe(true);
-    const relayIndex = (admitted as { relayIndex: number }).relayIndex;
-    const complete = {
-      relayIndex,
+    const granted = await stub.lease(good);
+    if (!granted.ok) throw new Error(`no lease: ${granted.reason}`);
+    const receipt = {
+      relayIndex: granted.lease.first,
       hostId: null,
+      requestDigest: digest,
       responseDigest: digest,
       status: 200,
       outcome: "ok" as const,
       latencyMs: 5,
+      computeUnits: 1,
       attempts: 1,
-      observations: [],
-      now: Date.now(),
+      createdAt: Date.now(),
+      completedAt: Date.now(),
     };
+    const report = (change: Record<string, unknown>, observations: unknown[] = []) =>
+      stub.report({ receipts: [{ ...receipt, ...change }], observations, returned: [] } as never, Date.now());
     for (const change of [
       { outcome: "paid" },
       { status: "200" },
       { status: 99_999 },
       { relayIndex: -1 },
       { responseDigest: "<html>" },
+      { requestDigest: "0x00" },
+      { computeUnits: "0function Object() { [native code] }" },
+      { computeUnits: 2 ** 32 },
       { latencyMs: Number.POSITIVE_INFINITY },
-      { observations: [{ hostId: 5, ok: true, latencyMs: 1 }] },
     ]) {
-      expect(await refusal(() => stub.complete({ ...complete, ...change } as typeof complete))).toMatch(/complete: /);
+      expect(await refusal(() => report(change))).toMatch(/report: /);
     }
-    expect(await stub.complete(complete)).toBe(true);
-    const usage = await stub.usage();
-    expect(usage).toMatchObject({ relays: 1, usedComputeUnits: 1 });
+    expect(await refusal(() => report({}, [{ hostId: 5, ok: true, latencyMs: 1 }]))).toMatch(/report: /);
+    expect((await report({})).accepted).toBe(1);
+    expect((await report({})).accepted).toBe(0); // idempotent by relay index
+    expect(await stub.usage()).toMatchObject({ relays: 1, usedComputeUnits: 1 });
   });
 });
 
@@ -385,16 +389,15 @@ describe("#9 the rollover grace window cannot open a session", () => {
     const coordinates = { requestorId: requestor.id, serviceId: service, epoch };
     const stub = relaySessionStub(env, sessionIdFor(coordinates));
     const inGrace = epochStartMs(epoch + 1, config.sessionSeconds) + 1_000;
-    const digest = `0x${"cd".repeat(32)}`;
-    const admitted = await stub.admit({
+    const leased = await stub.lease({
       coordinates,
       requestorStake: 1_000_000n,
-      computeUnits: 1,
-      caller: null,
-      requestDigest: digest,
+      relays: 16,
+      computeUnits: 16,
+      minimumComputeUnits: 1,
       now: inGrace,
     });
-    expect(admitted).toEqual({ ok: false, reason: "session_closed" });
+    expect(leased).toEqual({ ok: false, reason: "session_closed" });
     expect(await stub.usage()).toBeNull();
     expect((await call(`/v1/sessions/${sessionIdFor(coordinates)}`)).status).toBe(404);
   });

@@ -1,0 +1,361 @@
+/**
+ * The isolate's side of a session (docs/architecture.md, "Leases"): relays are admitted against
+ * a lease taken from the session's `RelaySession` object (a range of relay indexes and a slice of
+ * the quota), their receipts are kept here and reported to the object in batches, and the
+ * object's live routing state (host quality, breakers) is followed locally between leases. In
+ * steady state a relay makes no call to the object: one lease and one report serve hundreds.
+ *
+ * - A lease is sized to last about `LEASE_WINDOW_MS` at the rate this isolate sees (16 to 8,192
+ *   relays); concurrent relays waiting for a lease share one request for it.
+ * - Receipts are reported within `RECEIPT_REPORT_MS` of a relay's end (at once when
+ *   `REPORT_BATCH` wait), with the attempts' observations; a lease nobody uses any more (idle for
+ *   a report interval, or expired) goes back with the same report, so its unused indexes and quota
+ *   return to the session.
+ * - Reports are idempotent by relay index: a report that failed is sent again with the next one.
+ *   An isolate that dies before reporting leaves its leased indexes `unreported` at close.
+ */
+import { admitThrough, type BreakerParameters } from "../../protocol/breaker.js";
+import type { GeoPoint } from "../../protocol/geo.js";
+import { DEFAULT_LATENCY_PROFILES } from "../../protocol/quality.js";
+import { availableNow, type LiveHost, observeHost, rankHosts } from "../../protocol/routing.js";
+import type { SessionCoordinates } from "../../protocol/session.js";
+import type { GatewayConfig } from "../config.js";
+import type { SessionHost, SessionService } from "../sessions/plan-session.js";
+import type {
+  HostObservation,
+  HostRouting,
+  Lease,
+  LeaseResult,
+  LeaseReturn,
+  ReceiptReport,
+  ReportedReceipt,
+} from "../sessions/session-messages.js";
+import { relaySessionStub } from "../sessions/session-stub.js";
+
+/** A lease aims to last this long at the rate its isolate sees. */
+const LEASE_WINDOW_MS = 2_000;
+const MIN_LEASE_RELAYS = 16;
+const MAX_LEASE_RELAYS = 8_192;
+/** Receipts waiting that make a report go at once, without waiting for the interval. */
+export const REPORT_BATCH = 256;
+/** Most receipts held back when the object cannot be reached (older ones are dropped: they end `unreported`). */
+const MAX_HELD_RECEIPTS = 20_000;
+
+export interface SessionRef extends SessionCoordinates {
+  sessionId: string;
+}
+
+export type Admission =
+  | {
+      ok: true;
+      sessionId: string;
+      relayIndex: number;
+      leaseId: string;
+      computeUnits: number;
+      candidates: SessionHost[];
+      service: SessionService;
+    }
+  | { ok: false; reason: "quota_exhausted" | "busy"; retryAfterSeconds: number }
+  | { ok: false; reason: "session_closed" | "no_hosts" };
+
+/** One session's lease, buffered receipts and routing state in this isolate. */
+class SessionLeases {
+  private lease: Lease | null = null;
+  private next = 0;
+  private budget = 0;
+  private hosts: SessionHost[] = [];
+  private service: SessionService | null = null;
+  private endsAt = 0;
+  private live = new Map<string, LiveHost>();
+  private inFlight = 0;
+  private acquiring: Promise<LeaseResult> | null = null;
+  private receipts: ReportedReceipt[] = [];
+  private observations: HostObservation[] = [];
+  private returned: LeaseReturn[] = [];
+  private reporting: Promise<void> | null = null;
+  private timer: Promise<void> | null = null;
+  private admittedSinceReport = 0;
+  private leaseGrantedAt = 0;
+  private usedOfLease = 0;
+  private wantRelays = MIN_LEASE_RELAYS;
+  private costEstimate = 1;
+
+  constructor(
+    readonly session: SessionRef,
+    private readonly config: GatewayConfig,
+  ) {}
+
+  /** True once the session is over and nothing is left to report (the holder can be forgotten). */
+  finished(now: number): boolean {
+    const grace = this.config.rolloverGraceSeconds * 1000;
+    return (
+      this.endsAt > 0 &&
+      now > this.endsAt + grace &&
+      this.inFlight === 0 &&
+      this.receipts.length === 0 &&
+      this.returned.length === 0 &&
+      this.lease === null &&
+      !this.reporting
+    );
+  }
+
+  private usable(now: number, cost: number): boolean {
+    return this.lease !== null && now < this.lease.expiresAt && this.next < this.lease.end && this.budget >= cost;
+  }
+
+  /** Admits one relay of `cost` compute units: locally when the lease has room, else after taking a new lease. */
+  async admit(env: Env, requestorStake: bigint, cost: number, caller: GeoPoint | null, now: number): Promise<Admission> {
+    if (this.inFlight >= this.config.sessionMaxInFlight) return { ok: false, reason: "busy", retryAfterSeconds: 1 };
+    for (let tries = 0; tries < 4; tries++) {
+      if (this.usable(now, cost)) return this.take(cost, caller, now);
+      const result = await this.acquire(env, requestorStake, cost, now);
+      if (!result.ok) return result;
+    }
+    // Other relays kept taking the room each new lease made: the session is busy in this isolate.
+    return { ok: false, reason: "busy", retryAfterSeconds: 1 };
+  }
+
+  private take(cost: number, caller: GeoPoint | null, now: number): Admission {
+    const lease = this.lease as Lease;
+    const relayIndex = this.next++;
+    this.budget -= cost;
+    this.inFlight += 1;
+    this.admittedSinceReport += 1;
+    this.usedOfLease += 1;
+    this.costEstimate = 0.9 * this.costEstimate + 0.1 * cost;
+    return {
+      ok: true,
+      sessionId: this.session.sessionId,
+      relayIndex,
+      leaseId: lease.id,
+      computeUnits: cost,
+      candidates: this.candidates(caller, relayIndex, now),
+      service: this.service as SessionService,
+    };
+  }
+
+  /** Hosts for one relay, best first, from this isolate's view of their live state. */
+  private candidates(caller: GeoPoint | null, relayIndex: number, now: number): SessionHost[] {
+    const routable = this.hosts.map((host) => {
+      const live = this.live.get(host.id) as LiveHost;
+      return { ...host, quality: live.quality, available: availableNow(live.breaker, now) };
+    });
+    const ranked = rankHosts(routable, caller, relayIndex);
+    // The first choice is the one that will be tried: if its breaker is recovering, this is its trial.
+    const first = ranked[0] && this.live.get(ranked[0].id);
+    if (first && ranked[0].available && first.breaker.state !== "closed") admitThrough(first.breaker, now);
+    return ranked.map(({ quality: _q, available: _a, ...host }) => host);
+  }
+
+  /** Takes a new lease (shared by every relay waiting for one), returning the current one's unused tail. */
+  private acquire(env: Env, requestorStake: bigint, cost: number, now: number): Promise<LeaseResult> {
+    if (!this.acquiring) {
+      this.acquiring = this.requestLease(env, requestorStake, cost, now).finally(() => {
+        this.acquiring = null;
+      });
+    }
+    return this.acquiring;
+  }
+
+  private async requestLease(env: Env, requestorStake: bigint, cost: number, now: number): Promise<LeaseResult> {
+    // A lease used up quickly asks for more next time; one left mostly unused asks for less.
+    const elapsed = Math.max(1, now - this.leaseGrantedAt);
+    if (this.lease) {
+      const rate = (this.usedOfLease * 1000) / elapsed;
+      this.wantRelays = Math.ceil(Math.min(MAX_LEASE_RELAYS, Math.max(MIN_LEASE_RELAYS, (rate * LEASE_WINDOW_MS) / 1000)));
+      this.giveBack();
+    }
+    const relays = this.wantRelays;
+    const computeUnits = Math.max(cost, Math.ceil(relays * Math.max(cost, this.costEstimate)));
+    const report = this.takeReport();
+    let result: LeaseResult;
+    try {
+      result = await relaySessionStub(env, this.session.sessionId).lease({
+        coordinates: {
+          requestorId: this.session.requestorId,
+          serviceId: this.session.serviceId,
+          epoch: this.session.epoch,
+        },
+        requestorStake,
+        relays,
+        computeUnits,
+        minimumComputeUnits: cost,
+        now,
+        report,
+      });
+    } catch (error) {
+      this.restoreReport(report);
+      throw error;
+    }
+    if (!result.ok) return result;
+    const { lease } = result;
+    this.lease = lease;
+    this.next = lease.first;
+    this.budget = lease.computeUnits;
+    this.leaseGrantedAt = now;
+    this.usedOfLease = 0;
+    this.hosts = result.hosts;
+    this.service = result.service;
+    this.endsAt = result.endsAt;
+    this.adoptRouting(result.routing);
+    return result;
+  }
+
+  /** The object's view of the hosts replaces this isolate's (it merges every isolate's reports and the probes). */
+  private adoptRouting(routing: HostRouting[]): void {
+    for (const h of routing) this.live.set(h.id, { quality: h.quality, breaker: { ...h.breaker } });
+  }
+
+  /** Puts the current lease's unused tail in the next report, and drops the lease. */
+  private giveBack(): void {
+    if (!this.lease) return;
+    this.returned.push({ leaseId: this.lease.id, from: this.next, unusedComputeUnits: Math.max(0, this.budget) });
+    this.lease = null;
+    this.budget = 0;
+  }
+
+  private breakerParameters(): BreakerParameters {
+    return {
+      threshold: this.config.breakerThreshold,
+      cooldownMs: this.config.breakerCooldownMs,
+      maxCooldownMs: this.config.breakerCooldownMs * 12,
+    };
+  }
+
+  /** Records a finished relay's receipt and its attempts; the receipt goes to the object with the next report. */
+  complete(receipt: ReportedReceipt, leaseId: string, observations: HostObservation[], now: number): void {
+    this.inFlight = Math.max(0, this.inFlight - 1);
+    if (receipt.outcome === "failed" && this.lease?.id === leaseId) this.budget += receipt.computeUnits;
+    this.receipts.push(receipt);
+    const profile = this.service ? DEFAULT_LATENCY_PROFILES[this.service.kind] : DEFAULT_LATENCY_PROFILES.jsonrpc;
+    const breaker = this.breakerParameters();
+    for (const o of observations) {
+      const live = this.live.get(o.hostId);
+      if (live) observeHost(live, o, now, profile, breaker);
+      this.observations.push(o);
+    }
+  }
+
+  /**
+   * Reports within `RECEIPT_REPORT_MS` (at once when a batch waits). The promise is for
+   * `waitUntil`: it settles when the report has reached the object.
+   */
+  scheduleReport(env: Env): Promise<void> {
+    if (this.receipts.length >= REPORT_BATCH) return this.reportNow(env, Date.now());
+    this.timer ??= new Promise<void>((resolve) => setTimeout(resolve, this.config.receiptReportMs)).then(() => {
+      this.timer = null;
+      return this.reportNow(env, Date.now());
+    });
+    return this.timer;
+  }
+
+  /**
+   * Sends what waits now; a lease idle since the last report, or expired, goes back with it. While
+   * a lease is still held, another report follows an interval later, so the lease goes back once
+   * its isolate falls idle (else its unused indexes would end the session `unreported`).
+   */
+  async reportNow(env: Env, now: number, { giveBackLease = false } = {}): Promise<void> {
+    if (this.reporting) await this.reporting;
+    const idle = this.admittedSinceReport === 0 && this.inFlight === 0;
+    if (this.lease && (giveBackLease || idle || now >= this.lease.expiresAt)) this.giveBack();
+    this.admittedSinceReport = 0;
+    const report = this.takeReport();
+    if (!report) {
+      if (this.lease && !giveBackLease) await this.scheduleReport(env);
+      return;
+    }
+    this.reporting = relaySessionStub(env, this.session.sessionId)
+      .report(report, now)
+      .then(
+        (answer: { routing: HostRouting[] }) => {
+          // Between leases, the isolate follows what the object learned from everyone else.
+          if (this.inFlight === 0) this.adoptRouting(answer.routing);
+        },
+        (error: unknown) => {
+          console.error("receipt report failed; sent again with the next one", this.session.sessionId, String(error));
+          this.restoreReport(report);
+        },
+      )
+      .finally(() => {
+        this.reporting = null;
+      });
+    await this.reporting;
+    if (this.lease && !giveBackLease) await this.scheduleReport(env);
+  }
+
+  private takeReport(): ReceiptReport | undefined {
+    if (this.receipts.length === 0 && this.observations.length === 0 && this.returned.length === 0) return undefined;
+    const report = { receipts: this.receipts, observations: this.observations.slice(-10_000), returned: this.returned };
+    this.receipts = [];
+    this.observations = [];
+    this.returned = [];
+    return report;
+  }
+
+  private restoreReport(report: ReceiptReport | undefined): void {
+    if (!report) return;
+    this.receipts = [...report.receipts, ...this.receipts].slice(-MAX_HELD_RECEIPTS);
+    this.observations = [...report.observations, ...this.observations].slice(-10_000);
+    this.returned = [...report.returned, ...this.returned];
+  }
+}
+
+/** The sessions this isolate serves, by session id. */
+const sessions = new Map<string, SessionLeases>();
+
+function leasesFor(session: SessionRef, config: GatewayConfig, now: number): SessionLeases {
+  let leases = sessions.get(session.sessionId);
+  if (!leases) {
+    for (const [id, s] of sessions) if (s.finished(now)) sessions.delete(id);
+    leases = new SessionLeases(session, config);
+    sessions.set(session.sessionId, leases);
+  }
+  return leases;
+}
+
+/**
+ * Admits a relay of `cost` compute units to its session in this isolate. The answer says which
+ * relay index it has and which hosts to try, best first.
+ */
+export function admitRelay(
+  env: Env,
+  config: GatewayConfig,
+  session: SessionRef,
+  requestorStake: bigint,
+  cost: number,
+  caller: GeoPoint | null,
+  now: number,
+): Promise<Admission> {
+  return leasesFor(session, config, now).admit(env, requestorStake, cost, caller, now);
+}
+
+/**
+ * Records a finished relay's receipt; returns the promise of its report for `waitUntil`, so the
+ * receipt reaches the session's object within `RECEIPT_REPORT_MS` even after the answer is sent.
+ */
+export function completeRelay(
+  env: Env,
+  admitted: Extract<Admission, { ok: true }>,
+  receipt: ReportedReceipt,
+  observations: HostObservation[],
+  now: number,
+): Promise<void> {
+  const leases = sessions.get(admitted.sessionId);
+  if (!leases) return Promise.resolve();
+  leases.complete(receipt, admitted.leaseId, observations, now);
+  return leases.scheduleReport(env);
+}
+
+/**
+ * Reports every waiting receipt of every session now and gives every lease back, as an isolate
+ * that falls idle does (a deterministic trigger for tests and for a graceful shutdown; in
+ * production the report interval does it).
+ */
+export async function reportAllReceipts(env: Env, now = Date.now()): Promise<void> {
+  await Promise.all([...sessions.values()].map((s) => s.reportNow(env, now, { giveBackLease: true })));
+}
+
+/** Forgets every lease and waiting receipt without reporting them: what an isolate that dies does (tests simulate it). */
+export function dropAllLeases(): void {
+  sessions.clear();
+}
