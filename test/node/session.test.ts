@@ -302,4 +302,40 @@ describe("selectSessionHosts gives the published wrh-fmix32-v3 answers", () => {
       { numRuns: 40 },
     );
   });
+
+  it("only rules out hosts that score below the worst kept one: the skip's bound at the top of every bucket", () => {
+    // Mirrors NEG_LOG_BOUNDS in protocol/session.ts. The largest u in bucket k has a = (k + 1) x 2^20 - 1
+    // and all 21 bits of b set; the largest weight skipped under a worst score s (2^-1000 or more) is the double
+    // just below s x bound.
+    const bound = (k: number) => -Math.log((k + 1) / 4096) * (1 - 2 ** -20);
+    const largestU = (k: number) => (((k + 1) * 2 ** 20 - 1) * 2 ** 21 + (2 ** 21 - 1) + 0.5) / 2 ** 53;
+    const below = (x: number) => (x === Number.POSITIVE_INFINITY ? Number.MAX_VALUE : nextDown(x));
+    const scoresBelow = (k: number, worstScore: number) => {
+      const limit = worstScore * bound(k);
+      return limit <= 0 || below(limit) / -Math.log(largestU(k)) < worstScore;
+    };
+    for (let k = 0; k < 4096; k++) {
+      expect(largestU(k)).toBeLessThanOrEqual((k + 1) / 4096);
+      for (const worstScore of [2 ** -1000, 1e-300, 2 ** -20, 0.3, 1, 3, 1e7, 2 ** 60, 1e300, Number.MAX_VALUE])
+        expect(scoresBelow(k, worstScore)).toBe(true);
+    }
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 4095 }),
+        fc.double({ min: 2 ** -1000, max: Number.MAX_VALUE, noNaN: true }),
+        (k, s) => {
+          expect(scoresBelow(k, s)).toBe(true);
+        },
+      ),
+      { numRuns: 20_000 },
+    );
+  });
 });
+
+/** The largest double below a positive finite `x`. */
+function nextDown(x: number): number {
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, x);
+  view.setBigUint64(0, view.getBigUint64(0) - 1n);
+  return view.getFloat64(0);
+}
