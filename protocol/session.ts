@@ -74,23 +74,35 @@ function fmix32(x: number): number {
 }
 
 /**
- * The keyed hash of (seed, host id) as a uniform `u` in (0, 1): two FNV-1a words of the host id,
- * each mixed with a 32-bit word of the seed through fmix32, give 53 bits. Cheap enough to rank 10,000
- * hosts in about a millisecond, and as unpredictable as the seed (which is a SHA-256).
+ * The keyed hash of (seed, host id) is a uniform `u` in (0, 1]: two FNV-1a words of the host id,
+ * each mixed with a 32-bit word of the seed through fmix32, give 53 bits (`a`, then 21 bits of `b`).
+ * As unpredictable as the seed, which is a SHA-256.
  */
-function keyedUniform(seedHigh: number, seedLow: number, hostId: string): number {
-  // Two FNV-1a words of the host id (different offset bases), in one pass over its UTF-16 code units.
-  let h1 = 0x811c9dc5;
-  let h2 = 0x050c5d1f;
-  for (let i = 0; i < hostId.length; i++) {
-    const c = hostId.charCodeAt(i);
-    h1 = Math.imul(h1 ^ c, 0x01000193);
-    h2 = Math.imul(h2 ^ c, 0x01000193);
-  }
-  const a = fmix32((h1 ^ seedHigh) >>> 0);
-  const b = fmix32((h2 ^ seedLow ^ Math.imul(a, 0x9e3779b1)) >>> 0);
+function uniformFromWords(a: number, b: number): number {
   return (a * 2 ** 21 + (b >>> 11) + 0.5) / 2 ** 53;
 }
+
+/** Bits of `a` (the high word of `u`) that pick a bucket of `NEG_LOG_BOUNDS`. */
+const BUCKET_BITS = 12;
+
+/**
+ * A lower bound on `-Math.log(u)` for each bucket k = `a >>> (32 - BUCKET_BITS)`, where `u` is at
+ * most (k + 1) / 2^BUCKET_BITS, shaved by 2^-20: far more than the rounding of `Math.log`, of the
+ * division and of the product it is compared through. So a host with `weight < worstScore x bound`
+ * cannot beat the worst host kept, whatever `b` is, and almost every host is ruled out before its
+ * second word and its logarithm. The last bucket's bound is 0: it rules nothing out.
+ */
+const NEG_LOG_BOUNDS = Float64Array.from(
+  { length: 2 ** BUCKET_BITS },
+  (_, k) => -Math.log((k + 1) / 2 ** BUCKET_BITS) * (1 - 2 ** -20),
+);
+
+/**
+ * The bound is used only while the worst kept score is in [2^-1000, Infinity): below, the product
+ * could be subnormal and lose the margin; at Infinity a finite weight can still overflow to a tie.
+ * A positive stake weighs at least 0.05, so real registries are always in range.
+ */
+const SMALLEST_BOUNDED_SCORE = 2 ** -1000;
 
 export interface SelectSessionHostsParameters {
   seed: Hex;
@@ -120,12 +132,30 @@ export function selectSessionHosts({ seed, hosts, epochStart, count }: SelectSes
     a.score > b.score || (a.score === b.score && a.id < b.id);
   for (const host of hosts) {
     if (!isEligible(host, epochStart)) continue;
-    const score = selectionWeight(host) / -Math.log(keyedUniform(seedHigh, seedLow, host.id));
+    const weight = selectionWeight(host);
+    const id = host.id;
+    // Two FNV-1a words of the host id (different offset bases), in one pass over its UTF-16 code units.
+    let h1 = 0x811c9dc5;
+    let h2 = 0x050c5d1f;
+    for (let i = 0; i < id.length; i++) {
+      const c = id.charCodeAt(i);
+      h1 = Math.imul(h1 ^ c, 0x01000193);
+      h2 = Math.imul(h2 ^ c, 0x01000193);
+    }
+    const a = fmix32((h1 ^ seedHigh) >>> 0);
+    if (best.length >= count) {
+      // Rule the host out early when it provably cannot beat the worst one kept (NEG_LOG_BOUNDS).
+      const worstScore = best[worst].score;
+      const bound = NEG_LOG_BOUNDS[a >>> (32 - BUCKET_BITS)];
+      if (worstScore >= SMALLEST_BOUNDED_SCORE && worstScore < Number.POSITIVE_INFINITY && weight < worstScore * bound) continue;
+    }
+    const b = fmix32((h2 ^ seedLow ^ Math.imul(a, 0x9e3779b1)) >>> 0);
+    const score = weight / -Math.log(uniformFromWords(a, b));
     if (best.length < count) {
-      best.push({ id: host.id, score });
+      best.push({ id, score });
       if (best.length === count) worst = indexOfWorst(best, before);
-    } else if (score >= best[worst].score && before({ id: host.id, score }, best[worst])) {
-      best[worst] = { id: host.id, score };
+    } else if (score >= best[worst].score && before({ id, score }, best[worst])) {
+      best[worst] = { id, score };
       worst = indexOfWorst(best, before);
     }
   }
