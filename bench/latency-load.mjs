@@ -52,6 +52,13 @@ latencies.sort((a, b) => a - b);
 const at = (/** @type {number} */ p) =>
   latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? null;
 console.log(
-  JSON.stringify({ requestsPerSecond: latencies.length / elapsed, p50Ms: at(50), p90Ms: at(90), p99Ms: at(99), errors }),
+  JSON.stringify({
+    answered: latencies.length,
+    requestsPerSecond: latencies.length / elapsed,
+    p50Ms: at(50),
+    p90Ms: at(90),
+    p99Ms: at(99),
+    errors,
+  }),
 );
 agent.destroy();

@@ -30,19 +30,49 @@ function pinned(core: string, command: string, args: string[], options: Paramete
   return PINNING ? spawn("taskset", ["-c", core, command, ...args], options) : spawn(command, args, options);
 }
 
-/** Starts a process that prints one JSON line when ready; returns that line and the process. */
-async function startJsonProcess(core: string, args: string[]): Promise<{ info: Record<string, unknown>; child: ChildProcess }> {
-  const child = pinned(core, process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
+interface JsonProcess {
+  /** The first JSON line the process printed (when it was ready). */
+  info: Record<string, unknown>;
+  child: ChildProcess;
+  /** Sends one line to the process's standard input and returns the JSON line it answers. */
+  ask(line: string): Promise<unknown>;
+}
+
+/** Starts a process that prints one JSON line when ready, then answers lines on its standard input with JSON lines. */
+async function startJsonProcess(core: string, args: string[]): Promise<JsonProcess> {
+  const child = pinned(core, process.execPath, args, { stdio: ["pipe", "pipe", "inherit"] });
   const lines = readline.createInterface({ input: child.stdout as NodeJS.ReadableStream });
-  for await (const line of lines) {
-    if (line.startsWith("{")) return { info: JSON.parse(line), child };
-  }
-  throw new Error(`${args.join(" ")} exited before it was ready`);
+  const waiting: ((line: string) => void)[] = [];
+  const early: string[] = [];
+  lines.on("line", (line) => {
+    if (!line.startsWith("{") && !line.startsWith("null")) return;
+    const next = waiting.shift();
+    if (next) next(line);
+    else early.push(line);
+  });
+  const nextLine = () =>
+    new Promise<string>((resolve, reject) => {
+      const line = early.shift();
+      if (line !== undefined) return resolve(line);
+      waiting.push(resolve);
+      child.once("exit", () => reject(new Error(`${args.join(" ")} exited`)));
+    });
+  const info = JSON.parse(await nextLine());
+  return {
+    info,
+    child,
+    ask: async (line) => {
+      child.stdin?.write(`${line}\n`);
+      return JSON.parse(await nextLine());
+    },
+  };
 }
 
 const tsx = path.join("node_modules", "tsx", "dist", "cli.mjs");
 
 export interface LoadFigures {
+  /** Requests answered 200. */
+  answered: number;
   requestsPerSecond: number;
   p50Ms: number;
   p90Ms?: number;
@@ -94,6 +124,7 @@ async function load(
   if (rate) args.push("-R", String(rate));
   args.push(url);
   const r = (await collectJson(pinned(CORE_LOAD, process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] }))) as {
+    "2xx": number;
     requests: { average: number };
     latency: { p50: number; p99: number };
     errors: number;
@@ -101,6 +132,7 @@ async function load(
     timeouts: number;
   };
   return {
+    answered: r["2xx"],
     requestsPerSecond: r.requests.average,
     p50Ms: r.latency.p50,
     p99Ms: r.latency.p99,
@@ -146,7 +178,28 @@ async function waitForPost(url: string, headers: Record<string, string>) {
   throw new Error(`${url} never answered`);
 }
 
-export async function benchRelayPath({ seconds = 10, rate = 200, connections = 32 } = {}) {
+/** Calls the gateway's session objects served, by method, and the relays they saw (bench/serve-worker.ts). */
+interface ObjectCalls {
+  byMethod: Record<string, number>;
+  leasedRelays: number;
+  reportedRelays: number;
+}
+
+/** Session object calls per 1,000 relays answered between two readings. */
+function callsPerThousand(before: ObjectCalls, after: ObjectCalls, answered: number) {
+  const byMethod: Record<string, number> = {};
+  for (const [method, n] of Object.entries(after.byMethod)) byMethod[method] = n - (before.byMethod[method] ?? 0);
+  const calls = Object.values(byMethod).reduce((a, b) => a + b, 0);
+  return { relays: answered, calls, byMethod, perThousandRelays: answered > 0 ? (calls * 1000) / answered : null };
+}
+
+type Target = { url: string; headers: Record<string, string> };
+
+/**
+ * Fixed-rate and max-rate load on each target with a fast host, then fixed-rate load on direct,
+ * bare Worker and gateway while the host takes `slowHostMs` to answer each request.
+ */
+export async function benchRelayPath({ seconds = 10, rate = 200, connections = 32, slowHostMs = 100 } = {}) {
   execFileSync(
     process.execPath,
     [path.join("node_modules", "wrangler", "bin", "wrangler.js"), "deploy", "--dry-run", "--outdir", ".wrangler/bench/gateway"],
@@ -158,7 +211,7 @@ export async function benchRelayPath({ seconds = 10, rate = 200, connections = 3
   const upstream = await startJsonProcess(CORE_LOAD, [tsx, "bench/upstream.ts"]);
   const upstreamUrl = upstream.info.url as string;
   const children: ChildProcess[] = [upstream.child];
-  const targets: Record<string, { url: string; headers: Record<string, string> } | null> = {
+  const targets: Record<string, Target | null> = {
     direct: { url: upstreamUrl, headers: {} },
   };
   const stops: (() => void)[] = [];
@@ -172,29 +225,61 @@ export async function benchRelayPath({ seconds = 10, rate = 200, connections = 3
     const nginx = startNginx(upstreamUrl);
     if (nginx) stops.push(nginx.stop);
     targets.nginx = nginx ? { url: nginx.url, headers: {} } : null;
+    const objectCalls = async () => (await gateway.ask("calls")) as ObjectCalls;
 
     const results: Record<string, { fixedRate: LoadFigures; maxRate: LoadFigures } | null> = {};
+    let sessionObject: Record<string, ReturnType<typeof callsPerThousand>> | null = null;
     for (const [name, target] of Object.entries(targets)) {
       if (!target) {
         results[name] = null;
         continue;
       }
       await waitForPost(target.url, target.headers);
-      await load(target.url, target.headers, { seconds: 2, connections }); // warm up
-      results[name] = {
-        fixedRate: await fixedRate(target.url, target.headers, rate, seconds),
-        maxRate: await load(target.url, target.headers, { seconds, connections }),
-      };
+      await load(target.url, target.headers, { seconds: 2, connections }); // warm up (and, for the gateway, leases grown)
+      const counted = name === "gateway";
+      const start = counted ? await objectCalls() : null;
+      const fixed = await fixedRate(target.url, target.headers, rate, seconds);
+      const middle = counted ? await objectCalls() : null;
+      const max = await load(target.url, target.headers, { seconds, connections });
+      if (start && middle) {
+        const end = await objectCalls();
+        sessionObject = {
+          fixedRate: callsPerThousand(start, middle, fixed.answered),
+          maxRate: callsPerThousand(middle, end, max.answered),
+        };
+      }
+      results[name] = { fixedRate: fixed, maxRate: max };
+    }
+
+    // A slow host: the relay path should add what it adds with a fast one, and nothing queues.
+    const control = (body: object) =>
+      fetch(`${upstreamUrl}/__control`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    await control({ mode: "slow", delayMs: slowHostMs });
+    const slowHost: Record<string, LoadFigures> = {};
+    try {
+      for (const name of ["direct", "bareWorker", "gateway"]) {
+        const target = targets[name] as Target;
+        slowHost[name] = await fixedRate(target.url, target.headers, rate, seconds);
+      }
+    } finally {
+      await control({ mode: "ok" });
     }
     return {
       pinning: PINNING
-        ? `server under test (workerd or nginx) pinned to core ${CORE_SERVER}; upstream host and load generator (autocannon) share core ${CORE_LOAD}`
+        ? `server under test (workerd or nginx) pinned to core ${CORE_SERVER}; upstream host and load generator share core ${CORE_LOAD}`
         : "not pinned (taskset missing or one core)",
       fixedRate: rate,
       seconds,
       connections,
+      slowHostMs,
       nginx: targets.nginx ? "nginx 1 worker, keepalive upstream" : "skipped: nginx is not installed (apt-get install nginx)",
       results,
+      sessionObject,
+      slowHost,
     };
   } finally {
     for (const stop of stops) stop();

@@ -32,19 +32,43 @@ for (const [name, v] of Object.entries(r)) {
   );
 }
 const gw = r.gateway;
-const ratios = gw && {
-  gatewayOverBareWorker: gw.maxRate.requestsPerSecond / (r.bareWorker?.maxRate.requestsPerSecond ?? Number.NaN),
-  gatewayOverNginx: r.nginx ? gw.maxRate.requestsPerSecond / r.nginx.maxRate.requestsPerSecond : null,
-  addedP50MsOverDirect: gw.fixedRate.p50Ms - (r.direct?.fixedRate.p50Ms ?? Number.NaN),
-  addedP99MsOverDirect: gw.fixedRate.p99Ms - (r.direct?.fixedRate.p99Ms ?? Number.NaN),
-};
+const bare = r.bareWorker;
+const slow = relay.slowHost;
+const ratios = gw &&
+  bare && {
+    gatewayOverBareWorker: gw.maxRate.requestsPerSecond / bare.maxRate.requestsPerSecond,
+    gatewayOverNginx: r.nginx ? gw.maxRate.requestsPerSecond / r.nginx.maxRate.requestsPerSecond : null,
+    addedP50MsOverBareWorker: gw.fixedRate.p50Ms - bare.fixedRate.p50Ms,
+    p99OverBareWorker: gw.fixedRate.p99Ms / bare.fixedRate.p99Ms,
+    addedP50MsOverDirect: gw.fixedRate.p50Ms - (r.direct?.fixedRate.p50Ms ?? Number.NaN),
+    addedP99MsOverDirect: gw.fixedRate.p99Ms - (r.direct?.fixedRate.p99Ms ?? Number.NaN),
+    objectCallsPerThousandRelays: relay.sessionObject?.maxRate.perThousandRelays ?? null,
+    objectCallsPerThousandRelaysAtFixedRate: relay.sessionObject?.fixedRate.perThousandRelays ?? null,
+    slowHostAddedP50MsOverDirect: slow.gateway.p50Ms - slow.direct.p50Ms,
+    slowHostAddedP50MsOverBareWorker: slow.gateway.p50Ms - slow.bareWorker.p50Ms,
+    slowHostP99OverBareWorker: slow.gateway.p99Ms / slow.bareWorker.p99Ms,
+  };
 if (ratios) {
   log(`throughput gateway / bare worker: ${f(ratios.gatewayOverBareWorker)}x (target >= 0.8x)`);
   log(
     `throughput gateway / nginx: ${ratios.gatewayOverNginx === null ? "n/a (nginx not installed)" : `${f(ratios.gatewayOverNginx)}x`}`,
   );
   log(
-    `added latency over direct at ${relay.fixedRate} rps: p50 +${f(ratios.addedP50MsOverDirect, 3)} ms (target <= 0.5), p99 +${f(ratios.addedP99MsOverDirect, 3)} ms (target <= 2)`,
+    `at ${relay.fixedRate} rps against the bare worker: p50 +${f(ratios.addedP50MsOverBareWorker, 3)} ms (target <= +0.5), p99 ${f(ratios.p99OverBareWorker)}x (target <= 1.25x)`,
+  );
+  log(
+    `added latency over direct at ${relay.fixedRate} rps: p50 +${f(ratios.addedP50MsOverDirect, 3)} ms, p99 +${f(ratios.addedP99MsOverDirect, 3)} ms`,
+  );
+  const calls = relay.sessionObject;
+  if (calls)
+    log(
+      `session object calls per 1,000 relays: ${f(calls.maxRate.perThousandRelays, 1)} at max rate (${calls.maxRate.calls} calls, ${calls.maxRate.relays} relays: ${JSON.stringify(calls.maxRate.byMethod)}), ${f(calls.fixedRate.perThousandRelays, 1)} at ${relay.fixedRate} rps (target <= 20)`,
+    );
+  log(`slow host (each answer after ${relay.slowHostMs} ms), ${relay.fixedRate} rps:`);
+  for (const [name, v] of Object.entries(slow))
+    log(`  ${name.padEnd(11)} p50 ${f(v.p50Ms, 3)} ms  p99 ${f(v.p99Ms, 3)} ms  errors ${v.errors}`);
+  log(
+    `  gateway adds p50 +${f(ratios.slowHostAddedP50MsOverDirect, 3)} ms over direct (fast host: +${f(ratios.addedP50MsOverDirect, 3)}), +${f(ratios.slowHostAddedP50MsOverBareWorker, 3)} ms over the bare worker; p99 ${f(ratios.slowHostP99OverBareWorker)}x the bare worker`,
   );
 }
 

@@ -4,12 +4,17 @@
 //                                                      D1, Durable Objects, a service, one host
 //                                                      (the upstream) and a requestor with a key
 //   tsx bench/serve-worker.ts bare <upstream-url>      a Worker that only forwards with fetch
+// The gateway answers a line `calls` on its standard input with one JSON line: the calls its
+// session objects (this epoch's and the previous one's) have served so far, by method, and the
+// relays they have leased and had reported.
 import fs from "node:fs";
+import readline from "node:readline";
 import { privateKeyToAccount } from "viem/accounts";
 import { gatewayClient } from "../dev/gateway-client.js";
 import { DEV_KEYS } from "../dev/keys.js";
 import { type SigningDomain, signHostMessage } from "../protocol/host-registration.js";
 import { MAX_AMOUNT } from "../protocol/parameters.js";
+import { sessionEpoch, sessionIdFromSeed, sessionSeed } from "../protocol/session.js";
 import { bundleWorker, startWorker } from "./miniflare.js";
 
 const [mode, upstream] = process.argv.slice(2);
@@ -81,15 +86,41 @@ async function serveGateway() {
     await api.v1.requestors.$post(undefined, asAdmin({ name: "bench", stake: (MAX_AMOUNT / 2n).toString() })),
   );
   const requestor = await created.json();
-  return { url, mf, path: "/v1/eth-bench", headers: { authorization: `Bearer ${requestor.apiKey.key}` } };
+  const sessionSeconds = Number(wranglerVars().SESSION_SECONDS ?? 600);
+  /** Calls served and relays seen by the requestor's session objects of this epoch and the one before. */
+  const calls = async () => {
+    const namespace = await mf.getDurableObjectNamespace("RELAY_SESSION");
+    const epoch = sessionEpoch(Date.now(), sessionSeconds);
+    const total = { byMethod: {} as Record<string, number>, leasedRelays: 0, reportedRelays: 0 };
+    for (const e of [epoch - 1, epoch]) {
+      const id = sessionIdFromSeed(sessionSeed({ requestorId: requestor.id, serviceId: "eth-bench", epoch: e }));
+      const stub = namespace.getByName(id) as unknown as {
+        callCounts(): Promise<Record<string, number>>;
+        usage(): Promise<{ relays: number; leasedRelays: number } | null>;
+      };
+      const counts = await stub.callCounts();
+      const usage = await stub.usage();
+      for (const [method, n] of Object.entries(counts)) {
+        if (method === "callCounts" || method === "usage") continue; // this reading itself
+        total.byMethod[method] = (total.byMethod[method] ?? 0) + n;
+      }
+      total.leasedRelays += usage?.leasedRelays ?? 0;
+      total.reportedRelays += usage?.relays ?? 0;
+    }
+    return total;
+  };
+  return { url, mf, path: "/v1/eth-bench", headers: { authorization: `Bearer ${requestor.apiKey.key}` }, calls };
 }
 
 async function serveBare() {
   const script = await bundleWorker("bench/workers/bare-proxy.ts", ".wrangler/bench/bare-proxy.js");
   const { url, mf } = await startWorker({ scriptPath: script, bindings: { UPSTREAM: upstream } });
-  return { url, mf, path: "/", headers: {} };
+  return { url, mf, path: "/", headers: {}, calls: null };
 }
 
 const served = mode === "gateway" ? await serveGateway() : await serveBare();
 console.log(JSON.stringify({ url: served.url, path: served.path, headers: served.headers }));
+for await (const line of readline.createInterface({ input: process.stdin })) {
+  if (line.trim() === "calls") console.log(JSON.stringify(served.calls ? await served.calls() : null));
+}
 process.on("SIGTERM", () => served.mf.dispose().then(() => process.exit(0)));
