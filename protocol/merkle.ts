@@ -181,7 +181,7 @@ export class MerkleTree {
     const aligned = flat.byteOffset % 4 === 0 ? new Uint32Array(flat.buffer, flat.byteOffset, n * 8) : null;
     for (let rank = 0; rank < n; rank++) {
       const input = order[rank];
-      const node = size - 1 - rank;
+      const node = leafNode(n, rank);
       if (aligned) for (let k = 0; k < 8; k++) words[node * 8 + k] = aligned[input * 8 + k];
       else for (let k = 0; k < 32; k++) this.nodes[node * 32 + k] = flat[input * 32 + k];
       this.positionOf[input] = node;

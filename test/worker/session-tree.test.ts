@@ -12,8 +12,8 @@ import type { RelaySession } from "../../durable-objects/relay-session.js";
 import { toHex } from "../../protocol/hex.js";
 import { keccak256Into } from "../../protocol/keccak.js";
 import { MerkleTree } from "../../protocol/merkle.js";
-import { buildStoredSessionTree, type SessionSql, storedProof } from "../../workers/sessions/session-tree.js";
 import { relaySessionStub } from "../../workers/sessions/session-stub.js";
+import { buildStoredSessionTree, type SessionSql, storedProof } from "../../workers/sessions/session-tree.js";
 
 function leafHashes(n: number, distinct: number): Uint8Array {
   const flat = new Uint8Array(n * 32);
@@ -48,7 +48,10 @@ describe("session trees in a Durable Object's SQLite", () => {
         fillReceipts(sql, flat);
         expect(buildStoredSessionTree(sql, options)).toEqual({ root: tree.root, leafCount: n });
         for (let i = 0; i < n; i += Math.max(1, Math.floor(n / 40))) {
-          expect(storedProof(sql, i, options)).toEqual({ leafHash: toHex(flat.subarray(i * 32, i * 32 + 32)), proof: tree.proof(i) });
+          expect(storedProof(sql, i, options)).toEqual({
+            leafHash: toHex(flat.subarray(i * 32, i * 32 + 32)),
+            proof: tree.proof(i),
+          });
         }
       }
       sql.exec("DROP TABLE receipts");

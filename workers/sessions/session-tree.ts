@@ -102,8 +102,8 @@ export function buildStoredSessionTree(sql: SessionSql, options: SessionTreeOpti
     { blockNodes },
   );
   // The leaf of sort rank r (0-based; equal hashes in relay order, as OpenZeppelin orders them) is
-  // heap node 2n - 2 - r. One statement, walked in relay order so the receipts' pages are
-  // rewritten in sequence rather than at random (five times faster at 1,000,000 receipts).
+  // heap node 2n - 2 - r. One statement, the ranks walked in relay order so the receipts' pages
+  // are rewritten in sequence, not at random: 1.9 s instead of 5.1 s at 1,000,000 receipts here.
   sql.exec(
     `UPDATE receipts SET leaf_position = ranked.position
      FROM (SELECT relay_index, ? - row_number() OVER (ORDER BY leaf_hash, relay_index) AS position
