@@ -1,40 +1,29 @@
 // One Merkle measurement in a fresh process (so peak memory is this measurement's alone):
-//   tsx bench/merkle-child.ts <ours|openzeppelin> <leaves> <proofs> <receipts|leaf-hashes>
+//   tsx bench/merkle-child.ts <ours|openzeppelin> <leaves> <proofs> receipts
+//   tsx bench/merkle-child.ts <ours|openzeppelin> <leaves> <proofs> leaf-hashes <file>
 // `receipts`: builds the tree from receipts, ABI encoding and leaf hashing included
 // (StandardMerkleTree for OpenZeppelin). `leaf-hashes`: builds the tree over the same precomputed
-// leaf hashes (SimpleMerkleTree for OpenZeppelin), the tree and proofs alone. Then `proofs` proofs
-// spread over the leaves. Prints one JSON line.
+// leaf hashes (SimpleMerkleTree for OpenZeppelin), the tree and proofs alone; the leaf hashes are
+// read from `file` (n x 32 bytes, written by bench/merkle.ts), so the input costs 32 bytes a leaf
+// (plus hex strings for OpenZeppelin, which takes those) and peak memory is the tree's. Then
+// `proofs` proofs spread over the leaves. Prints one JSON line.
+import fs from "node:fs";
 import { SimpleMerkleTree, StandardMerkleTree } from "@openzeppelin/merkle-tree";
-import {
-  RECEIPT_LEAF_TYPES,
-  type ReceiptLeaf,
-  receiptLeafHash,
-  receiptLeafValues,
-  sessionTree,
-} from "../protocol/commitments.js";
-import { sha256Hex } from "../protocol/hex.js";
+import { RECEIPT_LEAF_TYPES, type ReceiptLeaf, receiptLeafValues, sessionTree } from "../protocol/commitments.js";
 import { MerkleTree } from "../protocol/merkle.js";
+import { benchReceipt } from "./bench-receipts.js";
 
-const [impl, leavesArg, proofsArg, input = "receipts"] = process.argv.slice(2);
+const [impl, leavesArg, proofsArg, input = "receipts", leafFile] = process.argv.slice(2);
 const n = Number(leavesArg);
 const proofs = Math.min(n, Number(proofsArg));
-const seed = sha256Hex("bench-session");
-const receipts: ReceiptLeaf[] = Array.from({ length: n }, (_, i) => ({
-  sessionSeed: seed,
-  relayIndex: i,
-  hostId: `host_${i % 24}`,
-  requestDigest: sha256Hex(`q${i}`),
-  responseDigest: sha256Hex(`r${i}`),
-  status: 200,
-  outcome: "ok",
-  latencyMs: 40 + (i % 100),
-  computeUnits: 1 + (i % 5),
-  createdAt: 1_763_712_000_000 + i,
-}));
-const indexes = Array.from({ length: proofs }, (_, k) => Math.floor((k * n) / proofs));
-const leafHashes = input === "leaf-hashes" ? receipts.map(receiptLeafHash) : [];
+const receipts: ReceiptLeaf[] = input === "receipts" ? Array.from({ length: n }, (_, i) => benchReceipt(i)) : [];
+const leafHashes: Uint8Array = input === "leaf-hashes" ? fs.readFileSync(leafFile) : new Uint8Array(0);
+if (leafHashes.length !== (input === "leaf-hashes" ? n * 32 : 0)) throw new Error(`${leafFile}: not ${n} leaf hashes`);
 const leafHex =
-  impl === "openzeppelin" && input === "leaf-hashes" ? leafHashes.map((h) => `0x${Buffer.from(h).toString("hex")}`) : [];
+  impl === "openzeppelin" && input === "leaf-hashes"
+    ? Array.from({ length: n }, (_, i) => `0x${Buffer.from(leafHashes.subarray(i * 32, i * 32 + 32)).toString("hex")}`)
+    : [];
+const indexes = Array.from({ length: proofs }, (_, k) => Math.floor((k * n) / proofs));
 const rssBefore = process.memoryUsage().rss;
 const started = performance.now();
 let root: string;

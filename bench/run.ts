@@ -5,7 +5,7 @@ import os from "node:os";
 import { benchBundle } from "./bundle.js";
 import { measureGas } from "./chain-gas.js";
 import { benchDurableObjects } from "./durable-objects.js";
-import { benchMerkle } from "./merkle.js";
+import { merkleSection } from "./merkle.js";
 import { benchRelayPath } from "./relay-path.js";
 import { benchSessions } from "./sessions.js";
 
@@ -78,14 +78,7 @@ log(
   `native RPC + SQLite: ${f(dob.nativeMsPerRelay, 3)} ms   itty-durable: ${f(dob.ittyMsPerRelay, 3)} ms   ratio itty/native: ${f(dob.ittyMsPerRelay / dob.nativeMsPerRelay)}x  (${dob.relays} relays in a row)`,
 );
 
-log("\n== Merkle: ours against @openzeppelin/merkle-tree, same leaves, fresh process each ==");
-const merkle = benchMerkle();
-log("input        leaves    proofs   ours ms   OZ ms      speedup  ours MB  OZ MB  same root");
-for (const m of merkle) {
-  log(
-    `${m.input.padEnd(11)}  ${String(m.leaves).padStart(8)}  ${String(m.proofs).padStart(6)}  ${f(m.ours.totalMs, 0).padStart(8)}  ${f(m.openzeppelin.totalMs, 0).padStart(9)}  ${f(m.speedup).padStart(8)}x  ${f(m.ours.peakRssMb, 0).padStart(7)}  ${f(m.openzeppelin.peakRssMb, 0).padStart(5)}  ${m.sameRoot}`,
-  );
-}
+const merkle = merkleSection(log);
 
 log("\n== Session selection (selectSessionHosts, 24 of N) ==");
 const sessions = benchSessions();

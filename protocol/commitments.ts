@@ -21,7 +21,7 @@
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
 import type { Hex } from "./hex.js";
-import { encodeWords, MerkleTree, standardLeafHash } from "./merkle.js";
+import { encodeWords, encodeWordsInto, MerkleTree, standardLeafHash, standardLeafHashInto } from "./merkle.js";
 
 export const ZERO_HASH: Hex = `0x${"0".repeat(64)}`;
 
@@ -94,22 +94,38 @@ export function receiptLeafValues(r: ReceiptLeaf) {
 }
 
 /** The receipt's leaf encoding: the same words as `receiptLeafValues`, without BigInt on the hot path. */
-function encodeReceipt(r: ReceiptLeaf): Uint8Array {
-  return encodeWords([
-    r.sessionSeed,
-    r.relayIndex,
-    hostKey(r.hostId),
-    (r.requestDigest || ZERO_HASH) as Hex,
-    (r.responseDigest ?? ZERO_HASH) as Hex,
-    r.status,
-    OUTCOME_CODES[r.outcome],
-    r.latencyMs ?? 0,
-    r.computeUnits,
-    r.createdAt,
-  ]);
+function encodeReceiptInto(r: ReceiptLeaf, out: Uint8Array): Uint8Array {
+  return encodeWordsInto(
+    [
+      r.sessionSeed,
+      r.relayIndex,
+      hostKey(r.hostId),
+      (r.requestDigest || ZERO_HASH) as Hex,
+      (r.responseDigest ?? ZERO_HASH) as Hex,
+      r.status,
+      OUTCOME_CODES[r.outcome],
+      r.latencyMs ?? 0,
+      r.computeUnits,
+      r.createdAt,
+    ],
+    out,
+    0,
+  );
 }
 
-export const receiptLeafHash = (r: ReceiptLeaf) => standardLeafHash(encodeReceipt(r));
+/** One receipt's encoding at a time: reused, so hashing a session's receipts allocates nothing per receipt. */
+const receiptScratch = new Uint8Array(RECEIPT_LEAF_TYPES.length * 32);
+
+/** Writes a receipt's leaf hash at `out[offset .. offset + 32)`. */
+export function receiptLeafHashInto(r: ReceiptLeaf, out: Uint8Array, offset: number): void {
+  standardLeafHashInto(encodeReceiptInto(r, receiptScratch), 0, receiptScratch.length, out, offset);
+}
+
+export const receiptLeafHash = (r: ReceiptLeaf): Uint8Array => {
+  const out = new Uint8Array(32);
+  receiptLeafHashInto(r, out, 0);
+  return out;
+};
 
 export interface SessionLeaf {
   sessionSeed: Hex;
@@ -144,10 +160,12 @@ export const reportCardLeafHash = (c: ReportCardLeaf) => standardLeafHash(encode
 
 /** A session's receipts (in relay order, 0..n-1) as a tree; its root is the session root. */
 export function sessionTree(receipts: readonly ReceiptLeaf[]): MerkleTree {
+  const leafHashes = new Uint8Array(receipts.length * 32);
   receipts.forEach((r, i) => {
     if (r.relayIndex !== i) throw new Error(`sessionTree: receipt ${i} has relay index ${r.relayIndex}`);
+    receiptLeafHashInto(r, leafHashes, i * 32);
   });
-  return new MerkleTree(receipts.map(receiptLeafHash));
+  return new MerkleTree(leafHashes);
 }
 
 export interface BatchSummary {

@@ -4,24 +4,43 @@
  * are hashed sorted, leaves are sorted by hash and laid out in the same array ("heap") shape,
  * so roots and proofs are identical to OpenZeppelin's for the same leaves.
  *
- * Nodes live in one flat buffer of 32-byte words, hashed with `@noble/hashes` keccak: no hex
- * strings on the way, which is what makes this faster than the reference library.
+ * The heap: `2n - 1` nodes, node `i` has children `2i + 1` and `2i + 2`; the leaf of sort rank
+ * `r` (ascending by hash, equal hashes in input order, as OpenZeppelin's stable sort leaves them)
+ * is node `2n - 2 - r`. `protocol/stored-merkle.ts` builds the same heap in storage.
+ *
+ * Nodes live in one flat buffer of 32-byte words and are hashed through one reused keccak state
+ * (`protocol/keccak.ts`): no hex strings and no allocation per node (docs/performance.md).
  */
-import { keccak_256 } from "@noble/hashes/sha3.js";
 import { hexToBytes } from "@noble/hashes/utils.js";
 import { type Hex, toHex } from "./hex.js";
+import { hashPairWords, keccak256Into } from "./keccak.js";
 
 /** ABI-encodes a tuple of static words: each value is a 32-byte big-endian word. */
 export function encodeWords(words: readonly (bigint | number | Uint8Array | Hex)[]): Uint8Array {
-  const out = new Uint8Array(words.length * 32);
-  const view = new DataView(out.buffer);
-  words.forEach((word, i) => {
-    const at = i * 32;
+  return encodeWordsInto(words, new Uint8Array(words.length * 32), 0);
+}
+
+/** `encodeWords` into `out` from `offset` (32 bytes per word, each word fully written); returns `out`. */
+export function encodeWordsInto(
+  words: readonly (bigint | number | Uint8Array | Hex)[],
+  out: Uint8Array,
+  offset: number,
+): Uint8Array {
+  out.fill(0, offset, offset + words.length * 32);
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i];
+    const at = offset + i * 32;
     if (typeof word === "string") writeHex(out, at, word);
-    else if (word instanceof Uint8Array) out.set(word, at + 32 - word.length);
-    else if (typeof word === "number" && Number.isSafeInteger(word) && word >= 0) {
-      view.setUint32(at + 24, Math.floor(word / 2 ** 32));
-      view.setUint32(at + 28, word >>> 0);
+    else if (word instanceof Uint8Array) {
+      if (word.length > 32) throw new Error("encodeWords: byte value longer than 32 bytes");
+      out.set(word, at + 32 - word.length);
+    } else if (typeof word === "number" && Number.isSafeInteger(word) && word >= 0) {
+      const high = Math.floor(word / 2 ** 32);
+      const low = word >>> 0;
+      for (let b = 0; b < 4; b++) {
+        out[at + 27 - b] = (high >>> (8 * b)) & 0xff;
+        out[at + 31 - b] = (low >>> (8 * b)) & 0xff;
+      }
     } else {
       let v = BigInt(word);
       if (v < 0n) throw new Error("encodeWords: negative values are not encoded");
@@ -29,8 +48,9 @@ export function encodeWords(words: readonly (bigint | number | Uint8Array | Hex)
         out[at + b] = Number(v & 0xffn);
         v >>= 8n;
       }
+      if (v > 0n) throw new Error("encodeWords: value longer than 32 bytes");
     }
-  });
+  }
   return out;
 }
 
@@ -53,49 +73,120 @@ function nibble(c: number): number {
 
 /** OpenZeppelin's standard leaf: keccak256(bytes.concat(keccak256(abi.encode(...)))). */
 export function standardLeafHash(encoded: Uint8Array): Uint8Array {
-  return keccak_256(keccak_256(encoded));
+  return standardLeafHashInto(encoded, 0, encoded.length, new Uint8Array(32), 0);
 }
 
-function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i] - b[i];
-  return 0;
+/** `standardLeafHash` of `encoded[offset .. offset + length)` written at `out[outOffset ..]`; returns `out`. */
+export function standardLeafHashInto(
+  encoded: Uint8Array,
+  offset: number,
+  length: number,
+  out: Uint8Array,
+  outOffset: number,
+): Uint8Array {
+  keccak256Into(encoded, offset, length, out, outOffset);
+  keccak256Into(out, outOffset, 32, out, outOffset);
+  return out;
 }
 
-const scratch = new Uint8Array(64);
+/** Compares leaf `a` and leaf `b` of a flat buffer as OpenZeppelin sorts them: by hash, then input index. */
+function compareLeaves(leaves: Uint8Array, a: number, b: number): number {
+  const x = a * 32;
+  const y = b * 32;
+  for (let k = 0; k < 32; k++) {
+    const d = leaves[x + k] - leaves[y + k];
+    if (d !== 0) return d;
+  }
+  return a - b;
+}
 
-/** keccak256 of the two nodes in ascending order (OpenZeppelin's commutative hash). */
-function hashPairInto(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const [lo, hi] = compareBytes(a, b) <= 0 ? [a, b] : [b, a];
-  scratch.set(lo, 0);
-  scratch.set(hi, 32);
-  return keccak_256(scratch);
+/** Where a u32's halves sit in a `BigUint64Array`'s buffer, seen as u32s. */
+const HIGH_HALF = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1 ? 1 : 0;
+
+/**
+ * Input indexes of a flat buffer of `n` leaf hashes in OpenZeppelin's leaf order (ascending by
+ * hash, equal hashes in input order). Sorts 64-bit keys (first four hash bytes, input index)
+ * natively, then orders the rare runs that share four bytes by whole hash.
+ */
+export function sortedLeafOrder(leaves: Uint8Array, n: number): Uint32Array {
+  if (leaves.length < n * 32) throw new Error("sortedLeafOrder: fewer than n leaves");
+  if (n > 2 ** 32) throw new Error("sortedLeafOrder: more than 2^32 leaves");
+  const keys = new BigUint64Array(n);
+  const halves = new Uint32Array(keys.buffer);
+  for (let i = 0; i < n; i++) {
+    const at = i * 32;
+    halves[2 * i + HIGH_HALF] = ((leaves[at] << 24) | (leaves[at + 1] << 16) | (leaves[at + 2] << 8) | leaves[at + 3]) >>> 0;
+    halves[2 * i + 1 - HIGH_HALF] = i;
+  }
+  keys.sort();
+  const order = new Uint32Array(n);
+  for (let r = 0; r < n; r++) order[r] = halves[2 * r + 1 - HIGH_HALF];
+  for (let r = 0; r < n; ) {
+    let end = r + 1;
+    while (end < n && halves[2 * end + HIGH_HALF] === halves[2 * r + HIGH_HALF]) end++;
+    if (end - r > 1) order.subarray(r, end).sort((a, b) => compareLeaves(leaves, a, b));
+    r = end;
+  }
+  return order;
+}
+
+/** The heap node of the leaf of sort rank `rank` in a tree of `leafCount` leaves. */
+export const leafNode = (leafCount: number, rank: number): number => 2 * leafCount - 2 - rank;
+
+/** The siblings of the path from `node` to the root, bottom-up: the nodes of its proof. */
+export function proofNodes(node: number): number[] {
+  const nodes: number[] = [];
+  for (let i = node; i > 0; i = Math.floor((i - 1) / 2)) nodes.push(i % 2 === 1 ? i + 1 : i - 1);
+  return nodes;
+}
+
+/** A flat copy of a list of 32-byte leaf hashes. */
+function flatten(leafHashes: readonly Uint8Array[]): Uint8Array {
+  const flat = new Uint8Array(leafHashes.length * 32);
+  leafHashes.forEach((leaf, i) => {
+    if (leaf.length !== 32) throw new Error(`MerkleTree: leaf ${i} is ${leaf.length} bytes, not 32`);
+    flat.set(leaf, i * 32);
+  });
+  return flat;
 }
 
 /** A built tree: root, and a proof for any leaf. */
 export class MerkleTree {
   /** (2n - 1) nodes of 32 bytes, heap-ordered: node i has children 2i+1 and 2i+2. */
   private readonly nodes: Uint8Array;
-  /** Leaf position (after sorting) of each input index. */
+  /** Leaf position (heap node) of each input index. */
   private readonly positionOf: Uint32Array;
   readonly leafCount: number;
 
-  /** Builds from leaf hashes (already double-hashed). Empty input is refused: a batch is never empty. */
-  constructor(leafHashes: readonly Uint8Array[]) {
-    const n = leafHashes.length;
+  /**
+   * Builds from leaf hashes (already double-hashed): one flat buffer of n x 32 bytes (the fast
+   * way: no object per leaf), or a list of 32-byte arrays. Empty input is refused: a batch is
+   * never empty.
+   *
+   * @example
+   * const tree = new MerkleTree(leafHashes); // Uint8Array of n * 32 bytes
+   * verifyProof(leafHashes.subarray(0, 32), tree.proof(0), tree.root); // true
+   */
+  constructor(leafHashes: Uint8Array | readonly Uint8Array[]) {
+    const flat = leafHashes instanceof Uint8Array ? leafHashes : flatten(leafHashes);
+    if (flat.length % 32 !== 0) throw new Error("MerkleTree: leaf hashes are not a whole number of 32-byte words");
+    const n = flat.length / 32;
     if (n === 0) throw new Error("MerkleTree: no leaves");
     this.leafCount = n;
-    const order = Array.from({ length: n }, (_, i) => i).sort((x, y) => compareBytes(leafHashes[x], leafHashes[y]));
+    const order = sortedLeafOrder(flat, n);
     const size = 2 * n - 1;
     this.nodes = new Uint8Array(size * 32);
     this.positionOf = new Uint32Array(n);
-    order.forEach((input, sorted) => {
-      const node = size - 1 - sorted;
-      this.nodes.set(leafHashes[input], node * 32);
+    const words = new Uint32Array(this.nodes.buffer);
+    const aligned = flat.byteOffset % 4 === 0 ? new Uint32Array(flat.buffer, flat.byteOffset, n * 8) : null;
+    for (let rank = 0; rank < n; rank++) {
+      const input = order[rank];
+      const node = leafNode(n, rank);
+      if (aligned) for (let k = 0; k < 8; k++) words[node * 8 + k] = aligned[input * 8 + k];
+      else for (let k = 0; k < 32; k++) this.nodes[node * 32 + k] = flat[input * 32 + k];
       this.positionOf[input] = node;
-    });
-    for (let i = size - 1 - n; i >= 0; i--) {
-      this.nodes.set(hashPairInto(this.node(2 * i + 1), this.node(2 * i + 2)), i * 32);
     }
+    for (let i = n - 2; i >= 0; i--) hashPairWords(words, (2 * i + 1) * 8, words, (2 * i + 2) * 8, words, i * 8);
   }
 
   private node(i: number): Uint8Array {
@@ -108,20 +199,27 @@ export class MerkleTree {
 
   /** Proof for the leaf given at `index` in the constructor's input. */
   proof(index: number): Hex[] {
-    if (!(index >= 0 && index < this.leafCount)) throw new Error(`MerkleTree: no leaf ${index}`);
-    const proof: Hex[] = [];
-    for (let i = this.positionOf[index]; i > 0; i = Math.floor((i - 1) / 2)) {
-      proof.push(toHex(this.node(i % 2 === 1 ? i + 1 : i - 1)));
-    }
-    return proof;
+    if (!(Number.isInteger(index) && index >= 0 && index < this.leafCount)) throw new Error(`MerkleTree: no leaf ${index}`);
+    return proofNodes(this.positionOf[index]).map((i) => toHex(this.node(i)));
   }
 }
 
+/** Two words of scratch for `processProof`: the running node and the next sibling. */
+const proofScratch = new Uint32Array(16);
+const proofScratchBytes = new Uint8Array(proofScratch.buffer);
+
 /** Recomputes a root from a leaf hash and its proof (OpenZeppelin `MerkleProof.processProof`). */
 export function processProof(leafHash: Uint8Array | Hex, proof: readonly Hex[]): Hex {
-  let node = typeof leafHash === "string" ? hexToBytes(leafHash.slice(2)) : leafHash;
-  for (const sibling of proof) node = hashPairInto(node, hexToBytes(sibling.slice(2)));
-  return toHex(node);
+  const leaf = typeof leafHash === "string" ? hexToBytes(leafHash.slice(2)) : leafHash;
+  if (leaf.length !== 32) throw new Error("processProof: a leaf hash is 32 bytes");
+  proofScratchBytes.set(leaf, 0);
+  for (const sibling of proof) {
+    const bytes = hexToBytes(sibling.slice(2));
+    if (bytes.length !== 32) throw new Error("processProof: a proof node is 32 bytes");
+    proofScratchBytes.set(bytes, 32);
+    hashPairWords(proofScratch, 0, proofScratch, 8, proofScratch, 0);
+  }
+  return toHex(proofScratchBytes.slice(0, 32));
 }
 
 export function verifyProof(leafHash: Uint8Array | Hex, proof: readonly Hex[], root: Hex): boolean {
