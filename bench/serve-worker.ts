@@ -31,6 +31,7 @@ async function serveGateway() {
   const script = ".wrangler/bench/gateway/index.js";
   if (!fs.existsSync(script)) throw new Error(`${script} missing: the benchmark builds it with wrangler deploy --dry-run first`);
   const { url, mf } = await startWorker({
+    ...(process.env.BENCH_INSPECTOR_PORT ? { inspectorPort: Number(process.env.BENCH_INSPECTOR_PORT) } : {}),
     scriptPath: script,
     d1Databases: { DB: "bench-db" },
     durableObjects: {
@@ -89,12 +90,13 @@ async function serveGateway() {
   const sessionSeconds = Number(wranglerVars().SESSION_SECONDS ?? 600);
   /** Calls served and relays seen by the requestor's session objects of this epoch and the one before. */
   const calls = async () => {
-    const namespace = await mf.getDurableObjectNamespace("RELAY_SESSION");
+    // Miniflare's declared type for the namespace proxy collapses to a Request; the proxy is a namespace.
+    const namespace = (await mf.getDurableObjectNamespace("RELAY_SESSION")) as unknown as { getByName(name: string): unknown };
     const epoch = sessionEpoch(Date.now(), sessionSeconds);
     const total = { byMethod: {} as Record<string, number>, leasedRelays: 0, reportedRelays: 0 };
     for (const e of [epoch - 1, epoch]) {
       const id = sessionIdFromSeed(sessionSeed({ requestorId: requestor.id, serviceId: "eth-bench", epoch: e }));
-      const stub = namespace.getByName(id) as unknown as {
+      const stub = namespace.getByName(id) as {
         callCounts(): Promise<Record<string, number>>;
         usage(): Promise<{ relays: number; leasedRelays: number } | null>;
       };

@@ -1,11 +1,21 @@
 /** Request bodies read with a size cap, so an oversized body is refused before it is buffered whole. */
 import { apiError, payloadTooLarge } from "../errors.js";
 
-/** Reads the body as bytes; 413 when `Content-Length` or the bytes read exceed `limit`. */
+/**
+ * Reads the body as bytes; 413 when `Content-Length` or the bytes read exceed `limit`. A body
+ * with a `Content-Length` within the limit is read in one native call (HTTP framing holds it to
+ * that length); one without (chunked) is counted chunk by chunk and cancelled past the limit.
+ */
 export async function readBodyCapped(request: Request, limit: number): Promise<Uint8Array<ArrayBuffer>> {
-  const declared = Number(request.headers.get("content-length") ?? "0");
+  const length = request.headers.get("content-length");
+  const declared = Number(length ?? "0");
   if (declared > limit) throw payloadTooLarge(limit);
   if (!request.body) return new Uint8Array();
+  if (length !== null && Number.isSafeInteger(declared)) {
+    const body = new Uint8Array(await request.arrayBuffer());
+    if (body.byteLength > limit) throw payloadTooLarge(limit);
+    return body;
+  }
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;

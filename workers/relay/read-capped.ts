@@ -32,6 +32,11 @@ export async function readTextCapped(response: Response, limit: number, deadline
     throw new AnswerTooLarge(limit);
   }
   if (!response.body) return "";
+  if (deadline === undefined && declared > 0 && declared <= limit && !response.headers.get("content-encoding")) {
+    // Framed by its Content-Length and not inflated by the runtime: one native read of at most
+    // `declared` bytes (so at most that many characters).
+    return response.text();
+  }
   const reader = response.body.getReader();
   const decoder = new TextDecoder();
   let text = "";

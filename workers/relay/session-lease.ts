@@ -32,10 +32,18 @@ import type {
 } from "../sessions/session-messages.js";
 import { relaySessionStub } from "../sessions/session-stub.js";
 
+/**
+ * Where the caller is, asked only when a relay's hosts must be ranked by distance (a session of
+ * one host needs no ranking, and reading `request.cf` costs a parse of the whole object).
+ */
+export type CallerLocation = () => GeoPoint | null;
+
 /** A lease aims to last this long at the rate its isolate sees. */
 const LEASE_WINDOW_MS = 2_000;
 const MIN_LEASE_RELAYS = 16;
 const MAX_LEASE_RELAYS = 8_192;
+/** Follow-up reports one request's context carries before leaving them to relays in flight. */
+const MAX_CHAINED_REPORTS = 2;
 /** Receipts waiting that make a report go at once, without waiting for the interval. */
 export const REPORT_BATCH = 256;
 /** Most receipts held back when the object cannot be reached (older ones are dropped: they end `unreported`). */
@@ -73,7 +81,8 @@ class SessionLeases {
   private observations: HostObservation[] = [];
   private returned: LeaseReturn[] = [];
   private reporting: Promise<void> | null = null;
-  private timer: Promise<void> | null = null;
+  /** The next report, not yet sent: it takes every receipt waiting when it fires. */
+  private scheduled: Promise<void> | null = null;
   private admittedSinceReport = 0;
   private leaseGrantedAt = 0;
   private usedOfLease = 0;
@@ -104,7 +113,7 @@ class SessionLeases {
   }
 
   /** Admits one relay of `cost` compute units: locally when the lease has room, else after taking a new lease. */
-  async admit(env: Env, requestorStake: bigint, cost: number, caller: GeoPoint | null, now: number): Promise<Admission> {
+  async admit(env: Env, requestorStake: bigint, cost: number, caller: CallerLocation, now: number): Promise<Admission> {
     if (this.inFlight >= this.config.sessionMaxInFlight) return { ok: false, reason: "busy", retryAfterSeconds: 1 };
     for (let tries = 0; tries < 4; tries++) {
       if (this.usable(now, cost)) return this.take(cost, caller, now);
@@ -115,7 +124,7 @@ class SessionLeases {
     return { ok: false, reason: "busy", retryAfterSeconds: 1 };
   }
 
-  private take(cost: number, caller: GeoPoint | null, now: number): Admission {
+  private take(cost: number, caller: CallerLocation, now: number): Admission {
     const lease = this.lease as Lease;
     const relayIndex = this.next++;
     this.budget -= cost;
@@ -135,12 +144,17 @@ class SessionLeases {
   }
 
   /** Hosts for one relay, best first, from this isolate's view of their live state. */
-  private candidates(caller: GeoPoint | null, relayIndex: number, now: number): SessionHost[] {
+  private candidates(caller: CallerLocation, relayIndex: number, now: number): SessionHost[] {
+    if (this.hosts.length === 1) {
+      const only = this.live.get(this.hosts[0].id) as LiveHost;
+      if (only.breaker.state !== "closed" && availableNow(only.breaker, now)) admitThrough(only.breaker, now);
+      return this.hosts;
+    }
     const routable = this.hosts.map((host) => {
       const live = this.live.get(host.id) as LiveHost;
       return { ...host, quality: live.quality, available: availableNow(live.breaker, now) };
     });
-    const ranked = rankHosts(routable, caller, relayIndex);
+    const ranked = rankHosts(routable, caller(), relayIndex);
     // The first choice is the one that will be tried: if its breaker is recovering, this is its trial.
     const first = ranked[0] && this.live.get(ranked[0].id);
     if (first && ranked[0].available && first.breaker.state !== "closed") admitThrough(first.breaker, now);
@@ -237,50 +251,58 @@ class SessionLeases {
   }
 
   /**
-   * Reports within `RECEIPT_REPORT_MS` (at once when a batch waits). The promise is for
-   * `waitUntil`: it settles when the report has reached the object.
+   * Reports within `RECEIPT_REPORT_MS` (at once when a batch waits). Returns the promise of that
+   * report when this call scheduled it, for the caller's `waitUntil` (it settles when the report
+   * has reached the object); null when a report already scheduled will carry the receipt. So one
+   * request's context per report is kept alive, not every request's, and none for long.
    */
-  scheduleReport(env: Env): Promise<void> {
-    if (this.receipts.length >= REPORT_BATCH) return this.reportNow(env, Date.now());
-    this.timer ??= new Promise<void>((resolve) => setTimeout(resolve, this.config.receiptReportMs)).then(() => {
-      this.timer = null;
-      return this.reportNow(env, Date.now());
+  scheduleReport(env: Env, chained = 0): Promise<void> | null {
+    // A full batch goes from this request's context: the timer of the scheduled report belongs to
+    // the request that set it, and another request's context may not touch it.
+    if (this.receipts.length >= REPORT_BATCH) return this.reportNow(env, Date.now(), { chained });
+    if (this.scheduled) return null;
+    this.scheduled = new Promise<void>((resolve) => setTimeout(resolve, this.config.receiptReportMs)).then(() => {
+      this.scheduled = null;
+      return this.reportNow(env, Date.now(), { chained });
     });
-    return this.timer;
+    return this.scheduled;
   }
 
   /**
    * Sends what waits now; a lease idle since the last report, or expired, goes back with it. While
-   * a lease is still held, another report follows an interval later, so the lease goes back once
-   * its isolate falls idle (else its unused indexes would end the session `unreported`).
+   * a lease is still held and no report is scheduled, another report follows an interval later, so
+   * the lease goes back once its isolate falls idle (else its unused indexes would end the session
+   * `unreported`). A request's context carries at most `MAX_CHAINED_REPORTS` of those unless
+   * nothing else is in flight to schedule the next one.
    */
-  async reportNow(env: Env, now: number, { giveBackLease = false } = {}): Promise<void> {
+  async reportNow(env: Env, now: number, { giveBackLease = false, chained = 0 } = {}): Promise<void> {
     if (this.reporting) await this.reporting;
     const idle = this.admittedSinceReport === 0 && this.inFlight === 0;
     if (this.lease && (giveBackLease || idle || now >= this.lease.expiresAt)) this.giveBack();
     this.admittedSinceReport = 0;
     const report = this.takeReport();
-    if (!report) {
-      if (this.lease && !giveBackLease) await this.scheduleReport(env);
-      return;
+    if (report) {
+      this.reporting = relaySessionStub(env, this.session.sessionId)
+        .report(report, now)
+        .then(
+          (answer: { routing: HostRouting[] }) => {
+            // Between leases, the isolate follows what the object learned from everyone else.
+            if (this.inFlight === 0) this.adoptRouting(answer.routing);
+          },
+          (error: unknown) => {
+            console.error("receipt report failed; sent again with the next one", this.session.sessionId, String(error));
+            this.restoreReport(report);
+          },
+        )
+        .finally(() => {
+          this.reporting = null;
+        });
+      await this.reporting;
     }
-    this.reporting = relaySessionStub(env, this.session.sessionId)
-      .report(report, now)
-      .then(
-        (answer: { routing: HostRouting[] }) => {
-          // Between leases, the isolate follows what the object learned from everyone else.
-          if (this.inFlight === 0) this.adoptRouting(answer.routing);
-        },
-        (error: unknown) => {
-          console.error("receipt report failed; sent again with the next one", this.session.sessionId, String(error));
-          this.restoreReport(report);
-        },
-      )
-      .finally(() => {
-        this.reporting = null;
-      });
-    await this.reporting;
-    if (this.lease && !giveBackLease) await this.scheduleReport(env);
+    if (!this.lease || giveBackLease || this.scheduled) return;
+    // Relays in flight schedule the next report when they finish; otherwise this context does.
+    if (chained >= MAX_CHAINED_REPORTS && this.inFlight > 0) return;
+    await this.scheduleReport(env, chained + 1);
   }
 
   private takeReport(): ReceiptReport | undefined {
@@ -323,15 +345,17 @@ export function admitRelay(
   session: SessionRef,
   requestorStake: bigint,
   cost: number,
-  caller: GeoPoint | null,
+  caller: CallerLocation,
   now: number,
 ): Promise<Admission> {
   return leasesFor(session, config, now).admit(env, requestorStake, cost, caller, now);
 }
 
 /**
- * Records a finished relay's receipt; returns the promise of its report for `waitUntil`, so the
- * receipt reaches the session's object within `RECEIPT_REPORT_MS` even after the answer is sent.
+ * Records a finished relay's receipt. Returns the promise of the report that will carry it when
+ * this call scheduled that report (give it to `waitUntil`, so the receipt reaches the session's
+ * object within `RECEIPT_REPORT_MS` even after the answer is sent), or null when an earlier
+ * request's report will carry it.
  */
 export function completeRelay(
   env: Env,
@@ -339,9 +363,9 @@ export function completeRelay(
   receipt: ReportedReceipt,
   observations: HostObservation[],
   now: number,
-): Promise<void> {
+): Promise<void> | null {
   const leases = sessions.get(admitted.sessionId);
-  if (!leases) return Promise.resolve();
+  if (!leases) return null;
   leases.complete(receipt, admitted.leaseId, observations, now);
   return leases.scheduleReport(env);
 }

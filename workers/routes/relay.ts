@@ -67,7 +67,7 @@ async function relay(c: RelayContext, serviceId: string, key: string | null, sub
   const body = await readBodyCapped(c.req.raw, config.maxRequestBytes);
   const session = sessionForRequest(config, requestor.id, serviceId, started, c.req.header("x-conductor-session"));
   const admit = (computeUnits: number) =>
-    admitRelay(c.env, config, session, requestor.stake, computeUnits, callerLocation(c.req.raw, config.devMode), started);
+    admitRelay(c.env, config, session, requestor.stake, computeUnits, () => callerLocation(c.req.raw, config.devMode), started);
   const budget = (admitted: Admitted): AttemptBudget => ({
     candidates: admitted.candidates,
     maxAttempts: config.maxAttempts,
@@ -90,7 +90,8 @@ interface RelayParts {
 
 /**
  * Records the relay's receipt in this isolate (reported to the session's object within
- * `RECEIPT_REPORT_MS`, kept alive by `waitUntil`); latency and completion time are taken now.
+ * `RECEIPT_REPORT_MS`; the request that schedules a report keeps it alive with `waitUntil`);
+ * latency and completion time are taken now.
  */
 function completeReceipt(
   c: RelayContext,
@@ -111,7 +112,8 @@ function completeReceipt(
     completedAt: now,
     ...fields,
   };
-  c.executionCtx.waitUntil(completeRelay(c.env, admitted, receipt, observationsOf(result), now));
+  const reporting = completeRelay(c.env, admitted, receipt, observationsOf(result), now);
+  if (reporting) c.executionCtx.waitUntil(reporting);
 }
 
 /** Every attempted host failed: the receipt says so (returning the quota) and the caller gets 503. */

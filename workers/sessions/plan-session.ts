@@ -50,9 +50,20 @@ export interface SessionPlan extends SessionCoordinates {
   hosts: SessionHost[];
 }
 
+/** Session ids this isolate computed lately (a relay needs its session's id; hashing it each time shows in profiles). */
+const recentSessionIds = new Map<string, string>();
+const RECENT_SESSION_IDS = 10_000;
+
 /** The session id for coordinates, without touching the registry. */
 export function sessionIdFor(coordinates: SessionCoordinates): string {
-  return sessionIdFromSeed(sessionSeed(coordinates));
+  const key = `${coordinates.epoch}\n${coordinates.serviceId}\n${coordinates.requestorId}`;
+  let id = recentSessionIds.get(key);
+  if (id === undefined) {
+    id = sessionIdFromSeed(sessionSeed(coordinates));
+    if (recentSessionIds.size >= RECENT_SESSION_IDS) recentSessionIds.clear();
+    recentSessionIds.set(key, id);
+  }
+  return id;
 }
 
 /**
