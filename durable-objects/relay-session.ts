@@ -19,9 +19,8 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { type BreakerParameters, type BreakerState, newBreaker } from "../protocol/breaker.js";
-import { isServed, RECEIPT_OUTCOMES, type ReceiptLeaf, sessionTree, ZERO_HASH } from "../protocol/commitments.js";
+import { isServed, RECEIPT_OUTCOMES, type ReceiptLeaf, receiptLeafHash, ZERO_HASH } from "../protocol/commitments.js";
 import type { Hex } from "../protocol/hex.js";
-import type { MerkleTree } from "../protocol/merkle.js";
 import { DEFAULT_LATENCY_PROFILES } from "../protocol/quality.js";
 import { observeHost } from "../protocol/routing.js";
 import { epochStartMs, type SessionCoordinates } from "../protocol/session.js";
@@ -44,6 +43,7 @@ import {
   type SessionUsage,
 } from "../workers/sessions/session-messages.js";
 import { fishermanStub } from "../workers/sessions/session-stub.js";
+import { buildStoredSessionTree, storedProof } from "../workers/sessions/session-tree.js";
 import { checkBoolean, checkDigest, checkInteger, checkOneOf, checkString, InvalidRpcInput, UINT32_MAX } from "./rpc-input.js";
 
 const SCHEMA = `
@@ -60,7 +60,9 @@ CREATE TABLE IF NOT EXISTS receipts (
   compute_units INTEGER NOT NULL,
   attempts INTEGER NOT NULL DEFAULT 0,
   created_at INTEGER NOT NULL,
-  completed_at INTEGER
+  completed_at INTEGER,
+  leaf_hash BLOB,
+  leaf_position INTEGER
 );
 CREATE TABLE IF NOT EXISTS host_live (host_id TEXT PRIMARY KEY, quality REAL NOT NULL, breaker TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS host_counters (
@@ -174,7 +176,6 @@ function checkLeaseRequest(input: LeaseRequest): void {
 export class RelaySession extends DurableObject<Env> {
   private plan: SessionPlan | null = null;
   private closure: SessionClosure | null = null;
-  private tree: MerkleTree | null = null;
   private live = new Map<string, HostLiveState>();
   /** Every lease of the session, by first index (ranges never overlap). */
   private leases: LeaseRow[] = [];
@@ -188,6 +189,7 @@ export class RelaySession extends DurableObject<Env> {
     super(ctx, env);
     ctx.blockConcurrencyWhile(async () => {
       this.ctx.storage.sql.exec(SCHEMA);
+      this.addTreeColumns();
       const row = this.ctx.storage.sql.exec<{ body: string }>("SELECT body FROM plan WHERE id = 1").toArray()[0];
       if (row) this.adoptPlan(JSON.parse(row.body));
       const closed = this.ctx.storage.sql.exec<{ body: string }>("SELECT body FROM closure WHERE id = 1").toArray()[0];
@@ -219,6 +221,19 @@ export class RelaySession extends DurableObject<Env> {
       this.reportedRelays = totals.relays;
       this.servedComputeUnits = totals.served;
     });
+  }
+
+  /** Objects made before session trees were stored lack the receipts' tree columns: add them. */
+  private addTreeColumns(): void {
+    const sql = this.ctx.storage.sql;
+    const columns = new Set(
+      sql
+        .exec<{ name: string }>("PRAGMA table_info(receipts)")
+        .toArray()
+        .map((c) => c.name),
+    );
+    if (!columns.has("leaf_hash")) sql.exec("ALTER TABLE receipts ADD COLUMN leaf_hash BLOB");
+    if (!columns.has("leaf_position")) sql.exec("ALTER TABLE receipts ADD COLUMN leaf_position INTEGER");
   }
 
   private count(method: string): void {
@@ -454,6 +469,7 @@ export class RelaySession extends DurableObject<Env> {
     let accepted = 0;
     if (!this.plan || this.closure) return 0; // after close, nothing changes: late relays stay unreported
     const touched = new Set<LeaseRow>();
+    const sessionSeed = this.plan.seed;
     for (const r of report.receipts) {
       const lease = this.leaseOf(r.relayIndex);
       if (!lease) {
@@ -462,8 +478,8 @@ export class RelaySession extends DurableObject<Env> {
       }
       const written = this.ctx.storage.sql.exec(
         `INSERT OR IGNORE INTO receipts (relay_index, host_id, request_digest, response_digest, status, outcome, latency_ms,
-           compute_units, attempts, created_at, completed_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           compute_units, attempts, created_at, completed_at, leaf_hash)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         r.relayIndex,
         r.hostId,
         r.requestDigest,
@@ -475,6 +491,8 @@ export class RelaySession extends DurableObject<Env> {
         r.attempts,
         r.createdAt,
         r.completedAt,
+        // Hashed as it arrives, so closing the session only sorts and folds hashes (session-tree.ts).
+        receiptLeafHash({ ...r, sessionSeed }),
       ).rowsWritten;
       if (written === 0) continue; // reported before: a retry of a report changes nothing
       accepted += 1;
@@ -570,13 +588,19 @@ export class RelaySession extends DurableObject<Env> {
       throw new Error(`session ${plan.sessionId} is still open`);
     }
     const { unreported, voided } = plan ? this.fillEveryIndex(now) : { unreported: 0, voided: 0 };
-    const leaves = plan ? this.receiptLeaves(plan) : [];
-    this.tree = leaves.length ? sessionTree(leaves) : null;
+    if (plan) this.hashUnhashedReceipts(plan);
+    // The tree goes to storage a block at a time: memory stays a few megabytes whatever the receipts.
+    const tree = buildStoredSessionTree(this.ctx.storage.sql);
+    const served = this.ctx.storage.sql
+      .exec<{ units: number }>(
+        "SELECT COALESCE(SUM(compute_units), 0) AS units FROM receipts WHERE outcome IN ('ok', 'cancelled')",
+      )
+      .one();
     const closure: SessionClosure = {
       closedAt: now,
-      sessionRoot: this.tree?.root ?? null,
-      relayCount: leaves.length,
-      computeUnits: leaves.reduce((n, r) => n + (isServed(r.outcome) ? r.computeUnits : 0), 0),
+      sessionRoot: tree.root,
+      relayCount: tree.leafCount,
+      computeUnits: served.units,
       hosts: this.ctx.storage.sql
         .exec<{ host_id: string; relays: number; compute_units: number }>(
           "SELECT host_id, relays, compute_units FROM host_counters WHERE relays > 0 ORDER BY host_id",
@@ -635,22 +659,35 @@ export class RelaySession extends DurableObject<Env> {
     return { unreported, voided };
   }
 
-  private receiptLeaves(plan: SessionPlan): ReceiptLeaf[] {
-    return this.ctx.storage.sql
-      .exec<ReceiptRow>("SELECT * FROM receipts ORDER BY relay_index")
-      .toArray()
-      .map((row) => ({ ...toReceipt(row), sessionSeed: plan.seed }));
+  /**
+   * Hashes the receipts stored without a leaf hash: the `unreported` and `void` ones written at
+   * close, and receipts an object reported before it kept hashes. A page at a time.
+   */
+  private hashUnhashedReceipts(plan: SessionPlan): void {
+    const sql = this.ctx.storage.sql;
+    for (;;) {
+      const page = sql.exec<ReceiptRow>("SELECT * FROM receipts WHERE leaf_hash IS NULL LIMIT 4096").toArray();
+      if (!page.length) return;
+      for (const row of page) {
+        const leaf = receiptLeafHash({ ...toReceipt(row), sessionSeed: plan.seed });
+        sql.exec("UPDATE receipts SET leaf_hash = ? WHERE relay_index = ?", leaf, row.relay_index);
+      }
+    }
   }
 
-  /** A receipt of a closed session with its proof to the session root, or null. */
+  /**
+   * A receipt of a closed session with its proof to the session root, or null: one receipt read
+   * and the rows of its sibling nodes (session-tree.ts), whatever the session's size.
+   */
   receiptProof(relayIndex: number): { leaf: ReceiptLeaf; proof: Hex[]; sessionRoot: Hex } | null {
     this.count("receiptProof");
     checkInteger("receiptProof", "relayIndex", relayIndex, 0, Number.MAX_SAFE_INTEGER);
     const plan = this.plan;
-    if (!plan || !this.closure?.sessionRoot || relayIndex < 0 || relayIndex >= this.closure.relayCount) return null;
-    const leaves = this.receiptLeaves(plan);
-    this.tree ??= sessionTree(leaves);
-    return { leaf: leaves[relayIndex], proof: this.tree.proof(relayIndex), sessionRoot: this.closure.sessionRoot };
+    if (!plan || !this.closure?.sessionRoot || relayIndex >= this.closure.relayCount) return null;
+    const row = this.ctx.storage.sql.exec<ReceiptRow>("SELECT * FROM receipts WHERE relay_index = ?", relayIndex).toArray()[0];
+    const found = row && storedProof(this.ctx.storage.sql, relayIndex);
+    if (!found) return null;
+    return { leaf: { ...toReceipt(row), sessionSeed: plan.seed }, proof: found.proof, sessionRoot: this.closure.sessionRoot };
   }
 
   /** Receipts in relay order, a page at a time. */

@@ -2,13 +2,15 @@
  * A session's `RelaySession` object and the isolates' leases: the rollover window, the quota never
  * overspent, exactly one receipt per admitted relay (`unreported` for an isolate that died, `void`
  * for indexes given back unused), reports within the report interval, and no call to the object
- * per relay in steady state.
+ * per relay in steady state; the session's tree built in storage at close, with a proof for every index.
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { epochStartMs, sessionEpoch } from "../../protocol/session.js";
+import { receiptLeafHash, sessionTree } from "../../protocol/commitments.js";
+import { verifyProof } from "../../protocol/merkle.js";
+import { epochStartMs, sessionEpoch, sessionSeed } from "../../protocol/session.js";
 import { gatewayConfig } from "../../workers/config.js";
-import { dropAllLeases } from "../../workers/relay/session-lease.js";
+import { dropAllLeases, leaseRenewalsSettled, leaseWaits } from "../../workers/relay/session-lease.js";
 import { sessionIdFor } from "../../workers/sessions/plan-session.js";
 import { closeMarginMs, type LeaseRequest, type Receipt } from "../../workers/sessions/session-messages.js";
 import { relaySessionStub, sessionForRequest } from "../../workers/sessions/session-stub.js";
@@ -156,6 +158,16 @@ describe("RelaySession leases", () => {
     const receipts = await allReceipts(sessionId);
     expect(receipts.map((r) => r.outcome)).toEqual(["ok", "ok", ...Array(8).fill("void"), "ok"]);
     expect(closure).toMatchObject({ relayCount: 11, voided: 8, unreported: 0, computeUnits: 3 });
+    // The tree built in storage has the root anyone recomputes from the public receipts, and every
+    // index, reported or void, has a proof to it.
+    const leaves = receipts.map((r) => ({ ...r, sessionSeed: sessionSeed(coordinates) }));
+    expect(closure.sessionRoot).toBe(sessionTree(leaves).root);
+    for (const leaf of leaves) {
+      const found = await stub.receiptProof(leaf.relayIndex);
+      expect(found?.leaf).toEqual(leaf);
+      expect(verifyProof(receiptLeafHash(leaf), found?.proof ?? [], closure.sessionRoot as `0x${string}`)).toBe(true);
+    }
+    expect(await stub.receiptProof(11)).toBeNull();
   });
 
   it("reports receipts within the report interval without anyone asking", async () => {
@@ -189,6 +201,21 @@ describe("RelaySession leases", () => {
     const calls = Object.entries(after).reduce((n, [m, c]) => n + c - (before[m] ?? 0), 0) - 1; // less this callCounts
     expect(calls).toBeLessThanOrEqual(10); // at most 20 per 1,000 relays
     expect((await stub.usage())?.relays).toBe(520);
+  });
+
+  it("takes the next lease before the current one runs out: after the first, no relay waits for the object", async () => {
+    const { service, requestor, sessionId, stub } = await session(100_000_000n);
+    for (let i = 0; i < 300; i++) {
+      expect((await rpc(service, requestor.key, eth("eth_blockNumber", i), PLACES.paris)).status).toBe(200);
+      await leaseRenewalsSettled(); // the renewal a relay started has its answer before the next relay
+    }
+    expect(leaseWaits()[sessionId]).toBe(1); // the very first relay, which found no lease
+    const calls = await stub.callCounts();
+    expect(calls.lease).toBeGreaterThan(2); // 300 relays took several leases, all but the first ahead of need
+    await reportReceipts();
+    const usage = await stub.usage();
+    expect(usage?.relays).toBe(300);
+    expect(usage?.reservedComputeUnits).toBe(0); // the spare lease went back with the current one
   });
 
   it("routes to the previous session only when the caller names it within the grace window", () => {

@@ -38,6 +38,8 @@ import { relaySessionStub } from "../sessions/session-stub.js";
  */
 export type CallerLocation = () => GeoPoint | null;
 
+type GrantedLease = Extract<LeaseResult, { ok: true }>;
+
 /** A lease aims to last this long at the rate its isolate sees. */
 const LEASE_WINDOW_MS = 2_000;
 const MIN_LEASE_RELAYS = 16;
@@ -77,6 +79,13 @@ class SessionLeases {
   private live = new Map<string, LiveHost>();
   private inFlight = 0;
   private acquiring: Promise<LeaseResult> | null = null;
+  /** The next lease, taken while the current one still has room, so no relay waits for one. */
+  private spare: GrantedLease | null = null;
+  private renewing: Promise<void> | null = null;
+  /** No renewal before this (after one was refused or failed). */
+  private renewAfter = 0;
+  /** Admissions that waited for a lease from the object (steady state: none). */
+  waitedForLease = 0;
   private receipts: ReportedReceipt[] = [];
   private observations: HostObservation[] = [];
   private returned: LeaseReturn[] = [];
@@ -104,6 +113,8 @@ class SessionLeases {
       this.receipts.length === 0 &&
       this.returned.length === 0 &&
       this.lease === null &&
+      this.spare === null &&
+      !this.renewing &&
       !this.reporting
     );
   }
@@ -112,16 +123,89 @@ class SessionLeases {
     return this.lease !== null && now < this.lease.expiresAt && this.next < this.lease.end && this.budget >= cost;
   }
 
-  /** Admits one relay of `cost` compute units: locally when the lease has room, else after taking a new lease. */
-  async admit(env: Env, requestorStake: bigint, cost: number, caller: CallerLocation, now: number): Promise<Admission> {
+  /**
+   * Admits one relay of `cost` compute units: locally when the lease has room, else from the
+   * spare lease taken ahead, else after taking a new lease. `keepAlive` receives the renewal this
+   * admission starts, if any (for `waitUntil`).
+   */
+  async admit(
+    env: Env,
+    requestorStake: bigint,
+    cost: number,
+    caller: CallerLocation,
+    now: number,
+    keepAlive: (work: Promise<void>) => void,
+  ): Promise<Admission> {
     if (this.inFlight >= this.config.sessionMaxInFlight) return { ok: false, reason: "busy", retryAfterSeconds: 1 };
     for (let tries = 0; tries < 4; tries++) {
-      if (this.usable(now, cost)) return this.take(cost, caller, now);
+      if (this.usable(now, cost)) {
+        const admission = this.take(cost, caller, now);
+        const renewal = this.renewIfLow(env, requestorStake, cost, now);
+        if (renewal) keepAlive(renewal);
+        return admission;
+      }
+      if (this.adoptSpare(now)) continue;
+      if (tries === 0) this.waitedForLease += 1;
+      if (this.renewing) {
+        await this.renewing;
+        continue;
+      }
       const result = await this.acquire(env, requestorStake, cost, now);
       if (!result.ok) return result;
     }
     // Other relays kept taking the room each new lease made: the session is busy in this isolate.
     return { ok: false, reason: "busy", retryAfterSeconds: 1 };
+  }
+
+  /**
+   * Takes the next lease in the background once half the current one's indexes or compute units
+   * are used, or three quarters of its time: at a steady rate it arrives long before the current
+   * one runs out, so in production no relay pays the round trip to the session's object (which may
+   * be on another continent). Returns the renewal's promise when this call started one.
+   */
+  private renewIfLow(env: Env, requestorStake: bigint, cost: number, now: number): Promise<void> | null {
+    const lease = this.lease;
+    if (!lease || this.spare || this.renewing || this.acquiring || now < this.renewAfter) return null;
+    const halfUsed = (lease.end - this.next) * 2 <= lease.end - lease.first || this.budget * 2 <= lease.computeUnits;
+    const aging = (now - this.leaseGrantedAt) * 4 >= (lease.expiresAt - this.leaseGrantedAt) * 3;
+    if (!halfUsed && !aging) return null;
+    this.renewing = this.requestLease(env, requestorStake, cost, now, { renewal: true })
+      .then(
+        (result) => {
+          if (result.ok && this.lease) this.spare = result;
+          else if (result.ok) {
+            // The isolate fell idle and gave its lease back meanwhile: this one goes back too.
+            this.returnLease(result.lease.id, result.lease.first, result.lease.computeUnits);
+            return this.scheduleReport(env) ?? undefined;
+          } else this.renewAfter = Date.now() + 1_000;
+        },
+        (error: unknown) => {
+          console.error("lease renewal failed; the next relay takes one", this.session.sessionId, String(error));
+          this.renewAfter = Date.now() + 1_000;
+        },
+      )
+      .finally(() => {
+        this.renewing = null;
+      });
+    return this.renewing;
+  }
+
+  async renewalSettled(): Promise<void> {
+    await this.renewing;
+  }
+
+  /** Moves to the spare lease (the current one's unused tail goes back); false when there is none usable. */
+  private adoptSpare(now: number): boolean {
+    const spare = this.spare;
+    if (!spare) return false;
+    this.spare = null;
+    if (now >= spare.lease.expiresAt) {
+      this.returnLease(spare.lease.id, spare.lease.first, spare.lease.computeUnits);
+      return false;
+    }
+    this.giveBack();
+    this.adoptLease(spare, now);
+    return true;
   }
 
   private take(cost: number, caller: CallerLocation, now: number): Admission {
@@ -171,13 +255,21 @@ class SessionLeases {
     return this.acquiring;
   }
 
-  private async requestLease(env: Env, requestorStake: bigint, cost: number, now: number): Promise<LeaseResult> {
+  private async requestLease(
+    env: Env,
+    requestorStake: bigint,
+    cost: number,
+    now: number,
+    { renewal = false } = {},
+  ): Promise<LeaseResult> {
     // A lease used up quickly asks for more next time; one left mostly unused asks for less.
     const elapsed = Math.max(1, now - this.leaseGrantedAt);
     if (this.lease) {
       const rate = (this.usedOfLease * 1000) / elapsed;
-      this.wantRelays = Math.ceil(Math.min(MAX_LEASE_RELAYS, Math.max(MIN_LEASE_RELAYS, (rate * LEASE_WINDOW_MS) / 1000)));
-      this.giveBack();
+      // A renewal is asked for halfway through the lease: it covers the rest of this window and the next.
+      const window = renewal ? LEASE_WINDOW_MS * 1.5 : LEASE_WINDOW_MS;
+      this.wantRelays = Math.ceil(Math.min(MAX_LEASE_RELAYS, Math.max(MIN_LEASE_RELAYS, (rate * window) / 1000)));
+      if (!renewal) this.giveBack();
     }
     const relays = this.wantRelays;
     const computeUnits = Math.max(cost, Math.ceil(relays * Math.max(cost, this.costEstimate)));
@@ -201,7 +293,11 @@ class SessionLeases {
       this.restoreReport(report);
       throw error;
     }
-    if (!result.ok) return result;
+    if (result.ok && !renewal) this.adoptLease(result, now);
+    return result;
+  }
+
+  private adoptLease(result: GrantedLease, now: number): void {
     const { lease } = result;
     this.lease = lease;
     this.next = lease.first;
@@ -212,7 +308,6 @@ class SessionLeases {
     this.service = result.service;
     this.endsAt = result.endsAt;
     this.adoptRouting(result.routing);
-    return result;
   }
 
   /** The object's view of the hosts replaces this isolate's (it merges every isolate's reports and the probes). */
@@ -223,9 +318,20 @@ class SessionLeases {
   /** Puts the current lease's unused tail in the next report, and drops the lease. */
   private giveBack(): void {
     if (!this.lease) return;
-    this.returned.push({ leaseId: this.lease.id, from: this.next, unusedComputeUnits: Math.max(0, this.budget) });
+    this.returnLease(this.lease.id, this.next, Math.max(0, this.budget));
     this.lease = null;
     this.budget = 0;
+  }
+
+  /** Gives the current lease and the spare back (an idle isolate, or one shutting down). */
+  private giveBackAll(): void {
+    this.giveBack();
+    if (this.spare) this.returnLease(this.spare.lease.id, this.spare.lease.first, this.spare.lease.computeUnits);
+    this.spare = null;
+  }
+
+  private returnLease(leaseId: string, from: number, unusedComputeUnits: number): void {
+    this.returned.push({ leaseId, from, unusedComputeUnits });
   }
 
   private breakerParameters(): BreakerParameters {
@@ -277,8 +383,10 @@ class SessionLeases {
    */
   async reportNow(env: Env, now: number, { giveBackLease = false, chained = 0 } = {}): Promise<void> {
     if (this.reporting) await this.reporting;
+    if (giveBackLease && this.renewing) await this.renewing;
     const idle = this.admittedSinceReport === 0 && this.inFlight === 0;
-    if (this.lease && (giveBackLease || idle || now >= this.lease.expiresAt)) this.giveBack();
+    if (giveBackLease || idle) this.giveBackAll();
+    else if (this.lease && now >= this.lease.expiresAt) this.giveBack();
     this.admittedSinceReport = 0;
     const report = this.takeReport();
     if (report) {
@@ -347,8 +455,19 @@ export function admitRelay(
   cost: number,
   caller: CallerLocation,
   now: number,
+  keepAlive: (work: Promise<void>) => void,
 ): Promise<Admission> {
-  return leasesFor(session, config, now).admit(env, requestorStake, cost, caller, now);
+  return leasesFor(session, config, now).admit(env, requestorStake, cost, caller, now, keepAlive);
+}
+
+/** Admissions in this isolate that waited for a lease from the session's object, by session (tests and benchmarks). */
+export function leaseWaits(): Record<string, number> {
+  return Object.fromEntries([...sessions].map(([id, s]) => [id, s.waitedForLease]));
+}
+
+/** Settles once every lease renewal under way in this isolate has (a deterministic trigger for tests). */
+export async function leaseRenewalsSettled(): Promise<void> {
+  await Promise.all([...sessions.values()].map((s) => s.renewalSettled()));
 }
 
 /**

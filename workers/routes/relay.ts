@@ -67,7 +67,16 @@ async function relay(c: RelayContext, serviceId: string, key: string | null, sub
   const body = await readBodyCapped(c.req.raw, config.maxRequestBytes);
   const session = sessionForRequest(config, requestor.id, serviceId, started, c.req.header("x-conductor-session"));
   const admit = (computeUnits: number) =>
-    admitRelay(c.env, config, session, requestor.stake, computeUnits, () => callerLocation(c.req.raw, config.devMode), started);
+    admitRelay(
+      c.env,
+      config,
+      session,
+      requestor.stake,
+      computeUnits,
+      () => callerLocation(c.req.raw, config.devMode),
+      started,
+      (work) => c.executionCtx.waitUntil(work),
+    );
   const budget = (admitted: Admitted): AttemptBudget => ({
     candidates: admitted.candidates,
     maxAttempts: config.maxAttempts,
