@@ -426,7 +426,10 @@ export class RelaySession extends DurableObject<Env> {
     }
     const cap = Math.max(request.minimumComputeUnits, Math.floor(available / 4));
     const computeUnits = Math.min(request.computeUnits, available, cap);
-    const range = this.allocate(Math.min(request.relays, MAX_LEASE_RELAYS));
+    // No more indexes than the slice pays for at the waiting relay's cost: indexes a lease cannot
+    // use would come back as a gap below the next lease (void receipts at close).
+    const relays = Math.min(request.relays, MAX_LEASE_RELAYS, Math.floor(computeUnits / request.minimumComputeUnits));
+    const range = this.allocate(relays);
     const lease: LeaseRow = {
       id: crypto.randomUUID(),
       first: range.first,
