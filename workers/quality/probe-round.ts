@@ -10,14 +10,16 @@
  *   deterministic streamed chat completion (temperature 0, fixed seed) whose text is checked
  *   against the text most hosts agree on, timing the first token and the whole answer.
  *
- * The best head is the highest head at least two hosts reached (the highest with one host), so
- * one host inventing a far-future head cannot make the others look stale.
+ * The reference head is the highest head a strict majority of the answering hosts reach
+ * (`referenceHead`), and the canary's answer is the one a strict majority give, "no such block"
+ * counting as an answer (`agreedAnswer`): colluders short of a majority cannot move either, and a
+ * head ahead of the reference loses freshness like one behind it.
  *
  * Every probe is bounded: the whole round ends within `PROBE_TIMEOUT_MS` (a host that answers
  * with a stream of heartbeats cannot hold it), and every answer is read up to a size cap.
  */
 import type { JsonRpcCall } from "../../protocol/jsonrpc.js";
-import { freshnessScore, majority, type ProbeSample } from "../../protocol/quality.js";
+import { agreedAnswer, headScore, majority, type ProbeSample, referenceHead } from "../../protocol/quality.js";
 import type { GatewayConfig } from "../config.js";
 import type { AttemptBudget } from "../relay/attempts.js";
 import { forwardHttp } from "../relay/http-forward.js";
@@ -92,17 +94,14 @@ async function probeJsonRpc(input: BoundedRound): Promise<ProbeSample[]> {
     Promise.all(hosts.map((h) => rpcCall(input, h, "eth_chainId", []))),
   ]);
   const headOf = (c: CallResult) => (c.ok && typeof c.result === "string" ? Number.parseInt(c.result, 16) : null);
-  const known = heads
-    .map(headOf)
-    .filter((h): h is number => h !== null && Number.isFinite(h))
-    .sort((a, b) => b - a);
-  const bestHead = known.length >= 2 ? known[1] : (known[0] ?? 0);
+  const bestHead = referenceHead(heads.map(headOf)) ?? 0;
   const canaryBlock = Math.max(0, bestHead - CANARY_DEPTH);
   const canaries = await Promise.all(
     hosts.map((h) => rpcCall(input, h, "eth_getBlockByNumber", [`0x${canaryBlock.toString(16)}`, false])),
   );
-  const hashOf = (c: CallResult) => (c.ok ? ((c.result as { hash?: string } | null)?.hash ?? null) : null);
-  const agreed = majority(canaries.map(hashOf).filter((h): h is string => typeof h === "string"));
+  // A usable answer of `null` (no such block) is a vote; a failed call is not.
+  const hashOf = (c: CallResult) => (c.ok ? ((c.result as { hash?: string } | null)?.hash ?? null) : undefined);
+  const agreed = agreedAnswer(canaries.map(hashOf));
 
   return hosts.flatMap((host, i) => {
     const head = headOf(heads[i]);
@@ -114,10 +113,10 @@ async function probeJsonRpc(input: BoundedRound): Promise<ProbeSample[]> {
         host.id,
         "eth_blockNumber",
         { ...heads[i], ok: heads[i].ok && head !== null },
-        head === null ? {} : { freshness: freshnessScore(bestHead - head, FRESHNESS_TOLERANCE_BLOCKS) },
+        head === null ? {} : { freshness: headScore(head, bestHead, FRESHNESS_TOLERANCE_BLOCKS) },
       ),
       sample(host.id, "eth_chainId", chainIds[i], service.chainId ? { chainId: chainId === service.chainId ? 1 : 0 } : {}),
-      sample(host.id, "eth_getBlockByNumber", canaries[i], agreed ? { canary: canaryHash === agreed ? 1 : 0 } : {}),
+      sample(host.id, "eth_getBlockByNumber", canaries[i], agreed ? { canary: canaryHash === agreed.value ? 1 : 0 } : {}),
     ];
   });
 }
