@@ -16,7 +16,7 @@
  */
 import { admitThrough, type BreakerParameters } from "../../protocol/breaker.js";
 import type { GeoPoint } from "../../protocol/geo.js";
-import { MAX_REPORTED_SHAPES, type TrafficShape } from "../../protocol/probe-shapes.js";
+import { MAX_KEPT_SHAPES, MAX_REPORTED_SHAPES, shapeKey, type TrafficShape } from "../../protocol/probe-shapes.js";
 import { DEFAULT_LATENCY_PROFILES } from "../../protocol/quality.js";
 import { availableNow, type LiveHost, observeHost, rankHosts } from "../../protocol/routing.js";
 import type { SessionCoordinates } from "../../protocol/session.js";
@@ -91,6 +91,8 @@ class SessionLeases {
   private observations: HostObservation[] = [];
   /** Read-only call shapes since the last report, for the fisherman's incognito probes. */
   private shapes: TrafficShape[] = [];
+  /** Shapes this isolate has reported: each goes to the object once (a session repeats a few calls). */
+  private shapeKeys = new Set<string>();
   private returned: LeaseReturn[] = [];
   private reporting: Promise<void> | null = null;
   /** The next report, not yet sent: it takes every receipt waiting when it fires. */
@@ -354,7 +356,13 @@ class SessionLeases {
     shapes: readonly TrafficShape[] = [],
   ): void {
     this.inFlight = Math.max(0, this.inFlight - 1);
-    for (const shape of shapes) if (this.shapes.length < MAX_REPORTED_SHAPES) this.shapes.push(shape);
+    for (const shape of shapes) {
+      const key = shapeKey(shape);
+      if (this.shapes.length >= MAX_REPORTED_SHAPES || this.shapeKeys.has(key) || this.shapeKeys.size >= 4 * MAX_KEPT_SHAPES)
+        continue;
+      this.shapeKeys.add(key);
+      this.shapes.push(shape);
+    }
     if (receipt.outcome === "failed" && this.lease?.id === leaseId) this.budget += receipt.computeUnits;
     this.receipts.push(receipt);
     const profile = this.service ? DEFAULT_LATENCY_PROFILES[this.service.kind] : DEFAULT_LATENCY_PROFILES.jsonrpc;
