@@ -25,7 +25,11 @@ CREATE TABLE IF NOT EXISTS samples (
   latency_ms INTEGER NOT NULL,
   first_byte_ms INTEGER,
   checks TEXT NOT NULL
-);`;
+);
+CREATE TABLE IF NOT EXISTS rounds (id INTEGER PRIMARY KEY CHECK (id = 1), done INTEGER NOT NULL);`;
+
+/** With traffic to imitate, one round in this many also checks the chain id (when the traffic does not). */
+const IDENTITY_EVERY_ROUNDS = 4;
 
 export class Fisherman extends DurableObject<Env> {
   private plan: SessionPlan | null = null;
@@ -81,12 +85,18 @@ export class Fisherman extends DurableObject<Env> {
   async probe(): Promise<ProbeSample[]> {
     const plan = this.plan;
     if (!plan || this.endedAt !== null) return [];
+    const done = this.ctx.storage.sql.exec<{ done: number }>("SELECT done FROM rounds WHERE id = 1").toArray()[0]?.done ?? 0;
+    // The session's own read-only traffic, which the probes imitate (JSON-RPC services).
+    const shapes = plan.service.kind === "jsonrpc" ? await relaySessionStub(this.env, plan.sessionId).recentShapes() : [];
     const samples = await probeRound({
       service: plan.service,
       hosts: plan.hosts,
       config: gatewayConfig(this.env),
       nextId: () => this.nextRpcId++,
+      shapes,
+      identityCheck: done % IDENTITY_EVERY_ROUNDS === 0,
     });
+    this.ctx.storage.sql.exec("INSERT INTO rounds (id, done) VALUES (1, 1) ON CONFLICT (id) DO UPDATE SET done = done + 1");
     for (const s of samples) {
       this.ctx.storage.sql.exec(
         "INSERT INTO samples (host_id, at, probe, ok, latency_ms, first_byte_ms, checks) VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -21,6 +21,14 @@ import { DurableObject } from "cloudflare:workers";
 import { type BreakerParameters, type BreakerState, newBreaker } from "../protocol/breaker.js";
 import { isServed, RECEIPT_OUTCOMES, type ReceiptLeaf, receiptLeafHash, ZERO_HASH } from "../protocol/commitments.js";
 import type { Hex } from "../protocol/hex.js";
+import {
+  MAX_KEPT_SHAPES,
+  MAX_REPORTED_SHAPES,
+  MAX_SHAPE_PARAMS_BYTES,
+  shapeKey,
+  type TrafficShape,
+  trafficShapeOf,
+} from "../protocol/probe-shapes.js";
 import { DEFAULT_LATENCY_PROFILES } from "../protocol/quality.js";
 import { observeHost } from "../protocol/routing.js";
 import { epochStartMs, type SessionCoordinates } from "../protocol/session.js";
@@ -82,7 +90,8 @@ CREATE TABLE IF NOT EXISTS leases (
   returned_at INTEGER
 );
 CREATE TABLE IF NOT EXISTS free_ranges (first INTEGER PRIMARY KEY, end INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS counters (id INTEGER PRIMARY KEY CHECK (id = 1), next_index INTEGER NOT NULL);`;
+CREATE TABLE IF NOT EXISTS counters (id INTEGER PRIMARY KEY CHECK (id = 1), next_index INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS traffic_shapes (key TEXT PRIMARY KEY, method TEXT NOT NULL, params TEXT NOT NULL, seen INTEGER NOT NULL);`;
 
 /** Live routing state of one host in this session, kept in memory and written through to `host_live`. */
 interface HostLiveState {
@@ -154,6 +163,19 @@ function checkReport(m: string, report: ReceiptReport): void {
     checkString(m, "returned.leaseId", r?.leaseId, MAX_ID_LENGTH);
     checkInteger(m, "returned.from", r.from, 0, Number.MAX_SAFE_INTEGER);
     checkInteger(m, "returned.unusedComputeUnits", r.unusedComputeUnits, 0, Number.MAX_SAFE_INTEGER);
+  }
+  if (report.shapes === undefined) return;
+  if (!Array.isArray(report.shapes) || report.shapes.length > MAX_REPORTED_SHAPES) {
+    throw new InvalidRpcInput(m, "shapes", `a list of at most ${MAX_REPORTED_SHAPES} call shapes`);
+  }
+  for (const shape of report.shapes) {
+    if (typeof shape !== "object" || shape === null || trafficShapeOf(shape) === null) {
+      throw new InvalidRpcInput(
+        m,
+        "shapes",
+        `replayable read-only calls with parameters of at most ${MAX_SHAPE_PARAMS_BYTES} bytes`,
+      );
+    }
   }
 }
 
@@ -532,6 +554,21 @@ export class RelaySession extends DurableObject<Env> {
       );
     }
     this.observe(report.observations, now);
+    for (const shape of report.shapes ?? []) {
+      this.ctx.storage.sql.exec(
+        "INSERT OR REPLACE INTO traffic_shapes (key, method, params, seen) VALUES (?, ?, ?, ?)",
+        shapeKey(shape),
+        shape.method,
+        JSON.stringify(shape.params),
+        now,
+      );
+    }
+    if (report.shapes?.length) {
+      this.ctx.storage.sql.exec(
+        "DELETE FROM traffic_shapes WHERE key NOT IN (SELECT key FROM traffic_shapes ORDER BY seen DESC, key LIMIT ?)",
+        MAX_KEPT_SHAPES,
+      );
+    }
     for (const back of report.returned) {
       const lease = this.leaseById.get(back.leaseId);
       if (!lease || lease.returnedAt !== null) continue;
@@ -544,6 +581,18 @@ export class RelaySession extends DurableObject<Env> {
     }
     for (const lease of touched) this.saveLease(lease);
     return accepted;
+  }
+
+  /**
+   * The session's recent read-only call shapes (at most `MAX_KEPT_SHAPES`, in key order), which
+   * its fisherman imitates. Never public: a host that could read them could tell probes apart.
+   */
+  recentShapes(): TrafficShape[] {
+    this.count("recentShapes");
+    return this.ctx.storage.sql
+      .exec<{ method: string; params: string }>("SELECT method, params FROM traffic_shapes ORDER BY key")
+      .toArray()
+      .map((r) => ({ method: r.method, params: JSON.parse(r.params) }));
   }
 
   /** Quota and counts so far, or null when the session never opened. */

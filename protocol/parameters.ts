@@ -189,6 +189,15 @@ export const PARAMETERS = {
     group: "quality",
     description: "Longest wait between two fisherman probe rounds.",
   }),
+  probeSpreadMs: varSpec({
+    name: "PROBE_SPREAD_MS",
+    kind: positiveInteger,
+    default: 10_000,
+    unit: "ms",
+    group: "quality",
+    description:
+      "Within a probe round, each host's probes start at its own random offset and follow each other at random gaps within this span, so no host sees a burst.",
+  }),
   reportCardMinSamples: varSpec({
     name: "REPORT_CARD_MIN_SAMPLES",
     kind: positiveInteger,

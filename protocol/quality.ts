@@ -136,6 +136,38 @@ export function freshnessScore(lagBlocks: number, toleranceBlocks: number): numb
   return Math.max(0, 1 - (lagBlocks - toleranceBlocks) / (9 * Math.max(1, toleranceBlocks)));
 }
 
+/**
+ * The reference head of a round: the highest head that a strict majority of the hosts that
+ * answered reach (the lower median of their heads). Colluders short of a majority cannot move it:
+ * far-future heads sit above it and stale ones below it. Null when no host answered.
+ */
+export function referenceHead(heads: readonly (number | null)[]): number | null {
+  const known = heads.filter((h): h is number => h !== null && Number.isFinite(h)).sort((a, b) => b - a);
+  if (known.length === 0) return null;
+  return known[Math.floor(known.length / 2)];
+}
+
+/**
+ * Freshness of a head against the reference head: behind it, `freshnessScore` of the lag; ahead of
+ * it by more than the tolerance, the same fall for the lead, since a head that a majority has not
+ * reached is invented or on a fork of its own.
+ */
+export function headScore(head: number, reference: number, toleranceBlocks: number): number {
+  return freshnessScore(Math.abs(reference - head), toleranceBlocks);
+}
+
+/**
+ * The answer a strict majority of the hosts that answered give, where "no such thing" (`null`)
+ * is an answer like any other; hosts that gave no usable answer (`undefined`) do not vote.
+ * `{ value }` (value may be null) when a strict majority of at least two agree, else null.
+ */
+export function agreedAnswer(answers: readonly (string | null | undefined)[]): { value: string | null } | null {
+  const votes = answers.filter((a): a is string | null => a !== undefined);
+  const agreed = majority(votes, (v) => (v === null ? "\u0000null" : `=${v}`));
+  if (agreed === null) return null;
+  return { value: agreed === "\u0000null" ? null : agreed.slice(1) };
+}
+
 /** The value most answers agree on, when a strict majority of at least two does. */
 export function majority<T>(values: readonly T[], key: (v: T) => string = String): string | null {
   const counts = new Map<string, number>();

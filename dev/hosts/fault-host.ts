@@ -16,8 +16,11 @@
 // gzip_bomb (a valid JSON-RPC answer of `size` bytes, gzip-compressed, sent with
 // content-encoding: gzip).
 // `times: n` applies the mode to the next n requests, then returns to "ok". Lasting knobs:
-// `chainId`, `model`, `head` (the block number it reports), `wrongAnswers` (wrong block hashes
-// and a different chat answer).
+// `chainId`, `model`, `head` (the block number it reports; far in the future for a colluder),
+// `wrongAnswers` (block hashes of a fork of its own and a different chat answer), `spotProbes`
+// (answers well only what looks like the old fisherman's probes: `eth_blockNumber`, `eth_chainId`,
+// `eth_getBlockByNumber`, `GET /models`, the old fixed prompt or seed 7, or a request within
+// `BURST_MS` of the one before; everything else gets a 503).
 import { createHash } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
@@ -71,6 +74,28 @@ export interface Fault extends RequestFault {
   head?: number;
   /** Wrong block hashes and a different chat answer. */
   wrongAnswers?: boolean;
+  /** Serve only requests that look like the old probes well, everything else with a 503. */
+  spotProbes?: boolean;
+}
+
+/** Two requests closer than this look like a fisherman's burst to a probe-spotting host. */
+export const BURST_MS = 20;
+/** The fingerprints of the fisherman before issue 15: its three methods, its prompt and its seed. */
+const OLD_PROBE_METHODS = new Set(["eth_blockNumber", "eth_chainId", "eth_getBlockByNumber"]);
+const OLD_PROBE_PROMPT = "Reply with one short sentence about relays.";
+
+/** Whether a request looks like one of the old fisherman's probes (see `spotProbes`). */
+function looksLikeProbe(method: string | undefined, path: string | undefined, body: string, sinceLastMs: number): boolean {
+  if (sinceLastMs < BURST_MS) return true;
+  if (method === "GET" && path === "/v1/models") return true;
+  try {
+    const parsed = JSON.parse(body) as { method?: string; seed?: number; messages?: { content?: string }[] };
+    if (typeof parsed.method === "string" && OLD_PROBE_METHODS.has(parsed.method)) return true;
+    if (parsed.seed === 7 || parsed.messages?.some((m) => m.content === OLD_PROBE_PROMPT)) return true;
+  } catch {
+    return false;
+  }
+  return false;
 }
 
 /** How to start a fault host: its name (in its answers), chain id, model and port (default: any free one). */
@@ -172,6 +197,8 @@ export async function startFaultHost({
   let requests = 0;
   let head = DEFAULT_HEAD;
   let wrongAnswers = false;
+  let spotProbes = false;
+  let lastRequestAt = 0;
   /** Requests served per mode (any string a control request named). */
   const byMode: Record<string, number> = {};
   let last: ReceivedRequest | null = null;
@@ -212,6 +239,17 @@ export async function startFaultHost({
           parentHash: blockHash(n - 1, ""),
           transactions: [],
         };
+      }
+      case "eth_getBalance":
+      case "eth_getTransactionCount":
+      case "eth_getCode":
+      case "eth_call": {
+        // State at a block: the same on every honest host, absent above the head, forked when wrong.
+        const tag = String(call.params?.[call.params.length - 1] ?? "latest");
+        const n = tag.startsWith("0x") ? Number.parseInt(tag, 16) : head;
+        if (n > head) return null;
+        const state = JSON.stringify([call.method, call.params?.slice(0, -1), n, wrongAnswers ? "-forked" : ""]);
+        return `0x${createHash("sha256").update(state).digest("hex").slice(0, 16)}`;
       }
       case "web3_clientVersion":
         return `fault-host/${name}`;
@@ -289,6 +327,7 @@ export async function startFaultHost({
     if (next.model !== undefined) model = next.model;
     if (next.head !== undefined) head = next.head;
     if (next.wrongAnswers !== undefined) wrongAnswers = next.wrongAnswers;
+    if (next.spotProbes !== undefined) spotProbes = next.spotProbes;
     fault = {
       mode: next.mode ?? "ok",
       times: next.times,
@@ -312,6 +351,13 @@ export async function startFaultHost({
       requests += 1;
       last = { method: req.method, path: req.url, headers: req.headers, body };
       history = [...history.slice(-49), last];
+      const now = Date.now();
+      const sinceLastMs = now - lastRequestAt;
+      lastRequestAt = now;
+      if (spotProbes && !looksLikeProbe(req.method, req.url, body, sinceLastMs)) {
+        byMode.spotted_caller = (byMode.spotted_caller ?? 0) + 1;
+        return json(res, 503, { error: { message: "busy" } });
+      }
       const current = takeFault();
       byMode[current.mode] = (byMode[current.mode] ?? 0) + 1;
       switch (current.mode) {

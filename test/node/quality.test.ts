@@ -1,12 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { admitThrough, newBreaker, recordFailure, recordProbeSuccess, recordSuccess } from "../../protocol/breaker.js";
 import {
+  agreedAnswer,
   DEFAULT_LATENCY_PROFILES,
   freshnessScore,
+  headScore,
   jailReason,
   latencyScore,
   majority,
   type ProbeSample,
+  referenceHead,
   reputationAsOf,
   scoreReportCard,
 } from "../../protocol/quality.js";
@@ -88,6 +91,41 @@ describe("freshness and majority", () => {
     expect(majority(["a", "b"])).toBeNull();
     expect(majority(["a"])).toBeNull();
     expect(majority(["a", "a", "b", "b"])).toBeNull();
+  });
+});
+
+describe("reference values a colluding minority cannot move", () => {
+  it("takes the highest head a strict majority reaches", () => {
+    expect(referenceHead([])).toBeNull();
+    expect(referenceHead([null, null])).toBeNull();
+    expect(referenceHead([64])).toBe(64);
+    expect(referenceHead([64, 60])).toBe(60);
+    // 2 of 5 and 3 of 7 colluders far in the future, or far behind, leave it where the honest are.
+    expect(referenceHead([64, 64, 63, 1e6, 1e6])).toBe(64);
+    expect(referenceHead([64, 64, 64, 63, 1e6, 1e6, 1e6])).toBe(64);
+    expect(referenceHead([64, 64, 63, 1, 1])).toBe(63);
+    expect(referenceHead([64, 64, 64, 64, 1, 1, 1])).toBe(64);
+    expect(referenceHead([64, null, 64, null])).toBe(64);
+  });
+
+  it("penalises heads ahead of the reference like heads behind it", () => {
+    expect(headScore(64, 64, 2)).toBe(1);
+    expect(headScore(66, 64, 2)).toBe(1);
+    expect(headScore(62, 64, 2)).toBe(1);
+    expect(headScore(70, 64, 2)).toBe(headScore(58, 64, 2));
+    expect(headScore(70, 64, 2)).toBeGreaterThan(0);
+    expect(headScore(70, 64, 2)).toBeLessThan(1);
+    expect(headScore(1e6, 64, 2)).toBe(0);
+  });
+
+  it("counts 'no such thing' as a vote and failed answers as none", () => {
+    expect(agreedAnswer(["0xa", "0xa", "0xb"])).toEqual({ value: "0xa" });
+    expect(agreedAnswer([null, null, null, "0xf", "0xf"])).toEqual({ value: null });
+    expect(agreedAnswer(["0xa", "0xa", undefined, undefined, undefined])).toEqual({ value: "0xa" });
+    expect(agreedAnswer(["0xa", "0xb"])).toBeNull();
+    expect(agreedAnswer(["0xa", "0xa", "0xb", "0xb"])).toBeNull();
+    expect(agreedAnswer([undefined])).toBeNull();
+    expect(agreedAnswer(["null", null, null])).toEqual({ value: null });
   });
 });
 

@@ -37,6 +37,8 @@ export function workerTestConfig(
                 // Short total bounds so the tests of hosts that never finish (heartbeats) end quickly.
                 STREAM_MAX_MS: "6000",
                 PROBE_TIMEOUT_MS: "4000",
+                // Probes of a round spread over 600 ms: gaps of tens of milliseconds, not a burst.
+                PROBE_SPREAD_MS: "600",
                 // Nothing in a test waits on a clock: probe rounds run through runDurableObjectAlarm and
                 // breakers heal through probes, so their own timers are set beyond any test's length.
                 PROBE_INTERVAL_MIN_MS: "3600000",

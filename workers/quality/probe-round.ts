@@ -3,21 +3,27 @@
  * relays' own forwarding code (`forwardJsonRpc`, `forwardHttp`), so a host receives them exactly
  * as it receives relays: same headers, same body shape, no marker.
  *
- * - `jsonrpc` (EVM): `eth_blockNumber` (freshness: lag behind the best head), `eth_chainId`
- *   (identity), and a known-answer canary: the hash of a block `CANARY_DEPTH` below the best head,
- *   checked against the hash most hosts agree on.
- * - `http` (inference): `GET /models` (identity: the declared model is served) and a
- *   deterministic streamed chat completion (temperature 0, fixed seed) whose text is checked
- *   against the text most hosts agree on, timing the first token and the whole answer.
+ * - `jsonrpc` (EVM): `eth_blockNumber` (freshness against the reference head), then either the
+ *   session's own read-only calls (`shapes`, re-anchored to the reference head - `CANARY_DEPTH`,
+ *   judged by the answer a strict majority gives) or, with no traffic yet, `eth_chainId` and a
+ *   canary block.
+ * - `http` (inference): `GET /models` (identity) and a streamed chat completion drawn from the
+ *   prompt and sampling corpus (`protocol/probe-shapes.ts`), judged against the text most hosts agree on.
  *
- * The best head is the highest head at least two hosts reached (the highest with one host), so
- * one host inventing a far-future head cannot make the others look stale.
+ * Each host's probes start at its own random offset and are spaced at random gaps within
+ * `PROBE_SPREAD_MS`, so no host sees a burst and hosts are not probed together.
+ *
+ * The reference head is the highest head a strict majority of the answering hosts reach
+ * (`referenceHead`), and the canary's answer is the one a strict majority give, "no such block"
+ * counting as an answer (`agreedAnswer`): colluders short of a majority cannot move either, and a
+ * head ahead of the reference loses freshness like one behind it.
  *
  * Every probe is bounded: the whole round ends within `PROBE_TIMEOUT_MS` (a host that answers
  * with a stream of heartbeats cannot hold it), and every answer is read up to a size cap.
  */
 import type { JsonRpcCall } from "../../protocol/jsonrpc.js";
-import { freshnessScore, majority, type ProbeSample } from "../../protocol/quality.js";
+import { PROMPT_CORPUS, reanchor, SAMPLING_CORPUS, type TrafficShape } from "../../protocol/probe-shapes.js";
+import { agreedAnswer, headScore, majority, type ProbeSample, referenceHead } from "../../protocol/quality.js";
 import type { GatewayConfig } from "../config.js";
 import type { AttemptBudget } from "../relay/attempts.js";
 import { forwardHttp } from "../relay/http-forward.js";
@@ -28,8 +34,6 @@ import type { SessionHost, SessionService } from "../sessions/plan-session.js";
 
 export const CANARY_DEPTH = 8;
 export const FRESHNESS_TOLERANCE_BLOCKS = 2;
-export const PROBE_PROMPT = "Reply with one short sentence about relays.";
-const PROBE_SEED = 7;
 /** Largest probe answer read, in bytes: probes ask for small things. */
 export const PROBE_MAX_RESPONSE_BYTES = 1024 * 1024;
 
@@ -39,6 +43,10 @@ export interface ProbeRoundInput {
   config: GatewayConfig;
   /** JSON-RPC ids for the probes, like a client's counter. */
   nextId: () => number;
+  /** The session's recent read-only call shapes (`RelaySession.recentShapes`); none: the reference probes. */
+  shapes?: readonly TrafficShape[];
+  /** Whether this round checks the chain id when the traffic does not (default true). */
+  identityCheck?: boolean;
 }
 
 /** A probe round's inputs with the moment by which all of it must be over. */
@@ -61,6 +69,14 @@ interface CallResult {
   result?: unknown;
 }
 
+/** A call with the moment it was sent: each probe's sample carries its own time. */
+type TimedCall = CallResult & { at: number };
+
+async function timed(input: BoundedRound, host: SessionHost, method: string, params: unknown[]): Promise<TimedCall> {
+  const at = Date.now();
+  return { ...(await rpcCall(input, host, method, params)), at };
+}
+
 async function rpcCall(input: BoundedRound, host: SessionHost, method: string, params: unknown[]): Promise<CallResult> {
   const call: JsonRpcCall = { jsonrpc: "2.0", id: input.nextId(), method, params };
   const began = Date.now();
@@ -76,50 +92,142 @@ async function rpcCall(input: BoundedRound, host: SessionHost, method: string, p
   return answer.error === undefined ? { ok: true, latencyMs, result: answer.result } : { ok: false, latencyMs };
 }
 
-const sample = (hostId: string, probe: string, call: CallResult, checks: Record<string, number> = {}): ProbeSample => ({
+const sample = (
+  hostId: string,
+  probe: string,
+  call: CallResult & { at?: number },
+  checks: Record<string, number> = {},
+): ProbeSample => ({
   hostId,
-  at: Date.now(),
+  at: call.at ?? Date.now(),
   probe,
   ok: call.ok,
   latencyMs: call.latencyMs,
   checks: call.ok ? checks : {},
 });
 
+/** Waits `ms`, but never past the round's deadline. */
+const pause = (round: BoundedRound, ms: number) =>
+  new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, Math.min(ms, round.deadline - Date.now()))));
+/** A random wait in [lo, hi) milliseconds. */
+const between = (lo: number, hi: number) => lo + Math.random() * Math.max(0, hi - lo);
+
+/**
+ * Runs each host's probes at its own times: a random start within the first part of the spread,
+ * then one probe after another at random gaps, never two to one host at once, never all hosts together.
+ */
+function staggered<T>(
+  round: BoundedRound,
+  startWithin: [number, number],
+  each: (host: SessionHost, index: number) => Promise<T>,
+): Promise<T[]> {
+  const spread = round.config.probeSpreadMs;
+  return Promise.all(
+    round.hosts.map(async (host, i) => {
+      await pause(round, between(spread * startWithin[0], spread * startWithin[1]));
+      return each(host, i);
+    }),
+  );
+}
+
+/** The gap between two probes to one host. */
+const gap = (round: BoundedRound) => pause(round, between(round.config.probeSpreadMs / 16, round.config.probeSpreadMs / 8));
+
+const shuffled = <T>(items: readonly T[]): T[] => {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+};
+
+/** Traffic-shaped probes per host in a round that has the session's traffic to imitate. */
+export const TRAFFIC_PROBES_PER_ROUND = 4;
+
 async function probeJsonRpc(input: BoundedRound): Promise<ProbeSample[]> {
   const { hosts, service } = input;
-  const [heads, chainIds] = await Promise.all([
-    Promise.all(hosts.map((h) => rpcCall(input, h, "eth_blockNumber", []))),
-    Promise.all(hosts.map((h) => rpcCall(input, h, "eth_chainId", []))),
-  ]);
   const headOf = (c: CallResult) => (c.ok && typeof c.result === "string" ? Number.parseInt(c.result, 16) : null);
-  const known = heads
-    .map(headOf)
-    .filter((h): h is number => h !== null && Number.isFinite(h))
-    .sort((a, b) => b - a);
-  const bestHead = known.length >= 2 ? known[1] : (known[0] ?? 0);
-  const canaryBlock = Math.max(0, bestHead - CANARY_DEPTH);
-  const canaries = await Promise.all(
-    hosts.map((h) => rpcCall(input, h, "eth_getBlockByNumber", [`0x${canaryBlock.toString(16)}`, false])),
-  );
-  const hashOf = (c: CallResult) => (c.ok ? ((c.result as { hash?: string } | null)?.hash ?? null) : null);
-  const agreed = majority(canaries.map(hashOf).filter((h): h is string => typeof h === "string"));
-
-  return hosts.flatMap((host, i) => {
+  const chainIdOf = (c: CallResult) => (c.ok && typeof c.result === "string" ? Number.parseInt(c.result, 16) : null);
+  const heads = await staggered(input, [0, 0.5], (h) => timed(input, h, "eth_blockNumber", []));
+  const bestHead = referenceHead(heads.map(headOf)) ?? 0;
+  const anchor = Math.max(0, bestHead - CANARY_DEPTH);
+  const headSample = (host: SessionHost, i: number) => {
     const head = headOf(heads[i]);
-    const chainId =
-      chainIds[i].ok && typeof chainIds[i].result === "string" ? Number.parseInt(chainIds[i].result as string, 16) : null;
-    const canaryHash = hashOf(canaries[i]);
-    return [
+    return sample(
+      host.id,
+      "eth_blockNumber",
+      { ...heads[i], ok: heads[i].ok && head !== null },
+      head === null ? {} : { freshness: headScore(head, bestHead, FRESHNESS_TOLERANCE_BLOCKS) },
+    );
+  };
+  const identitySample = (host: SessionHost, call: TimedCall) =>
+    sample(host.id, "eth_chainId", call, service.chainId ? { chainId: chainIdOf(call) === service.chainId ? 1 : 0 } : {});
+
+  const shapes = input.shapes ?? [];
+  if (shapes.length === 0) {
+    // No traffic to imitate yet: the chain id and a canary block, each at its own time.
+    const canaryParams = [`0x${anchor.toString(16)}`, false];
+    const rest = await staggered(input, [1 / 16, 1 / 4], async (h) => {
+      const out: Record<string, TimedCall> = {};
+      for (const [k, method] of shuffled(["eth_chainId", "eth_getBlockByNumber"]).entries()) {
+        if (k > 0) await gap(input);
+        out[method] = await timed(input, h, method, method === "eth_chainId" ? [] : canaryParams);
+      }
+      return out;
+    });
+    // A usable answer of `null` (no such block) is a vote; a failed call is not.
+    const hashOf = (c: CallResult) => (c.ok ? ((c.result as { hash?: string } | null)?.hash ?? null) : undefined);
+    const agreed = agreedAnswer(rest.map((r) => hashOf(r.eth_getBlockByNumber)));
+    return hosts.flatMap((host, i) => [
+      headSample(host, i),
+      identitySample(host, rest[i].eth_chainId),
       sample(
         host.id,
-        "eth_blockNumber",
-        { ...heads[i], ok: heads[i].ok && head !== null },
-        head === null ? {} : { freshness: freshnessScore(bestHead - head, FRESHNESS_TOLERANCE_BLOCKS) },
+        "eth_getBlockByNumber",
+        rest[i].eth_getBlockByNumber,
+        agreed ? { canary: hashOf(rest[i].eth_getBlockByNumber) === agreed.value ? 1 : 0 } : {},
       ),
-      sample(host.id, "eth_chainId", chainIds[i], service.chainId ? { chainId: chainId === service.chainId ? 1 : 0 } : {}),
-      sample(host.id, "eth_getBlockByNumber", canaries[i], agreed ? { canary: canaryHash === agreed ? 1 : 0 } : {}),
-    ];
+    ]);
+  }
+
+  // The session's own read-only calls, re-anchored to a block every honest host has; the same
+  // calls go to every host (so their answers can be compared), each host in its own order.
+  const picks: TrafficShape[] = Array.from({ length: TRAFFIC_PROBES_PER_ROUND }, () =>
+    reanchor(shapes[Math.floor(Math.random() * shapes.length)], anchor),
+  );
+  if (input.identityCheck !== false && !picks.some((p) => p.method === "eth_chainId")) {
+    picks[0] = { method: "eth_chainId", params: [] };
+  }
+  const answers = await staggered(input, [1 / 16, 1 / 4], async (h) => {
+    const out: TimedCall[] = new Array(picks.length);
+    for (const [k, slot] of shuffled(picks.map((_, slot) => slot)).entries()) {
+      if (k > 0) await gap(input);
+      out[slot] = await timed(input, h, picks[slot].method, picks[slot].params);
+    }
+    return out;
   });
+  const answerOf = (c: CallResult) => (c.ok ? JSON.stringify(c.result ?? null) : undefined);
+  const agreedBySlot = picks.map((_, slot) => agreedAnswer(answers.map((a) => answerOf(a[slot]))));
+  return hosts.flatMap((host, i) => [
+    headSample(host, i),
+    ...picks.map((pick, slot) => {
+      const call = answers[i][slot];
+      if (pick.method === "eth_chainId") return identitySample(host, call);
+      if (pick.method === "eth_blockNumber") {
+        const head = headOf(call);
+        return sample(
+          host.id,
+          pick.method,
+          call,
+          head === null ? {} : { freshness: headScore(head, bestHead, FRESHNESS_TOLERANCE_BLOCKS) },
+        );
+      }
+      const agreed = agreedBySlot[slot];
+      // A host that gave no usable answer gave no right answer either: the check counts it.
+      return { ...sample(host.id, pick.method, call), checks: agreed ? { answer: answerOf(call) === agreed.value ? 1 : 0 } : {} };
+    }),
+  ]);
 }
 
 async function httpCall(round: BoundedRound, host: SessionHost, method: string, subpath: string, body: unknown) {
@@ -179,40 +287,51 @@ async function readChatStream(response: Response, began: number, round: BoundedR
 
 async function probeHttp(input: BoundedRound): Promise<ProbeSample[]> {
   const { hosts, service } = input;
-  const models = await Promise.all(
-    hosts.map(async (host) => {
-      const began = Date.now();
-      try {
-        const result = await httpCall(input, host, "GET", "/models", null);
-        if (!result.ok || result.value.status >= 400) return { ok: false, latencyMs: Date.now() - began };
-        const text = await readTextCapped(result.value, PROBE_MAX_RESPONSE_BYTES, input.deadline);
-        const listed = (JSON.parse(text) as { data?: { id?: string }[] }).data?.map((m) => m.id) ?? [];
-        return { ok: true, latencyMs: Date.now() - began, result: listed };
-      } catch {
-        return { ok: false, latencyMs: Date.now() - began };
-      }
-    }),
-  );
+  const listModels = async (host: SessionHost) => {
+    const at = Date.now();
+    try {
+      const result = await httpCall(input, host, "GET", "/models", null);
+      if (!result.ok || result.value.status >= 400) return { ok: false, at, latencyMs: Date.now() - at };
+      const text = await readTextCapped(result.value, PROBE_MAX_RESPONSE_BYTES, input.deadline);
+      const listed = (JSON.parse(text) as { data?: { id?: string }[] }).data?.map((m) => m.id) ?? [];
+      return { ok: true, at, latencyMs: Date.now() - at, result: listed };
+    } catch {
+      return { ok: false, at, latencyMs: Date.now() - at };
+    }
+  };
+  // One prompt and one set of sampling settings per round from the corpus, with a fresh seed in
+  // most rounds, the same for every host so their answers can be compared.
+  const pick = <T>(items: readonly T[]) => items[Math.floor(Math.random() * items.length)];
   const prompt = {
     model: service.model,
     stream: true,
-    temperature: 0,
-    seed: PROBE_SEED,
-    messages: [{ role: "user", content: PROBE_PROMPT }],
+    ...pick(SAMPLING_CORPUS),
+    ...(Math.random() < 0.75 ? { seed: 1 + Math.floor(Math.random() * 2 ** 31) } : {}),
+    messages: [{ role: "user", content: pick(PROMPT_CORPUS) }],
   };
-  const chats = await Promise.all(
-    hosts.map(async (host) => {
-      const began = Date.now();
-      try {
-        const result = await httpCall(input, host, "POST", "/chat/completions", prompt);
-        if (!result.ok || result.value.status >= 400) return { ok: false, latencyMs: Date.now() - began, text: "" };
-        const read = await readChatStream(result.value, began, input);
-        return { ok: read.complete, latencyMs: Date.now() - began, firstByteMs: read.firstByteMs, text: read.text };
-      } catch {
-        return { ok: false, latencyMs: Date.now() - began, text: "" };
-      }
-    }),
-  );
+  const chatWith = async (host: SessionHost) => {
+    const at = Date.now();
+    try {
+      const result = await httpCall(input, host, "POST", "/chat/completions", prompt);
+      if (!result.ok || result.value.status >= 400) return { ok: false, at, latencyMs: Date.now() - at, text: "" };
+      const read = await readChatStream(result.value, at, input);
+      return { ok: read.complete, at, latencyMs: Date.now() - at, firstByteMs: read.firstByteMs, text: read.text };
+    } catch {
+      return { ok: false, at, latencyMs: Date.now() - at, text: "" };
+    }
+  };
+  const both = await staggered(input, [0, 0.5], async (host) => {
+    if (Math.random() < 0.5) {
+      const models = await listModels(host);
+      await gap(input);
+      return { models, chat: await chatWith(host) };
+    }
+    const chat = await chatWith(host);
+    await gap(input);
+    return { models: await listModels(host), chat };
+  });
+  const models = both.map((b) => b.models);
+  const chats = both.map((b) => b.chat);
   const agreed = majority(chats.filter((c) => c.ok).map((c) => c.text));
   return hosts.flatMap((host, i) => [
     sample(
@@ -222,7 +341,9 @@ async function probeHttp(input: BoundedRound): Promise<ProbeSample[]> {
       service.model ? { model: (models[i].result as string[] | undefined)?.includes(service.model) ? 1 : 0 } : {},
     ),
     {
-      ...sample(host.id, "chat", chats[i], agreed === null ? {} : { prompt: chats[i].text === agreed ? 1 : 0 }),
+      // A failed answer is not the agreed one either.
+      ...sample(host.id, "chat", chats[i]),
+      checks: agreed === null ? {} : { prompt: chats[i].ok && chats[i].text === agreed ? 1 : 0 },
       firstByteMs: chats[i].firstByteMs,
     },
   ]);
@@ -230,6 +351,6 @@ async function probeHttp(input: BoundedRound): Promise<ProbeSample[]> {
 
 /** Probes every host once with the plan for the service's kind; over within `config.probeTimeoutMs`. */
 export function probeRound(input: ProbeRoundInput): Promise<ProbeSample[]> {
-  const round = { ...input, deadline: Date.now() + input.config.probeTimeoutMs };
+  const round = { ...input, deadline: Date.now() + input.config.probeSpreadMs + input.config.probeTimeoutMs };
   return input.service.kind === "jsonrpc" ? probeJsonRpc(round) : probeHttp(round);
 }

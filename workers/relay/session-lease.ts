@@ -16,6 +16,7 @@
  */
 import { admitThrough, type BreakerParameters } from "../../protocol/breaker.js";
 import type { GeoPoint } from "../../protocol/geo.js";
+import { MAX_KEPT_SHAPES, MAX_REPORTED_SHAPES, shapeKey, type TrafficShape } from "../../protocol/probe-shapes.js";
 import { DEFAULT_LATENCY_PROFILES } from "../../protocol/quality.js";
 import { availableNow, type LiveHost, observeHost, rankHosts } from "../../protocol/routing.js";
 import type { SessionCoordinates } from "../../protocol/session.js";
@@ -90,6 +91,10 @@ class SessionLeases {
   idleReturns = 0;
   private receipts: ReportedReceipt[] = [];
   private observations: HostObservation[] = [];
+  /** Read-only call shapes since the last report, for the fisherman's incognito probes. */
+  private shapes: TrafficShape[] = [];
+  /** Shapes this isolate has reported: each goes to the object once (a session repeats a few calls). */
+  private shapeKeys = new Set<string>();
   private returned: LeaseReturn[] = [];
   private reporting: Promise<void> | null = null;
   /** The next report, not yet sent: it takes every receipt waiting when it fires. */
@@ -345,8 +350,21 @@ class SessionLeases {
   }
 
   /** Records a finished relay's receipt and its attempts; the receipt goes to the object with the next report. */
-  complete(receipt: ReportedReceipt, leaseId: string, observations: HostObservation[], now: number): void {
+  complete(
+    receipt: ReportedReceipt,
+    leaseId: string,
+    observations: HostObservation[],
+    now: number,
+    shapes: readonly TrafficShape[] = [],
+  ): void {
     this.inFlight = Math.max(0, this.inFlight - 1);
+    for (const shape of shapes) {
+      const key = shapeKey(shape);
+      if (this.shapes.length >= MAX_REPORTED_SHAPES || this.shapeKeys.has(key) || this.shapeKeys.size >= 4 * MAX_KEPT_SHAPES)
+        continue;
+      this.shapeKeys.add(key);
+      this.shapes.push(shape);
+    }
     if (receipt.outcome === "failed" && this.lease?.id === leaseId) this.budget += receipt.computeUnits;
     this.receipts.push(receipt);
     const profile = this.service ? DEFAULT_LATENCY_PROFILES[this.service.kind] : DEFAULT_LATENCY_PROFILES.jsonrpc;
@@ -418,7 +436,13 @@ class SessionLeases {
 
   private takeReport(): ReceiptReport | undefined {
     if (this.receipts.length === 0 && this.observations.length === 0 && this.returned.length === 0) return undefined;
-    const report = { receipts: this.receipts, observations: this.observations.slice(-10_000), returned: this.returned };
+    const report: ReceiptReport = {
+      receipts: this.receipts,
+      observations: this.observations.slice(-10_000),
+      returned: this.returned,
+      ...(this.shapes.length ? { shapes: this.shapes } : {}),
+    };
+    this.shapes = [];
     this.receipts = [];
     this.observations = [];
     this.returned = [];
@@ -488,10 +512,11 @@ export function completeRelay(
   receipt: ReportedReceipt,
   observations: HostObservation[],
   now: number,
+  shapes: readonly TrafficShape[] = [],
 ): Promise<void> | null {
   const leases = sessions.get(admitted.sessionId);
   if (!leases) return null;
-  leases.complete(receipt, admitted.leaseId, observations, now);
+  leases.complete(receipt, admitted.leaseId, observations, now, shapes);
   return leases.scheduleReport(env);
 }
 

@@ -10,6 +10,7 @@
 import { type Context, Hono } from "hono";
 import { sha256Hex } from "../../protocol/hex.js";
 import { computeUnitsFor, parseJsonRpc, refusedMethods } from "../../protocol/jsonrpc.js";
+import { type TrafficShape, trafficShapeOf } from "../../protocol/probe-shapes.js";
 import type { AppEnv } from "../app-env.js";
 import { authenticateKey, bearerToken } from "../auth.js";
 import type { GatewayConfig } from "../config.js";
@@ -109,6 +110,7 @@ function completeReceipt(
   requestDigest: string,
   result: AttemptsResult<unknown>,
   fields: Pick<ReportedReceipt, "hostId" | "responseDigest" | "status" | "outcome">,
+  shapes: readonly TrafficShape[] = [],
 ): void {
   const now = Date.now();
   const receipt: ReportedReceipt = {
@@ -121,7 +123,7 @@ function completeReceipt(
     completedAt: now,
     ...fields,
   };
-  const reporting = completeRelay(c.env, admitted, receipt, observationsOf(result), now);
+  const reporting = completeRelay(c.env, admitted, receipt, observationsOf(result), now, shapes);
   if (reporting) c.executionCtx.waitUntil(reporting);
 }
 
@@ -172,12 +174,21 @@ async function relayJsonRpc(c: RelayContext, config: GatewayConfig, parts: Relay
   });
   if (!result.ok) return allHostsFailed(c, parts, admitted, requestDigest, result);
   const headers = relayHeaders(admitted.sessionId, admitted.relayIndex, result.host.id, result.attempts);
-  completeReceipt(c, parts, admitted, requestDigest, result, {
-    hostId: result.host.id,
-    responseDigest: sha256Hex(result.value.body),
-    status: result.value.status,
-    outcome: "ok",
-  });
+  completeReceipt(
+    c,
+    parts,
+    admitted,
+    requestDigest,
+    result,
+    {
+      hostId: result.host.id,
+      responseDigest: sha256Hex(result.value.body),
+      status: result.value.status,
+      outcome: "ok",
+    },
+    // What the session's callers read, so the fisherman's probes can look the same.
+    parsed.calls.map(trafficShapeOf).filter((shape) => shape !== null),
+  );
   return new Response(result.value.body, {
     status: result.value.status,
     headers: { "content-type": "application/json", ...headers },

@@ -8,6 +8,7 @@
  */
 import type { BreakerState } from "../../protocol/breaker.js";
 import type { Hex } from "../../protocol/hex.js";
+import type { TrafficShape } from "../../protocol/probe-shapes.js";
 import type { SessionCoordinates } from "../../protocol/session.js";
 import type { SessionHost, SessionService } from "./plan-session.js";
 
@@ -103,6 +104,8 @@ export interface ReceiptReport {
   /** Attempts since the last report, in order (for breakers, live quality and failure counters). */
   observations: HostObservation[];
   returned: LeaseReturn[];
+  /** Read-only calls seen since the last report (at most `MAX_REPORTED_SHAPES`): what the fisherman's probes imitate. */
+  shapes?: TrafficShape[];
 }
 
 /** One receipt as stored (docs/protocol.md, "Receipts"). */
