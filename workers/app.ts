@@ -58,8 +58,9 @@ const healthRoute = createRoute({
 });
 
 export const app = $(
-  new OpenAPIHono<AppEnv>().use(
-    "*",
+  new OpenAPIHono<AppEnv>()
+    .use(
+      "*",
       cors({
         origin: "*",
         allowHeaders: ["Authorization", "Content-Type", "X-Conductor-Session"],

@@ -68,9 +68,7 @@ const listRoute = createRoute({
   summary: "Batches, newest first, paginated",
   request: {
     query: z.object({
-      state: z
-        .enum(BATCH_STATES, { error: `must be one of ${BATCH_STATES.join(", ")}` })
-        .optional(),
+      state: z.enum(BATCH_STATES, { error: `must be one of ${BATCH_STATES.join(", ")}` }).optional(),
       cursor: numericCursor,
       limit: pageLimit,
     }),
@@ -112,10 +110,7 @@ export const batchesApp = openApiApp()
     const { id } = c.req.valid("param");
     const batch = await getBatch(c.var.db, id);
     if (!batch) throw apiError("unknown_batch", `No batch "${id}"`);
-    return c.json(
-      { ...batch, contract: registryAddress(c.var.config), sessions: await batchMembers(c.var.db, batch.id) },
-      200,
-    );
+    return c.json({ ...batch, contract: registryAddress(c.var.config), sessions: await batchMembers(c.var.db, batch.id) }, 200);
   })
   .openapi(settlementRoute, async (c) => {
     const { id } = c.req.valid("param");

@@ -16,7 +16,6 @@ import { availableOf, balanceAccount } from "../../protocol/ledger.js";
 import { DEFAULT_REPUTATION, reputationAsOf } from "../../protocol/quality.js";
 import { epochStartMs, sessionEpoch } from "../../protocol/session.js";
 import { poolId } from "../../protocol/staking.js";
-import type { AppEnv } from "../app-env.js";
 import type { GatewayConfig } from "../config.js";
 import type { Database } from "../db/database.js";
 import { getHost, type Host, insertHostStatements, listHosts, markHostLeft, updateHost } from "../db/hosts.js";
@@ -28,12 +27,7 @@ import { stake } from "../economy/staking.js";
 import { apiError } from "../errors.js";
 import { jsonBody, openApiApp } from "../http/openapi.js";
 import { idParam, jsonAnswer, minorUnits, pageLimit } from "../http/schemas/common.js";
-import {
-  LeaveHostMessage,
-  RegisterHostMessage,
-  signedEnvelope,
-  UpdateHostMessage,
-} from "../http/schemas/signed.js";
+import { LeaveHostMessage, RegisterHostMessage, signedEnvelope, UpdateHostMessage } from "../http/schemas/signed.js";
 import {
   checkDeadline,
   checkNextNonce,

@@ -12,10 +12,9 @@ import {
   REWARD_POOL_ACCOUNT,
   TREASURY_ACCOUNT,
 } from "../../protocol/ledger.js";
-import type { AppEnv } from "../app-env.js";
 import { type Account, accountsOfOwner, getAccount, getAccounts, listTransfers, type StoredTransfer } from "../db/ledger.js";
 import { mint, transfer } from "../economy/transfers.js";
-import { jsonSafe } from "../http/fields.js";
+import { jsonSafe } from "../http/json-safe.js";
 import { jsonBody, openApiApp } from "../http/openapi.js";
 import { amount, holder, jsonAnswer, minorUnits, numericCursor, operationId, pageLimit } from "../http/schemas/common.js";
 import { OperationSchema, operationAnswer } from "../http/schemas/economy.js";
@@ -168,10 +167,7 @@ export const ledgerApp = openApiApp()
     const db = c.var.db;
     const { holder } = c.req.valid("param");
     const balance = await getAccount(db, balanceAccount(holder));
-    return c.json(
-      { holder, balance: accountJson(balance), accounts: (await accountsOfOwner(db, holder)).map(accountJson) },
-      200,
-    );
+    return c.json({ holder, balance: accountJson(balance), accounts: (await accountsOfOwner(db, holder)).map(accountJson) }, 200);
   })
   .openapi(accountRoute, async (c) => c.json(accountJson(await getAccount(c.var.db, c.req.valid("param").id)), 200))
   .openapi(transfersRoute, async (c) => {

@@ -6,7 +6,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { readNetworkState } from "../db/licences.js";
 import { changePhase } from "../economy/licences.js";
 import { apiError } from "../errors.js";
-import { jsonSafe } from "../http/fields.js";
+import { jsonSafe } from "../http/json-safe.js";
 import { jsonBody, openApiApp } from "../http/openapi.js";
 import { jsonAnswer, minorUnits } from "../http/schemas/common.js";
 import { OperationSchema, operationAnswer } from "../http/schemas/economy.js";

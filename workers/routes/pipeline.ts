@@ -69,10 +69,7 @@ const retryRoute = createRoute({
 export const pipelineApp = openApiApp()
   .openapi(failuresRoute, async (c) => {
     const { quarantined, cursor, limit } = c.req.valid("query");
-    return c.json(
-      await listPipelineFailures(c.var.db, { quarantined: quarantined === "true", before: cursor, limit }),
-      200,
-    );
+    return c.json(await listPipelineFailures(c.var.db, { quarantined: quarantined === "true", before: cursor, limit }), 200);
   })
   .openapi(retryRoute, async (c) => {
     const { step, subject } = c.req.valid("param");

@@ -271,7 +271,8 @@ export function registerRelayPaths(registry: OpenAPIHono["openAPIRegistry"]): vo
   });
   const answered = {
     200: {
-      description: "The host's answer, with `X-Conductor-Session`, `X-Conductor-Relay`, `X-Conductor-Host`, `X-Conductor-Attempts`",
+      description:
+        "The host's answer, with `X-Conductor-Session`, `X-Conductor-Relay`, `X-Conductor-Host`, `X-Conductor-Attempts`",
       content: { "application/json": { schema: z.unknown() }, "text/event-stream": { schema: z.string() } },
     },
     default: {

@@ -21,11 +21,11 @@ import {
 import { getValidator } from "../db/validators.js";
 import { stake, unstake } from "../economy/staking.js";
 import { apiError } from "../errors.js";
-import { jsonSafe } from "../http/fields.js";
+import { jsonSafe } from "../http/json-safe.js";
 import { jsonBody, openApiApp } from "../http/openapi.js";
 import { holder, jsonAnswer, minorUnits } from "../http/schemas/common.js";
 import { OperationSchema, operationAnswer } from "../http/schemas/economy.js";
-import { signedEnvelope, StakeMessage } from "../http/schemas/signed.js";
+import { StakeMessage, signedEnvelope } from "../http/schemas/signed.js";
 import { MAX_SIGNED_BODY_BYTES, verifyEconomyAction } from "../http/signed.js";
 
 function poolParam(raw: string): { id: string; kind: PoolKind; subject: string } {

@@ -5,7 +5,7 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import { registerValidator, validatorSet } from "../economy/validators.js";
-import { jsonSafe } from "../http/fields.js";
+import { jsonSafe } from "../http/json-safe.js";
 import { jsonBody, openApiApp } from "../http/openapi.js";
 import { jsonAnswer, minorUnits } from "../http/schemas/common.js";
 import { OperationSchema, operationAnswer } from "../http/schemas/economy.js";
@@ -25,9 +25,7 @@ const setRoute = createRoute({
         .object({
           size: z.number().int(),
           minimumStake: minorUnits,
-          validators: z.array(
-            z.looseObject({ address: z.string(), name: z.string(), stake: minorUnits, active: z.boolean() }),
-          ),
+          validators: z.array(z.looseObject({ address: z.string(), name: z.string(), stake: minorUnits, active: z.boolean() })),
         })
         .openapi("ValidatorSet"),
       "The set",
@@ -40,9 +38,7 @@ const registerRoute = createRoute({
   path: "/",
   tags,
   summary: "Register a validator (EIP-712 `RegisterValidator` signed by its address)",
-  middleware: [
-    jsonBody(signedEnvelope(RegisterValidatorMessage, "SignedRegisterValidator"), MAX_SIGNED_BODY_BYTES),
-  ] as const,
+  middleware: [jsonBody(signedEnvelope(RegisterValidatorMessage, "SignedRegisterValidator"), MAX_SIGNED_BODY_BYTES)] as const,
   responses: { 200: jsonAnswer(OperationSchema, "Already done"), 201: jsonAnswer(OperationSchema, "Registered") },
 });
 

@@ -40,9 +40,12 @@ export const signature = z
 
 /** A non-empty string of at most `max` characters. */
 export const text = (max: number) =>
-  z.string({ error: `must be a non-empty string of at most ${max} characters` }).min(1).max(max, {
-    error: `must be a non-empty string of at most ${max} characters`,
-  });
+  z
+    .string({ error: `must be a non-empty string of at most ${max} characters` })
+    .min(1)
+    .max(max, {
+      error: `must be a non-empty string of at most ${max} characters`,
+    });
 
 /** Service id: lower-case letters, digits and dashes. */
 export const SERVICE_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
@@ -108,7 +111,10 @@ export const numericCursor = z
   .openapi({ type: "string", description: "`next` of the previous page" });
 
 /** Minor units in an answer: a decimal string (JSON has no 64-bit integers). */
-export const minorUnits = z.string().regex(/^-?\d+$/).openapi({ description: "Minor units as a decimal string" });
+export const minorUnits = z
+  .string()
+  .regex(/^-?\d+$/)
+  .openapi({ description: "Minor units as a decimal string" });
 
 /** The id of a path segment (a host, a session, a batch...). */
 export const idParam = (name: string, example?: string) =>

@@ -1,7 +1,7 @@
 /** The answer every economy operation gives (`operation`, `alreadyDone`, its result), and how a route gives it. */
 import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { jsonSafe } from "../fields.js";
+import { jsonSafe } from "../json-safe.js";
 
 export const OperationSchema = z
   .looseObject({

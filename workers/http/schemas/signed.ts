@@ -7,8 +7,7 @@ import { z } from "@hono/zod-openapi";
 import { address, amount, holder, operationId, serviceList, signature, text } from "./common.js";
 
 /** The envelope of a signed message. */
-export const signedEnvelope = <M extends z.ZodType>(message: M, name: string) =>
-  z.object({ message, signature }).openapi(name);
+export const signedEnvelope = <M extends z.ZodType>(message: M, name: string) => z.object({ message, signature }).openapi(name);
 
 const latitudeE6 = z
   .number({ error: "must be an integer from -90000000 to 90000000" })
@@ -64,7 +63,7 @@ export const LicenceActionMessage = z.object({
   licence: text(64),
   action: z.enum(["transfer", "bind", "redeem"], { error: 'must be "transfer", "bind" or "redeem"' }),
   /** transfer: the new holder; bind: `host:<id>` or `validator:<address>` ("" unbinds); redeem: "". */
-  target: z.string().max(80).optional().catch("").default(""),
+  target: z.string().max(80).optional().catch("").default("").openapi({ type: "string", maxLength: 80, default: "" }),
   id: operationId,
   deadline: amount(),
 });
