@@ -7,14 +7,17 @@
  * `AppType` is the app's type: `hc<AppType>(url)` from `hono/client` is a typed client of this
  * API (the tests, the dev network and the benchmarks call the gateway through it).
  */
-import { type Context, Hono } from "hono";
+import { $, createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import { jsonRpcError } from "../protocol/jsonrpc.js";
 import type { AppEnv } from "./app-env.js";
 import { constraintViolationOf } from "./db/storage-errors.js";
 import { ApiError, apiError } from "./errors.js";
+import { registerDocumentRoutes } from "./http/document.js";
 import { redactedPath } from "./http/redacted-path.js";
+import { jsonAnswer } from "./http/schemas/common.js";
 import { withContext } from "./middleware/context.js";
 import { batchesApp } from "./routes/batches.js";
 import { hostsApp } from "./routes/hosts.js";
@@ -24,7 +27,7 @@ import { networkApp } from "./routes/network.js";
 import { notInV0App } from "./routes/not-in-v0.js";
 import { operatorsApp } from "./routes/operators.js";
 import { pipelineApp } from "./routes/pipeline.js";
-import { relayApp } from "./routes/relay.js";
+import { registerRelayPaths, relayApp } from "./routes/relay.js";
 import { reportCardsApp } from "./routes/report-cards.js";
 import { requestorsApp } from "./routes/requestors.js";
 import { servicesApp } from "./routes/services.js";
@@ -33,18 +36,43 @@ import { signingDomainApp } from "./routes/signing-domain.js";
 import { stakesApp } from "./routes/stakes.js";
 import { validatorsApp } from "./routes/validators.js";
 
-export const app = new Hono<AppEnv>()
-  .use(
-    "*",
-    cors({
-      origin: "*",
-      allowHeaders: ["Authorization", "Content-Type", "X-Conductor-Session"],
-      exposeHeaders: ["X-Conductor-Host", "X-Conductor-Session", "X-Conductor-Relay", "X-Conductor-Attempts", "Retry-After"],
-    }),
+const rootRoute = createRoute({
+  method: "get",
+  path: "/",
+  tags: ["gateway"],
+  summary: "What this is and where to go",
+  responses: {
+    200: jsonAnswer(
+      z.object({ name: z.string(), health: z.string(), api: z.string(), openapi: z.string(), docs: z.string() }),
+      "The gateway",
+    ),
+  },
+});
+
+const healthRoute = createRoute({
+  method: "get",
+  path: "/health",
+  tags: ["gateway"],
+  summary: "Liveness",
+  responses: { 200: jsonAnswer(z.object({ ok: z.boolean() }), "Alive") },
+});
+
+export const app = $(
+  new OpenAPIHono<AppEnv>()
+    .use(
+      "*",
+      cors({
+        origin: "*",
+        allowHeaders: ["Authorization", "Content-Type", "X-Conductor-Session"],
+        exposeHeaders: ["X-Conductor-Host", "X-Conductor-Session", "X-Conductor-Relay", "X-Conductor-Attempts", "Retry-After"],
+      }),
+    )
+    .use("*", withContext),
+)
+  .openapi(rootRoute, (c) =>
+    c.json({ name: "conductor-relay", health: "/health", api: "/v1", openapi: "/openapi.json", docs: "/docs" }, 200),
   )
-  .use("*", withContext)
-  .get("/", (c) => c.json({ name: "conductor-relay", health: "/health", api: "/v1" }))
-  .get("/health", (c) => c.json({ ok: true }))
+  .openapi(healthRoute, (c) => c.json({ ok: true }, 200))
   .route("/v1/services", servicesApp)
   .route("/v1/hosts", hostsApp)
   .route("/v1/operators", operatorsApp)
@@ -61,6 +89,10 @@ export const app = new Hono<AppEnv>()
   .route("/v1/signing-domain", signingDomainApp)
   .route("/v1", notInV0App)
   .route("/", relayApp);
+
+// The relays are documented, not validated: their bodies go to hosts as they came.
+registerRelayPaths(app.openAPIRegistry);
+registerDocumentRoutes(app);
 
 /** The gateway API's type, for `hc<AppType>` from `hono/client`. */
 export type AppType = typeof app;

@@ -1,8 +1,9 @@
 /**
- * Signed requests: an EIP-712 message and its signature, `{ message, signature }`, with the
- * signer's address, a nonce (one use, in order, per address) and a deadline of at most 24 h.
- * Host registration and the economy's holder actions share these checks; every check runs
- * before the nonce is spent, so a refused request changes nothing.
+ * Signed requests: an EIP-712 message and its signature, `{ message, signature }` (read by the
+ * schemas of `schemas/signed.ts`), with the signer's address, a nonce (one use, in order, per
+ * address) and a deadline of at most 24 h. Host registration and the economy's holder actions
+ * share these checks; every check runs before the nonce is spent, so a refused request changes
+ * nothing.
  */
 import { type Address, type Hex, verifyTypedData } from "viem";
 import { type EconomyAction, economyTypes, SIGNER_FIELD } from "../../protocol/economy-messages.js";
@@ -11,51 +12,34 @@ import type { GatewayConfig } from "../config.js";
 import type { Database } from "../db/database.js";
 import { consumeOperatorNonce, nextOperatorNonce } from "../db/hosts.js";
 import { apiError } from "../errors.js";
-import { readJsonObject } from "./body.js";
-import { addressField, amountField, OPERATION_ID, objectField, signatureField, stringField } from "./fields.js";
 
-const MAX_SIGNED_BODY_BYTES = 16 * 1024;
+/** The cap of a signed request's body. */
+export const MAX_SIGNED_BODY_BYTES = 16 * 1024;
 
 export interface SignedEnvelope {
-  message: Record<string, unknown>;
   signature: Hex;
   signer: Address;
   nonce: bigint;
   deadline: bigint;
 }
 
-/** Reads `{ message, signature }`; the signer is the message's `signerField` address. */
-export async function readSignedEnvelope(request: Request, signerField = "operator", withNonce = true): Promise<SignedEnvelope> {
-  const body = await readJsonObject(request, MAX_SIGNED_BODY_BYTES);
-  const message = objectField(body, "message");
-  return {
-    message,
-    signature: signatureField(body, "signature"),
-    signer: addressField(message, signerField),
-    nonce: withNonce ? amountField(message, "nonce") : 0n,
-    deadline: amountField(message, "deadline"),
-  };
-}
-
 /**
- * Reads and verifies a signed economy action (protocol/economy-messages.ts). `fields` turns the
- * raw message into the typed values that were signed (checking each); returns them with the
- * signer and the operation id namespaced by the signer.
+ * Verifies a signed economy action (protocol/economy-messages.ts) read by its schema: the
+ * deadline, then the signature over the message's fields. Returns the signer and the operation id
+ * namespaced by the signer.
  */
-export async function readEconomyAction<T extends Record<string, unknown>>(
-  request: Request,
+export async function verifyEconomyAction<M extends { id: string; deadline: bigint }>(
   config: GatewayConfig,
   action: EconomyAction,
-  fields: (message: Record<string, unknown>) => T,
+  body: { message: M; signature: Hex },
   nowMs: number,
-): Promise<{ signer: Address; operation: string; values: T }> {
-  const envelope = await readSignedEnvelope(request, SIGNER_FIELD[action], false);
-  const values = fields(envelope.message);
-  const id = stringField(envelope.message, "id", { max: 64, pattern: OPERATION_ID });
-  checkDeadline(envelope.deadline, nowMs);
-  const typed = { ...values, [SIGNER_FIELD[action]]: envelope.signer, id, deadline: envelope.deadline };
-  await checkTypedSignature(config, economyTypes, action, envelope, typed, "holder");
-  return { signer: envelope.signer, operation: `${envelope.signer}/${id}`, values };
+): Promise<{ signer: Address; operation: string; values: M }> {
+  const { message } = body;
+  const signer = (message as Record<string, unknown>)[SIGNER_FIELD[action]] as Address;
+  checkDeadline(message.deadline, nowMs);
+  const envelope = { signature: body.signature, signer, nonce: 0n, deadline: message.deadline };
+  await checkTypedSignature(config, economyTypes, action, envelope, message, "holder");
+  return { signer, operation: `${signer}/${message.id}`, values: message };
 }
 
 /** Refuses expired deadlines and deadlines so far ahead that a leaked signature would live on. */

@@ -2,34 +2,119 @@
  * `/v1/batches`: public verification reads of the batches cron commits on-chain (roots, counts,
  * transactions, state, members) and each batch's settlement with its transfers.
  */
-import { Hono } from "hono";
-import type { AppEnv } from "../app-env.js";
+import { createRoute, z } from "@hono/zod-openapi";
 import { registryAddress } from "../config.js";
-import { type BatchState, batchMembers, getBatch, listBatches } from "../db/batches.js";
+import { batchMembers, getBatch, listBatches } from "../db/batches.js";
 import { transfersFor } from "../db/ledger.js";
 import { getSettlement } from "../db/settlements.js";
 import { apiError } from "../errors.js";
-import { jsonSafe, pageLimit } from "../http/fields.js";
+import { openApiApp } from "../http/openapi.js";
+import { jsonAnswer, numericCursor, pageLimit } from "../http/schemas/common.js";
+import { TransferSchema, transferJson } from "./ledger.js";
 
-const STATES = new Set<BatchState>(["pending", "submitted", "committed", "verified", "expired", "failed"]);
+const BATCH_STATES = ["pending", "submitted", "committed", "verified", "expired", "failed"] as const;
 
-export const batchesApp = new Hono<AppEnv>()
-  .get("/", async (c) => {
-    const state = c.req.query("state") as BatchState | undefined;
-    if (state && !STATES.has(state)) throw apiError("invalid_field", `"state" must be one of ${[...STATES].join(", ")}`);
-    const cursor = c.req.query("cursor");
-    const before = cursor === undefined ? undefined : Number(cursor);
-    if (before !== undefined && !Number.isSafeInteger(before))
-      throw apiError("invalid_field", '"cursor" is not a cursor from a previous page');
-    return c.json(await listBatches(c.var.db, { state, before, limit: pageLimit(c.req.query("limit")) }));
+export const BatchSchema = z
+  .looseObject({
+    id: z.string(),
+    root: z.string(),
+    reportCardRoot: z.string(),
+    relayCount: z.number().int(),
+    computeUnits: z.number().int(),
+    sessionCount: z.number().int(),
+    state: z.enum(BATCH_STATES),
+    attempts: z.number().int(),
+    lastError: z.string().nullable(),
+    commitTx: z.string().nullable(),
+    committedBlock: z.number().int().nullable(),
+    finalTx: z.string().nullable(),
+    prover: z.string().nullable(),
+    createdAt: z.number().int(),
+    updatedAt: z.number().int(),
   })
-  .get("/:id", async (c) => {
-    const batch = await getBatch(c.var.db, c.req.param("id"));
-    if (!batch) throw apiError("unknown_batch", `No batch "${c.req.param("id")}"`);
-    return c.json({ ...batch, contract: registryAddress(c.var.config), sessions: await batchMembers(c.var.db, batch.id) });
+  .openapi("Batch");
+
+const BatchMemberSchema = z.looseObject({
+  batchId: z.string(),
+  ordinal: z.number().int(),
+  sessionId: z.string(),
+  sessionSeed: z.string(),
+  sessionRoot: z.string(),
+  relayCount: z.number().int(),
+  computeUnits: z.number().int(),
+});
+
+const SettlementSchema = z
+  .looseObject({
+    batchId: z.string(),
+    outcome: z.enum(["paid", "expired", "prover_not_active"]),
+    prover: z.string().nullable(),
+    computeUnits: z.number().int(),
+    due: z.number().int(),
+    charged: z.number().int(),
+    burned: z.number().int(),
+    settledAt: z.number().int(),
+    transfers: z.array(TransferSchema),
   })
-  .get("/:id/settlement", async (c) => {
-    const settlement = await getSettlement(c.var.db, c.req.param("id"));
-    if (!settlement) throw apiError("not_settled", `Batch "${c.req.param("id")}" is not settled (yet)`);
-    return c.json({ ...settlement, transfers: (await transfersFor(c.var.db, settlement.batchId)).map((t) => jsonSafe(t)) });
+  .openapi("Settlement");
+
+const tags = ["commitments"];
+const batchId = z.object({ id: z.string().openapi({ param: { name: "id", in: "path" } }) });
+
+const listRoute = createRoute({
+  method: "get",
+  path: "/",
+  tags,
+  summary: "Batches, newest first, paginated",
+  request: {
+    query: z.object({
+      state: z.enum(BATCH_STATES, { error: `must be one of ${BATCH_STATES.join(", ")}` }).optional(),
+      cursor: numericCursor,
+      limit: pageLimit,
+    }),
+  },
+  responses: {
+    200: jsonAnswer(z.object({ batches: z.array(BatchSchema), next: z.string().nullable() }).openapi("BatchPage"), "A page"),
+  },
+});
+
+const getRoute = createRoute({
+  method: "get",
+  path: "/{id}",
+  tags,
+  summary: "One batch with its contract and member sessions",
+  request: { params: batchId },
+  responses: {
+    200: jsonAnswer(
+      BatchSchema.extend({ contract: z.string().nullable(), sessions: z.array(BatchMemberSchema) }).openapi("BatchWithSessions"),
+      "The batch",
+    ),
+  },
+});
+
+const settlementRoute = createRoute({
+  method: "get",
+  path: "/{id}/settlement",
+  tags,
+  summary: "The batch's settlement and its transfers",
+  request: { params: batchId },
+  responses: { 200: jsonAnswer(SettlementSchema, "The settlement") },
+});
+
+export const batchesApp = openApiApp()
+  .openapi(listRoute, async (c) => {
+    const { state, cursor, limit } = c.req.valid("query");
+    return c.json(await listBatches(c.var.db, { state, before: cursor, limit }), 200);
+  })
+  .openapi(getRoute, async (c) => {
+    const { id } = c.req.valid("param");
+    const batch = await getBatch(c.var.db, id);
+    if (!batch) throw apiError("unknown_batch", `No batch "${id}"`);
+    return c.json({ ...batch, contract: registryAddress(c.var.config), sessions: await batchMembers(c.var.db, batch.id) }, 200);
+  })
+  .openapi(settlementRoute, async (c) => {
+    const { id } = c.req.valid("param");
+    const settlement = await getSettlement(c.var.db, id);
+    if (!settlement) throw apiError("not_settled", `Batch "${id}" is not settled (yet)`);
+    return c.json({ ...settlement, transfers: (await transfersFor(c.var.db, settlement.batchId)).map(transferJson) }, 200);
   });

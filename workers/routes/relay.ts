@@ -7,6 +7,7 @@
  * call to the session's object per relay), forward with failover, record the receipt (reported to
  * the object in batches).
  */
+import { type OpenAPIHono, z } from "@hono/zod-openapi";
 import { type Context, Hono } from "hono";
 import { sha256Hex } from "../../protocol/hex.js";
 import { computeUnitsFor, parseJsonRpc, refusedMethods } from "../../protocol/jsonrpc.js";
@@ -267,3 +268,62 @@ export const relayApp = new Hono<AppEnv>()
   .all("/k/:key/v1/:service/*", (c) =>
     relay(c, c.req.param("service"), c.req.param("key"), subpathAfter(c.req.path, c.req.param("service"))),
   );
+
+/** The relay routes as the OpenAPI document shows them (registered, never validated: the body goes to hosts as it came). */
+export function registerRelayPaths(registry: OpenAPIHono["openAPIRegistry"]): void {
+  const service = z.string().openapi({ param: { name: "service", in: "path" }, example: "eth-mainnet" });
+  const key = z.string().openapi({ param: { name: "key", in: "path" }, description: "A key with the relay scope" });
+  const path = z.string().openapi({
+    param: { name: "path", in: "path" },
+    description: "The rest of the path, slashes included (`chat/completions`)",
+  });
+  const jsonRpc = z.union([z.object({}).passthrough(), z.array(z.object({}).passthrough())]).openapi("JsonRpcRequest", {
+    description: "A JSON-RPC 2.0 call or batch, forwarded as sent",
+  });
+  const answered = {
+    200: {
+      description:
+        "The host's answer, with `X-Conductor-Session`, `X-Conductor-Relay`, `X-Conductor-Host`, `X-Conductor-Attempts`",
+      content: { "application/json": { schema: z.unknown() }, "text/event-stream": { schema: z.string() } },
+    },
+    default: {
+      description: "An error: `{error}` on HTTP services, a JSON-RPC error object on JSON-RPC services (docs/errors.md)",
+      content: { "application/json": { schema: z.object({}).passthrough() } },
+    },
+  };
+  const bearer = [{ bearer: [] }];
+  for (const prefix of ["", "/k/{key}"]) {
+    const params = prefix ? { key, service } : { service };
+    const security = prefix ? [] : bearer;
+    const tags = ["relay"];
+    registry.registerPath({
+      method: "post",
+      path: `${prefix}/v1/{service}`,
+      tags,
+      security,
+      summary: "Relay a JSON-RPC call or batch (JSON-RPC services), or a request to an HTTP service's root",
+      request: { params: z.object(params), body: { content: { "application/json": { schema: jsonRpc } } } },
+      responses: answered,
+    });
+    registry.registerPath({
+      method: "get",
+      path: `${prefix}/v1/{service}`,
+      tags,
+      security,
+      summary: "Relay to an HTTP service's root (JSON-RPC services answer 405)",
+      request: { params: z.object(params) },
+      responses: answered,
+    });
+    for (const method of ["get", "post", "put", "patch", "delete"] as const) {
+      registry.registerPath({
+        method,
+        path: `${prefix}/v1/{service}/{path}`,
+        tags,
+        security,
+        summary: "Relay to an HTTP service (the OpenAPI path shape: `chat/completions`, `models`); SSE streamed",
+        request: { params: z.object({ ...params, path }) },
+        responses: answered,
+      });
+    }
+  }
+}

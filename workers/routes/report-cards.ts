@@ -2,26 +2,60 @@
  * `/v1/report-cards`: the fishermen's report cards (per session and host), public so anyone can
  * check the scores and recompute the reputations session selection used.
  */
-import { Hono } from "hono";
-import type { AppEnv } from "../app-env.js";
+import { createRoute, z } from "@hono/zod-openapi";
 import { listReportCards } from "../db/quality.js";
-import { apiError } from "../errors.js";
-import { pageLimit } from "../http/fields.js";
+import { openApiApp } from "../http/openapi.js";
+import { jsonAnswer, pageLimit } from "../http/schemas/common.js";
 
-function parseCursor(raw: string | undefined) {
-  if (!raw) return undefined;
-  const [epoch, sessionId, hostId] = raw.split(":");
-  if (!Number.isSafeInteger(Number(epoch)) || !sessionId || !hostId)
-    throw apiError("invalid_field", '"cursor" is not a cursor from a previous page');
-  return { epoch: Number(epoch), sessionId, hostId };
-}
+/** `epoch:sessionId:hostId` of the last card of the previous page. */
+const cardCursor = z
+  .string()
+  .optional()
+  .transform((raw, ctx) => {
+    if (!raw) return undefined;
+    const [epoch, sessionId, hostId] = raw.split(":");
+    if (!Number.isSafeInteger(Number(epoch)) || !sessionId || !hostId) {
+      ctx.addIssue({ code: "custom", message: "is not a cursor from a previous page" });
+      return z.NEVER;
+    }
+    return { epoch: Number(epoch), sessionId, hostId };
+  })
+  .openapi({ type: "string", description: "`next` of the previous page" });
 
-export const reportCardsApp = new Hono<AppEnv>().get("/", async (c) => {
-  const page = await listReportCards(c.var.db, {
-    host: c.req.query("host"),
-    session: c.req.query("session"),
-    after: parseCursor(c.req.query("cursor")),
-    limit: pageLimit(c.req.query("limit")),
-  });
-  return c.json(page);
+export const ReportCardSchema = z
+  .looseObject({
+    sessionId: z.string(),
+    hostId: z.string(),
+    serviceId: z.string(),
+    epoch: z.number().int(),
+    samples: z.number().int(),
+    availability: z.number(),
+    latencyP50Ms: z.number().int().nullable(),
+    latencyP90Ms: z.number().int().nullable(),
+    latencyScore: z.number().nullable(),
+    correctness: z.number().nullable(),
+    freshness: z.number().nullable(),
+    identityFailureRate: z.number(),
+  })
+  .openapi("ReportCard");
+
+const listRoute = createRoute({
+  method: "get",
+  path: "/",
+  tags: ["quality"],
+  summary: "Report cards, by epoch, session and host, paginated",
+  request: {
+    query: z.object({ host: z.string().optional(), session: z.string().optional(), cursor: cardCursor, limit: pageLimit }),
+  },
+  responses: {
+    200: jsonAnswer(
+      z.object({ cards: z.array(ReportCardSchema), next: z.string().nullable() }).openapi("ReportCardPage"),
+      "A page",
+    ),
+  },
+});
+
+export const reportCardsApp = openApiApp().openapi(listRoute, async (c) => {
+  const { host, session, cursor, limit } = c.req.valid("query");
+  return c.json(await listReportCards(c.var.db, { host, session, after: cursor, limit }), 200);
 });

@@ -1,11 +1,10 @@
 /** `/v1/services`: the services hosts can serve. Reads are public; creating one takes the admin token. */
-import { Hono } from "hono";
+import { createRoute, z } from "@hono/zod-openapi";
 import { ALLOW_LIST_ENTRY, MAX_ALLOW_LIST_LENGTH } from "../../protocol/jsonrpc.js";
-import type { AppEnv } from "../app-env.js";
 import { createService, getService, listServices, type Service, setAllowedMethods } from "../db/services.js";
 import { apiError } from "../errors.js";
-import { readJsonObject } from "../http/body.js";
-import { integerField, SERVICE_ID, stringField } from "../http/fields.js";
+import { jsonBody, openApiApp } from "../http/openapi.js";
+import { jsonAnswer, serviceId, text } from "../http/schemas/common.js";
 import { requireAdmin } from "../middleware/auth.js";
 import { NOT_IN_V0 } from "./not-in-v0.js";
 
@@ -32,78 +31,165 @@ export const RESERVED_SERVICE_IDS = new Set([
 /** Default price per compute unit when a service is created without one, in minor units. */
 export const DEFAULT_PRICE_PER_COMPUTE_UNIT = 10;
 
-function parseComputeUnits(body: Record<string, unknown>): Service["computeUnits"] {
-  const table = body.computeUnits ?? { default: 1, methods: {} };
-  if (typeof table !== "object" || table === null || Array.isArray(table)) {
-    throw apiError("invalid_field", 'Field "computeUnits" must be an object { default, methods }');
-  }
-  const t = table as Record<string, unknown>;
-  const methods = t.methods ?? {};
-  if (typeof methods !== "object" || methods === null || Array.isArray(methods)) {
-    throw apiError("invalid_field", 'Field "computeUnits.methods" must be an object of method to integer');
-  }
-  const entries = Object.entries(methods);
-  if (
-    entries.length > 500 ||
-    !entries.every(([m, v]) => m.length <= 128 && Number.isSafeInteger(v) && (v as number) > 0 && (v as number) <= 1_000_000)
-  ) {
-    throw apiError("invalid_field", 'Field "computeUnits.methods" must map method names to integers from 1 to 1000000');
-  }
-  return { default: integerField(t, "default", 1, 1_000_000), methods: methods as Record<string, number> };
-}
+const COMPUTE_UNITS_MESSAGE = "must map method names to integers from 1 to 1000000";
+
+const computeUnits = z
+  .object(
+    {
+      default: z
+        .number({ error: "must be an integer from 1 to 1000000" })
+        .int({ error: "must be an integer from 1 to 1000000" })
+        .min(1, { error: "must be an integer from 1 to 1000000" })
+        .max(1_000_000, { error: "must be an integer from 1 to 1000000" }),
+      // Checked as it came, not copied: a table parsed from JSON may hold "__proto__" as an own key,
+      // which prices that method (a copy would drop it).
+      methods: z
+        .custom<Record<string, number>>(
+          (methods) =>
+            typeof methods === "object" &&
+            methods !== null &&
+            !Array.isArray(methods) &&
+            Object.entries(methods).length <= 500 &&
+            Object.entries(methods).every(
+              ([m, v]) => m.length <= 128 && Number.isSafeInteger(v) && (v as number) > 0 && (v as number) <= 1_000_000,
+            ),
+          { error: COMPUTE_UNITS_MESSAGE },
+        )
+        .openapi({ type: "object", additionalProperties: { type: "integer", minimum: 1, maximum: 1_000_000 } })
+        .default({}),
+    },
+    { error: "must be an object { default, methods }" },
+  )
+  .default({ default: 1, methods: {} })
+  .openapi("ComputeUnits", { description: "Compute units per call: `default`, and `methods` by name" });
 
 /** `allowedMethods`: a list of method names or `prefix*` entries (absent: none). */
-function parseAllowedMethods(body: Record<string, unknown>): string[] {
-  const list = body.allowedMethods ?? [];
-  if (
-    !Array.isArray(list) ||
-    list.length > MAX_ALLOW_LIST_LENGTH ||
-    !list.every((m) => typeof m === "string" && ALLOW_LIST_ENTRY.test(m))
-  ) {
-    throw apiError(
-      "invalid_field",
-      `Field "allowedMethods" must be a list of at most ${MAX_ALLOW_LIST_LENGTH} method names (letters, digits, "_"), each optionally ending in "*"`,
-    );
-  }
-  return [...new Set(list as string[])];
-}
-
-export const servicesApp = new Hono<AppEnv>()
-  .get("/", async (c) => c.json({ services: await listServices(c.var.db) }))
-  .get("/:id", async (c) => {
-    const service = await getService(c.var.db, c.req.param("id"));
-    if (!service) throw apiError("unknown_service", `No service "${c.req.param("id")}"`);
-    return c.json(service);
+const allowedMethods = z
+  .array(z.string().regex(ALLOW_LIST_ENTRY), {
+    error: `must be a list of at most ${MAX_ALLOW_LIST_LENGTH} method names (letters, digits, "_"), each optionally ending in "*"`,
   })
-  .post("/", requireAdmin, async (c) => {
-    const body = await readJsonObject(c.req.raw, 64 * 1024);
-    const id = stringField(body, "id", { max: 63, pattern: SERVICE_ID });
-    if (RESERVED_SERVICE_IDS.has(id))
-      throw apiError("reserved_service_id", `"${id}" names an API resource and cannot be a service id`);
-    const kind = body.kind;
-    if (kind !== "jsonrpc" && kind !== "http") throw apiError("invalid_field", 'Field "kind" must be "jsonrpc" or "http"');
+  .max(MAX_ALLOW_LIST_LENGTH, {
+    error: `must be a list of at most ${MAX_ALLOW_LIST_LENGTH} method names (letters, digits, "_"), each optionally ending in "*"`,
+  })
+  .default([])
+  .transform((list) => [...new Set(list)])
+  .openapi({ description: 'Refused-namespace methods this service forwards anyway: names, or prefixes ending in "*"' });
+
+const common = {
+  id: serviceId,
+  computeUnits,
+  pricePerComputeUnit: z
+    .number({ error: "must be an integer from 0 to 1000000000" })
+    .int({ error: "must be an integer from 0 to 1000000000" })
+    .min(0, { error: "must be an integer from 0 to 1000000000" })
+    .max(1_000_000_000, { error: "must be an integer from 0 to 1000000000" })
+    .default(DEFAULT_PRICE_PER_COMPUTE_UNIT)
+    .openapi({ description: "DB-CPTM minor units per compute unit" }),
+  allowedMethods,
+};
+
+const NewServiceSchema = z
+  .discriminatedUnion(
+    "kind",
+    [
+      z.object({
+        ...common,
+        kind: z.literal("jsonrpc"),
+        chainId: z
+          .number({ error: `must be an integer from 1 to ${Number.MAX_SAFE_INTEGER}` })
+          .int({ error: `must be an integer from 1 to ${Number.MAX_SAFE_INTEGER}` })
+          .min(1, { error: `must be an integer from 1 to ${Number.MAX_SAFE_INTEGER}` }),
+      }),
+      z.object({ ...common, kind: z.literal("http"), model: text(128) }),
+    ],
+    { error: 'must be "jsonrpc" or "http"' },
+  )
+  .openapi("NewService");
+
+export const ServiceSchema = z
+  .object({
+    id: z.string(),
+    kind: z.enum(["jsonrpc", "http"]),
+    chainId: z.number().int().nullable(),
+    model: z.string().nullable(),
+    computeUnits: z.object({ default: z.number().int(), methods: z.record(z.string(), z.number().int()) }),
+    pricePerComputeUnit: z.number().int(),
+    allowedMethods: z.array(z.string()),
+  })
+  .openapi("Service");
+
+const tags = ["registry"];
+const serviceParam = z.object({ id: z.string().openapi({ param: { name: "id", in: "path" }, example: "eth-mainnet" }) });
+
+const listRoute = createRoute({
+  method: "get",
+  path: "/",
+  tags,
+  summary: "Every service",
+  responses: { 200: jsonAnswer(z.object({ services: z.array(ServiceSchema) }).openapi("ServiceList"), "The services") },
+});
+
+const getRoute = createRoute({
+  method: "get",
+  path: "/{id}",
+  tags,
+  summary: "One service",
+  request: { params: serviceParam },
+  responses: { 200: jsonAnswer(ServiceSchema, "The service") },
+});
+
+const createServiceRoute = createRoute({
+  method: "post",
+  path: "/",
+  tags,
+  summary: "Create a service (admin)",
+  security: [{ bearer: [] }],
+  middleware: [requireAdmin, jsonBody(NewServiceSchema, 64 * 1024)] as const,
+  responses: { 201: jsonAnswer(ServiceSchema, "The service") },
+});
+
+const patchRoute = createRoute({
+  method: "patch",
+  path: "/{id}",
+  tags,
+  summary: "Set the methods of refused namespaces this service forwards anyway (admin)",
+  security: [{ bearer: [] }],
+  request: { params: serviceParam },
+  middleware: [requireAdmin, jsonBody(z.object({ allowedMethods }).openapi("ServiceChange"), 64 * 1024)] as const,
+  responses: { 200: jsonAnswer(ServiceSchema, "The service") },
+});
+
+export const servicesApp = openApiApp()
+  .openapi(listRoute, async (c) => c.json({ services: await listServices(c.var.db) }, 200))
+  .openapi(getRoute, async (c) => {
+    const { id } = c.req.valid("param");
+    const service = await getService(c.var.db, id);
+    if (!service) throw apiError("unknown_service", `No service "${id}"`);
+    return c.json(service, 200);
+  })
+  .openapi(createServiceRoute, async (c) => {
+    const body = c.var.body;
+    if (RESERVED_SERVICE_IDS.has(body.id))
+      throw apiError("reserved_service_id", `"${body.id}" names an API resource and cannot be a service id`);
     const service: Service = {
-      id,
-      kind,
-      chainId: kind === "jsonrpc" ? integerField(body, "chainId", 1, Number.MAX_SAFE_INTEGER) : null,
-      model: kind === "http" ? stringField(body, "model", { max: 128 }) : null,
-      computeUnits: parseComputeUnits(body),
-      pricePerComputeUnit:
-        body.pricePerComputeUnit === undefined
-          ? DEFAULT_PRICE_PER_COMPUTE_UNIT
-          : integerField(body, "pricePerComputeUnit", 0, 1_000_000_000),
-      allowedMethods: parseAllowedMethods(body),
+      id: body.id,
+      kind: body.kind,
+      chainId: body.kind === "jsonrpc" ? body.chainId : null,
+      model: body.kind === "http" ? body.model : null,
+      computeUnits: body.computeUnits,
+      pricePerComputeUnit: body.pricePerComputeUnit,
+      allowedMethods: body.allowedMethods,
     };
     if (!(await createService(c.var.db, service, Date.now()))) {
-      throw apiError("service_exists", `A service "${id}" already exists`);
+      throw apiError("service_exists", `A service "${body.id}" already exists`);
     }
     return c.json(service, 201);
   })
-  .patch("/:id", requireAdmin, async (c) => {
-    const body = await readJsonObject(c.req.raw, 64 * 1024);
+  .openapi(patchRoute, async (c) => {
     const db = c.var.db;
-    if (!(await setAllowedMethods(db, c.req.param("id"), parseAllowedMethods(body)))) {
-      throw apiError("unknown_service", `No service "${c.req.param("id")}"`);
+    const { id } = c.req.valid("param");
+    if (!(await setAllowedMethods(db, id, c.var.body.allowedMethods))) {
+      throw apiError("unknown_service", `No service "${id}"`);
     }
-    return c.json(await getService(db, c.req.param("id")));
+    return c.json((await getService(db, id)) as Service, 200);
   });

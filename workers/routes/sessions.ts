@@ -5,70 +5,236 @@
  * contract's `verifyReceipt` can check), so anyone can recompute selection and check what was
  * served.
  */
-import { Hono } from "hono";
+import { createRoute, z } from "@hono/zod-openapi";
 import { receiptLeafValues, sessionLeafHash } from "../../protocol/commitments.js";
 import { MerkleTree } from "../../protocol/merkle.js";
-import type { AppEnv } from "../app-env.js";
 import { registryAddress } from "../config.js";
 import { batchMembers, batchOfSession, getBatch, sessionLeafOf } from "../db/batches.js";
 import { pipelineFailureOf } from "../db/pipeline-failures.js";
 import { getService } from "../db/services.js";
 import { getSessionRecord } from "../db/sessions.js";
 import { apiError } from "../errors.js";
-import { pageLimit } from "../http/fields.js";
+import { openApiApp } from "../http/openapi.js";
+import { jsonAnswer, pageLimit } from "../http/schemas/common.js";
 import { requireKey } from "../middleware/auth.js";
 import { relaySessionStub, sessionForRequest } from "../sessions/session-stub.js";
 
-export const sessionsApp = new Hono<AppEnv>()
-  .get("/current", requireKey("read"), async (c) => {
-    const serviceId = c.req.query("service");
-    if (!serviceId) throw apiError("invalid_field", 'Query parameter "service" is required');
+const SessionPlanSchema = z
+  .looseObject({
+    sessionId: z.string(),
+    requestorId: z.string(),
+    serviceId: z.string(),
+    epoch: z.number().int(),
+    seed: z.string(),
+    algorithm: z.string(),
+    quota: z.number().int(),
+    startsAt: z.number().int(),
+    endsAt: z.number().int(),
+    hosts: z.array(z.looseObject({ id: z.string(), endpoint: z.string() })),
+  })
+  .openapi("SessionPlan");
+
+const SessionUsageSchema = z
+  .object({
+    sessionId: z.string(),
+    quota: z.number().int(),
+    usedComputeUnits: z.number().int(),
+    reservedComputeUnits: z.number().int(),
+    relays: z.number().int(),
+    leasedRelays: z.number().int(),
+    hosts: z.array(
+      z.object({
+        hostId: z.string(),
+        relays: z.number().int(),
+        computeUnits: z.number().int(),
+        failures: z.number().int(),
+        quality: z.number(),
+        breaker: z.string(),
+      }),
+    ),
+  })
+  .openapi("SessionUsage");
+
+const SessionRecordSchema = z
+  .looseObject({
+    id: z.string(),
+    requestorId: z.string(),
+    serviceId: z.string(),
+    epoch: z.number().int(),
+    seed: z.string(),
+    algorithm: z.string(),
+    hostIds: z.array(z.string()),
+    quota: z.number().int(),
+    startsAt: z.number().int(),
+    endsAt: z.number().int(),
+    createdAt: z.number().int(),
+    closedAt: z.number().int().nullable(),
+    usage: SessionUsageSchema.nullable(),
+    pipeline: z.looseObject({ step: z.string(), lastError: z.string() }).nullable(),
+  })
+  .openapi("Session");
+
+export const ReceiptSchema = z
+  .object({
+    relayIndex: z.number().int(),
+    hostId: z.string().nullable(),
+    requestDigest: z.string(),
+    responseDigest: z.string().nullable(),
+    status: z.number().int(),
+    outcome: z.enum(["pending", "ok", "failed", "cancelled", "unreported", "void"]),
+    latencyMs: z.number().int().nullable(),
+    computeUnits: z.number().int(),
+    attempts: z.number().int(),
+    createdAt: z.number().int(),
+    completedAt: z.number().int().nullable(),
+  })
+  .openapi("Receipt");
+
+const hex = z.string().regex(/^0x[0-9a-f]*$/i);
+const ProofSchema = z
+  .object({
+    batchId: z.string(),
+    batchRoot: hex,
+    batchState: z.string().optional(),
+    contract: z.string().nullable(),
+    receipt: z.looseObject({ values: z.array(z.string()) }),
+    receiptProof: z.array(hex),
+    sessionRoot: hex,
+    session: z.object({
+      sessionSeed: hex,
+      ordinal: z.number().int(),
+      sessionRoot: hex,
+      relayCount: z.number().int(),
+      computeUnits: z.number().int(),
+    }),
+    sessionProof: z.array(hex),
+  })
+  .openapi("ReceiptProof");
+
+const tags = ["sessions"];
+const sessionId = z.string().openapi({ param: { name: "id", in: "path" } });
+
+const currentRoute = createRoute({
+  method: "get",
+  path: "/current",
+  tags,
+  summary: "The caller's session of a service (opened if needed): id, epoch, seed, algorithm, quota, hosts",
+  security: [{ bearer: [] }],
+  middleware: [requireKey("read")] as const,
+  request: { query: z.object({ service: z.string({ error: "is required" }).min(1, { error: "is required" }) }) },
+  responses: { 200: jsonAnswer(SessionPlanSchema, "The session") },
+});
+
+const getRoute = createRoute({
+  method: "get",
+  path: "/{id}",
+  tags,
+  summary: "A session's public record, usage and why cron has not closed or batched it (`pipeline`)",
+  request: { params: z.object({ id: sessionId }) },
+  responses: { 200: jsonAnswer(SessionRecordSchema, "The session") },
+});
+
+const receiptsRoute = createRoute({
+  method: "get",
+  path: "/{id}/receipts",
+  tags,
+  summary: "A session's receipts in relay order, paginated",
+  request: {
+    params: z.object({ id: sessionId }),
+    query: z.object({
+      after: z
+        .string()
+        .optional()
+        .transform((raw, ctx) => {
+          const after = Number(raw ?? "-1");
+          if (!Number.isSafeInteger(after) || after < -1) {
+            ctx.addIssue({ code: "custom", message: "must be a relay index" });
+            return z.NEVER;
+          }
+          return after;
+        })
+        .openapi({ type: "integer", description: "The last relay index of the previous page" }),
+      limit: pageLimit,
+    }),
+  },
+  responses: {
+    200: jsonAnswer(
+      z
+        .object({ sessionId: z.string(), receipts: z.array(ReceiptSchema), next: z.number().int().nullable() })
+        .openapi("ReceiptPage"),
+      "A page",
+    ),
+  },
+});
+
+const proofRoute = createRoute({
+  method: "get",
+  path: "/{id}/receipts/{index}/proof",
+  tags,
+  summary: "A receipt's proof to its session root and the session's proof to its batch root",
+  request: {
+    params: z.object({
+      id: sessionId,
+      index: z
+        .string()
+        .regex(/^\d{1,15}$/, { error: "must be a non-negative integer (a receipt index)" })
+        .transform(Number)
+        .openapi({ param: { name: "index", in: "path" }, type: "integer" }),
+    }),
+  },
+  responses: { 200: jsonAnswer(ProofSchema, "The proofs") },
+});
+
+export const sessionsApp = openApiApp()
+  .openapi(currentRoute, async (c) => {
+    const serviceId = c.req.valid("query").service;
     const { requestor } = c.var.caller;
     if (!(await getService(c.var.db, serviceId))) throw apiError("unknown_service", `No service "${serviceId}"`);
     const session = sessionForRequest(c.var.config, requestor.id, serviceId, Date.now(), undefined);
-    return c.json(await relaySessionStub(c.env, session.sessionId).open(session, requestor.stake));
+    return c.json(await relaySessionStub(c.env, session.sessionId).open(session, requestor.stake), 200);
   })
-  .get("/:id", async (c) => {
+  .openapi(getRoute, async (c) => {
     const db = c.var.db;
-    const record = await getSessionRecord(db, c.req.param("id"));
-    if (!record) throw apiError("unknown_session", `No session "${c.req.param("id")}"`);
+    const { id } = c.req.valid("param");
+    const record = await getSessionRecord(db, id);
+    if (!record) throw apiError("unknown_session", `No session "${id}"`);
     const usage = await relaySessionStub(c.env, record.id).usage();
     // Why the pipeline could not close or batch it yet, when it could not.
     const pipeline =
       (await pipelineFailureOf(db, "close_session", record.id)) ?? (await pipelineFailureOf(db, "batch_session", record.id));
-    return c.json({ ...record, hostIds: JSON.parse(record.hostIds) as string[], usage, pipeline });
+    return c.json({ ...record, hostIds: JSON.parse(record.hostIds) as string[], usage, pipeline }, 200);
   })
-  .get("/:id/receipts", async (c) => {
-    const record = await getSessionRecord(c.var.db, c.req.param("id"));
-    if (!record) throw apiError("unknown_session", `No session "${c.req.param("id")}"`);
-    const after = Number(c.req.query("after") ?? "-1");
-    if (!Number.isSafeInteger(after) || after < -1) throw apiError("invalid_field", '"after" must be a relay index');
-    const limit = pageLimit(c.req.query("limit"));
+  .openapi(receiptsRoute, async (c) => {
+    const { id } = c.req.valid("param");
+    const record = await getSessionRecord(c.var.db, id);
+    if (!record) throw apiError("unknown_session", `No session "${id}"`);
+    const { after, limit } = c.req.valid("query");
     const receipts = await relaySessionStub(c.env, record.id).receipts(after, limit);
     const next = receipts.length === limit ? receipts[receipts.length - 1].relayIndex : null;
-    return c.json({ sessionId: record.id, receipts, next });
+    return c.json({ sessionId: record.id, receipts, next }, 200);
   })
-  .get("/:id/receipts/:index/proof", async (c) => {
+  .openapi(proofRoute, async (c) => {
     const db = c.var.db;
-    const index = Number(c.req.param("index"));
-    if (!Number.isSafeInteger(index) || index < 0)
-      throw apiError("invalid_field", "The receipt index must be a non-negative integer");
-    const member = await batchOfSession(db, c.req.param("id"));
+    const { id, index } = c.req.valid("param");
+    const member = await batchOfSession(db, id);
     if (!member) throw apiError("not_committed", "This session is not in a batch yet; proofs exist once cron has batched it");
     const receipt = await relaySessionStub(c.env, member.sessionId).receiptProof(index);
     if (!receipt) throw apiError("unknown_receipt", `The session has no receipt ${index}`);
     const members = await batchMembers(db, member.batchId);
     const batchTree = new MerkleTree(members.map((m) => sessionLeafHash(sessionLeafOf(m))));
     const batch = await getBatch(db, member.batchId);
-    return c.json({
-      batchId: member.batchId,
-      batchRoot: batchTree.root,
-      batchState: batch?.state,
-      contract: registryAddress(c.var.config),
-      receipt: { ...receipt.leaf, values: receiptLeafValues(receipt.leaf).map(String) },
-      receiptProof: receipt.proof,
-      sessionRoot: receipt.sessionRoot,
-      session: sessionLeafOf(member),
-      sessionProof: batchTree.proof(member.ordinal),
-    });
+    return c.json(
+      {
+        batchId: member.batchId,
+        batchRoot: batchTree.root,
+        batchState: batch?.state,
+        contract: registryAddress(c.var.config),
+        receipt: { ...receipt.leaf, values: receiptLeafValues(receipt.leaf).map(String) },
+        receiptProof: receipt.proof,
+        sessionRoot: receipt.sessionRoot,
+        session: sessionLeafOf(member),
+        sessionProof: batchTree.proof(member.ordinal),
+      },
+      200,
+    );
   });
