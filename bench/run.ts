@@ -73,7 +73,7 @@ if (ratios) {
 }
 const cost = relay.reportCost;
 log(
-  `session object per reported receipt: ${f(cost.msPerReceipt * 1000, 1)} us (report of ${cost.receiptsPerReport}: ${f(cost.fullReportMs, 3)} ms, empty report ${f(cost.emptyReportMs, 3)} ms, median of ${cost.reports}); one object takes about ${f(1 / cost.msPerReceipt, 0)} relays/s on this core`,
+  `session object per reported receipt: ${f(cost.msPerReceipt * 1000, 1)} us (report of ${cost.receiptsPerReport}: ${f(cost.fullReportMs, 3)} ms, empty report ${f(cost.emptyReportMs, 3)} ms, median of ${cost.reports}); one object takes about ${f(1000 / cost.msPerReceipt, 0)} relays/s on this core`,
 );
 
 log("\n== Durable Object call cost (admit + complete per relay: the design before leases), same object two ways ==");
