@@ -10,9 +10,9 @@ import { receiptLeafHash, sessionTree } from "../../protocol/commitments.js";
 import { verifyProof } from "../../protocol/merkle.js";
 import { epochStartMs, sessionEpoch, sessionSeed } from "../../protocol/session.js";
 import { gatewayConfig } from "../../workers/config.js";
-import { dropAllLeases, leaseRenewalsSettled, leaseStats } from "../../workers/relay/session-lease.js";
+import { dropAllLeases, leaseRenewalsSettled, leaseStats, reportAllReceipts } from "../../workers/relay/session-lease.js";
 import { sessionIdFor } from "../../workers/sessions/plan-session.js";
-import { closeMarginMs, type LeaseRequest, type Receipt } from "../../workers/sessions/session-messages.js";
+import { closeMarginMs, LEASE_IDLE_MS, type LeaseRequest, type Receipt } from "../../workers/sessions/session-messages.js";
 import { relaySessionStub, sessionForRequest } from "../../workers/sessions/session-stub.js";
 import { createRequestor, createService, eth, PLACES, registerHost, reportReceipts, rpc, startFaultHost } from "./helpers.js";
 
@@ -220,6 +220,28 @@ describe("RelaySession leases", () => {
     const usage = await stub.usage();
     expect(usage?.relays).toBe(300);
     expect(usage?.reservedComputeUnits).toBe(0); // the spare lease went back with the current one
+  });
+
+  it("keeps a lease through a pause shorter than LEASE_IDLE_MS and gives it back after", async () => {
+    const { service, requestor, sessionId, stub } = await session(100_000_000n);
+    const relay = async () => expect((await rpc(service, requestor.key, eth("eth_blockNumber"), PLACES.paris)).status).toBe(200);
+    await relay();
+    await leaseRenewalsSettled();
+    const stats = () => leaseStats()[sessionId];
+    expect(stats().waited).toBe(1);
+    // The report timer fires twice during a short pause: the receipt goes, the lease stays.
+    await reportAllReceipts(env, Date.now() + LEASE_IDLE_MS / 4, { giveBackLease: false });
+    await reportAllReceipts(env, Date.now() + LEASE_IDLE_MS / 2, { giveBackLease: false });
+    expect((await stub.usage())?.relays).toBe(1);
+    await relay();
+    expect(stats()).toEqual({ waited: 1, idleReturns: 0 }); // sparse traffic pays no round trip
+    // A pause of LEASE_IDLE_MS: the lease goes back, and the next relay takes a new one.
+    await reportAllReceipts(env, Date.now() + LEASE_IDLE_MS, { giveBackLease: false });
+    expect(stats().idleReturns).toBe(1);
+    expect((await stub.usage())?.reservedComputeUnits).toBe(0);
+    await relay();
+    expect(stats().waited).toBe(2);
+    await reportReceipts();
   });
 
   it("routes to the previous session only when the caller names it within the grace window", () => {

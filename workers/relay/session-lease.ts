@@ -22,14 +22,15 @@ import { availableNow, type LiveHost, observeHost, rankHosts } from "../../proto
 import type { SessionCoordinates } from "../../protocol/session.js";
 import type { GatewayConfig } from "../config.js";
 import type { SessionHost, SessionService } from "../sessions/plan-session.js";
-import type {
-  HostObservation,
-  HostRouting,
-  Lease,
-  LeaseResult,
-  LeaseReturn,
-  ReceiptReport,
-  ReportedReceipt,
+import {
+  type HostObservation,
+  type HostRouting,
+  LEASE_IDLE_MS,
+  type Lease,
+  type LeaseResult,
+  type LeaseReturn,
+  type ReceiptReport,
+  type ReportedReceipt,
 } from "../sessions/session-messages.js";
 import { relaySessionStub } from "../sessions/session-stub.js";
 
@@ -99,7 +100,7 @@ class SessionLeases {
   private reporting: Promise<void> | null = null;
   /** The next report, not yet sent: it takes every receipt waiting when it fires. */
   private scheduled: Promise<void> | null = null;
-  private admittedSinceReport = 0;
+  private lastAdmittedAt = 0;
   private leaseGrantedAt = 0;
   private usedOfLease = 0;
   private wantRelays = MIN_LEASE_RELAYS;
@@ -220,7 +221,7 @@ class SessionLeases {
     const relayIndex = this.next++;
     this.budget -= cost;
     this.inFlight += 1;
-    this.admittedSinceReport += 1;
+    this.lastAdmittedAt = now;
     this.usedOfLease += 1;
     this.costEstimate = 0.9 * this.costEstimate + 0.1 * cost;
     return {
@@ -395,7 +396,7 @@ class SessionLeases {
   }
 
   /**
-   * Sends what waits now; a lease idle since the last report, or expired, goes back with it. While
+   * Sends what waits now; a lease idle for `LEASE_IDLE_MS`, or expired, goes back with it. While
    * a lease is still held and no report is scheduled, another report follows an interval later, so
    * the lease goes back once its isolate falls idle (else its unused indexes would end the session
    * `unreported`). A request's context carries at most `MAX_CHAINED_REPORTS` of those unless
@@ -404,11 +405,10 @@ class SessionLeases {
   async reportNow(env: Env, now: number, { giveBackLease = false, chained = 0 } = {}): Promise<void> {
     if (this.reporting) await this.reporting;
     if (giveBackLease && this.renewing) await this.renewing;
-    const idle = this.admittedSinceReport === 0 && this.inFlight === 0;
+    const idle = this.inFlight === 0 && now - this.lastAdmittedAt >= LEASE_IDLE_MS;
     if (idle && this.lease && !giveBackLease) this.idleReturns += 1;
     if (giveBackLease || idle) this.giveBackAll();
     else if (this.lease && now >= this.lease.expiresAt) this.giveBack();
-    this.admittedSinceReport = 0;
     const report = this.takeReport();
     if (report) {
       this.reporting = relaySessionStub(env, this.session.sessionId)
@@ -523,10 +523,11 @@ export function completeRelay(
 /**
  * Reports every waiting receipt of every session now and gives every lease back, as an isolate
  * that falls idle does (a deterministic trigger for tests and for a graceful shutdown; in
- * production the report interval does it).
+ * production the report interval does it). With `giveBackLease: false` it is the report timer's
+ * own step at `now`: leases go back only when idle for `LEASE_IDLE_MS` or expired.
  */
-export async function reportAllReceipts(env: Env, now = Date.now()): Promise<void> {
-  await Promise.all([...sessions.values()].map((s) => s.reportNow(env, now, { giveBackLease: true })));
+export async function reportAllReceipts(env: Env, now = Date.now(), { giveBackLease = true } = {}): Promise<void> {
+  await Promise.all([...sessions.values()].map((s) => s.reportNow(env, now, { giveBackLease })));
 }
 
 /** Forgets every lease and waiting receipt without reporting them: what an isolate that dies does (tests simulate it). */

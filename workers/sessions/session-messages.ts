@@ -170,10 +170,19 @@ export interface SessionClosure {
 export type ObjectCallCounts = Record<string, number>;
 
 /**
+ * A lease no relay used for this long goes back to the session's object (with the isolate's spare
+ * lease). Sooner would make sparse traffic (a relay every few seconds per location) wait a round
+ * trip to the object on most relays; later would leave more indexes `unreported` when an isolate
+ * dies holding a lease, and hold its quota slice longer.
+ */
+export const LEASE_IDLE_MS = 5_000;
+
+/**
  * How long after a session's grace window its object still takes receipt reports before it may
- * close: a relay admitted at the last moment may run for `RELAY_DEADLINE_MS`, and its isolate
- * reports within `RECEIPT_REPORT_MS` of its end (twice, for a report that had to be retried).
+ * close: a relay admitted at the last moment may run for `RELAY_DEADLINE_MS`, an idle lease goes
+ * back after `LEASE_IDLE_MS`, and the isolate reports within `RECEIPT_REPORT_MS` of either (twice,
+ * for a report that had to be retried).
  */
 export function closeMarginMs(config: { relayDeadlineMs: number; receiptReportMs: number }): number {
-  return config.relayDeadlineMs + 2 * config.receiptReportMs;
+  return Math.max(config.relayDeadlineMs, LEASE_IDLE_MS) + 2 * config.receiptReportMs;
 }
