@@ -3,18 +3,9 @@
  * `CHAIN_PRIVATE_KEY` (secrets) and `PROOF_REGISTRY_ADDRESS` (a var); without them the chain is
  * off and batches wait as `pending`.
  */
-import {
-  type Address,
-  BaseError,
-  ContractFunctionRevertedError,
-  createPublicClient,
-  createWalletClient,
-  type Hash,
-  type Hex,
-  http,
-  isAddress,
-} from "viem";
+import { type Address, BaseError, ContractFunctionRevertedError, createClient, type Hash, type Hex, http, isAddress } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
+import { getContractEvents, readContract, simulateContract, writeContract } from "viem/actions";
 import { proofRegistryAbi } from "../../contracts-abi/ProofRegistry.js";
 import type { BatchSummary } from "../../protocol/commitments.js";
 
@@ -29,18 +20,15 @@ export function registryChain(env: Env) {
   if (!url || !key || !address || !isAddress(address)) return null;
   const account = privateKeyToAccount(key as Hex);
   const transport = http(url, { retryCount: 0, timeout: 10_000 });
-  return {
-    address: address as Address,
-    account,
-    public: createPublicClient({ transport }),
-    wallet: createWalletClient({ account, transport }),
-  };
+  // A bare client and the actions it needs, imported one by one: `createPublicClient` and
+  // `createWalletClient` carry every action viem has, most of the Worker bundle's viem.
+  return { address: address as Address, account, client: createClient({ account, transport }) };
 }
 
 export type RegistryChain = NonNullable<ReturnType<typeof registryChain>>;
 
 export async function onChainBatch(chain: RegistryChain, batchId: Hex) {
-  const [, , , , , committedBlock, state] = await chain.public.readContract({
+  const [, , , , , committedBlock, state] = await readContract(chain.client, {
     address: chain.address,
     abi: proofRegistryAbi,
     functionName: "batches",
@@ -51,32 +39,37 @@ export async function onChainBatch(chain: RegistryChain, batchId: Hex) {
 
 /** Simulates then sends `commitBatch`; a revert surfaces as `ChainRevert` with the contract's error name. */
 export async function sendCommit(chain: RegistryChain, batchId: Hex, b: BatchSummary): Promise<Hash> {
-  const { request } = await chain.public.simulateContract({
+  const { request } = await simulateContract(chain.client, {
     account: chain.account,
     address: chain.address,
     abi: proofRegistryAbi,
     functionName: "commitBatch",
     args: [batchId, b.root, BigInt(b.relayCount), BigInt(b.computeUnits), b.reportCardRoot, b.sessionCount],
   });
-  return chain.wallet.writeContract({ ...request, chain: null });
+  return writeContract(chain.client, { ...request, chain: null });
 }
 
 export async function sendExpire(chain: RegistryChain, batchId: Hex): Promise<Hash> {
-  const { request } = await chain.public.simulateContract({
+  const { request } = await simulateContract(chain.client, {
     account: chain.account,
     address: chain.address,
     abi: proofRegistryAbi,
     functionName: "expireBatch",
     args: [batchId],
   });
-  return chain.wallet.writeContract({ ...request, chain: null });
+  return writeContract(chain.client, { ...request, chain: null });
 }
 
 /** The last block in which a committed batch can still be proven. */
 export async function proofDeadline(chain: RegistryChain, batchId: Hex): Promise<number> {
   const [challengeAt, window] = await Promise.all([
-    chain.public.readContract({ address: chain.address, abi: proofRegistryAbi, functionName: "challengeBlock", args: [batchId] }),
-    chain.public.readContract({ address: chain.address, abi: proofRegistryAbi, functionName: "proofWindow" }),
+    readContract(chain.client, {
+      address: chain.address,
+      abi: proofRegistryAbi,
+      functionName: "challengeBlock",
+      args: [batchId],
+    }),
+    readContract(chain.client, { address: chain.address, abi: proofRegistryAbi, functionName: "proofWindow" }),
   ]);
   return Number(challengeAt + window);
 }
@@ -87,7 +80,7 @@ export async function verifyingTx(
   batchId: Hex,
   fromBlock: number,
 ): Promise<{ tx: Hash; prover: Address } | null> {
-  const logs = await chain.public.getContractEvents({
+  const logs = await getContractEvents(chain.client, {
     address: chain.address,
     abi: proofRegistryAbi,
     eventName: "BatchVerified",
@@ -100,18 +93,18 @@ export async function verifyingTx(
 
 /** The licence genesis hash the contract holds (zero before mainnet). */
 export async function onChainGenesisHash(chain: RegistryChain): Promise<Hex> {
-  return chain.public.readContract({ address: chain.address, abi: proofRegistryAbi, functionName: "genesisHash" });
+  return readContract(chain.client, { address: chain.address, abi: proofRegistryAbi, functionName: "genesisHash" });
 }
 
 export async function sendGenesis(chain: RegistryChain, snapshotHash: Hex): Promise<Hash> {
-  const { request } = await chain.public.simulateContract({
+  const { request } = await simulateContract(chain.client, {
     account: chain.account,
     address: chain.address,
     abi: proofRegistryAbi,
     functionName: "commitGenesis",
     args: [snapshotHash],
   });
-  return chain.wallet.writeContract({ ...request, chain: null });
+  return writeContract(chain.client, { ...request, chain: null });
 }
 
 /** The contract's error name when `error` is a revert, else null (a transient failure). */

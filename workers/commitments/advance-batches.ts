@@ -9,6 +9,7 @@
  * - `committed`: the contract's state decides `verified` / `expired`; past the proof window
  *   the gateway sends `expireBatch` itself.
  */
+import { getBlockNumber, getTransactionReceipt } from "viem/actions";
 import type { Hex } from "../../protocol/hex.js";
 import {
   onChainBatch,
@@ -72,7 +73,7 @@ async function submit(db: Database, chain: RegistryChain, batch: BatchRecord, no
 
 async function confirm(db: Database, chain: RegistryChain, batch: BatchRecord, now: number): Promise<void> {
   try {
-    const receipt = await chain.public.getTransactionReceipt({ hash: batch.commitTx as Hex });
+    const receipt = await getTransactionReceipt(chain.client, { hash: batch.commitTx as Hex });
     if (receipt.status === "success") {
       await updateBatch(
         db,
@@ -105,7 +106,7 @@ async function follow(db: Database, chain: RegistryChain, batch: BatchRecord, no
     } else if (onChain.state === "expired") {
       await updateBatch(db, batch.id, { state: "expired" }, now);
     } else {
-      const block = Number(await chain.public.getBlockNumber());
+      const block = Number(await getBlockNumber(chain.client));
       if (block > (await proofDeadline(chain, batch.id as Hex))) {
         const tx = await sendExpire(chain, batch.id as Hex);
         await updateBatch(db, batch.id, { finalTx: tx, nextAttemptAt: now }, now);
