@@ -20,6 +20,7 @@ import { batchesApp } from "./routes/batches.js";
 import { hostsApp } from "./routes/hosts.js";
 import { ledgerApp } from "./routes/ledger.js";
 import { licencesApp } from "./routes/licences.js";
+import { metricsApp } from "./routes/metrics.js";
 import { networkApp } from "./routes/network.js";
 import { notInV0App } from "./routes/not-in-v0.js";
 import { operatorsApp } from "./routes/operators.js";
@@ -29,6 +30,7 @@ import { reportCardsApp } from "./routes/report-cards.js";
 import { requestorsApp } from "./routes/requestors.js";
 import { servicesApp } from "./routes/services.js";
 import { sessionsApp } from "./routes/sessions.js";
+import { settlementsApp } from "./routes/settlements.js";
 import { signingDomainApp } from "./routes/signing-domain.js";
 import { stakesApp } from "./routes/stakes.js";
 import { validatorsApp } from "./routes/validators.js";
@@ -43,7 +45,7 @@ export const app = new Hono<AppEnv>()
     }),
   )
   .use("*", withContext)
-  .get("/", (c) => c.json({ name: "conductor-relay", health: "/health", api: "/v1" }))
+  .get("/", (c) => c.json({ name: "conductor-relay", health: "/health", api: "/v1", dashboard: "/dashboard/" }))
   .get("/health", (c) => c.json({ ok: true }))
   .route("/v1/services", servicesApp)
   .route("/v1/hosts", hostsApp)
@@ -59,6 +61,8 @@ export const app = new Hono<AppEnv>()
   .route("/v1/network", networkApp)
   .route("/v1/pipeline", pipelineApp)
   .route("/v1/signing-domain", signingDomainApp)
+  .route("/v1/metrics", metricsApp)
+  .route("/v1/settlements", settlementsApp)
   .route("/v1", notInV0App)
   .route("/", relayApp);
 

@@ -26,6 +26,8 @@ export const RESERVED_SERVICE_IDS = new Set([
   "network",
   "pipeline",
   "signing-domain",
+  "metrics",
+  "settlements",
   ...NOT_IN_V0,
 ]);
 
