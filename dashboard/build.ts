@@ -15,11 +15,20 @@ const HERE = path.dirname(new URL(import.meta.url).pathname);
 /** Where the assets go: the `[assets]` directory of wrangler.toml. */
 export const DASHBOARD_ASSETS = path.join(HERE, "dist");
 
+/**
+ * Writes a file so that a reader sees the old or the new content, never a part: two dev
+ * networks (the tests start several) may build while another's gateway serves the assets.
+ */
+function writeAtomically(file: string, content: Uint8Array | string): void {
+  const temporary = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  fs.writeFileSync(temporary, content);
+  fs.renameSync(temporary, file);
+}
+
 export async function buildDashboard(): Promise<void> {
   const out = path.join(DASHBOARD_ASSETS, "dashboard");
-  fs.rmSync(DASHBOARD_ASSETS, { recursive: true, force: true });
   fs.mkdirSync(out, { recursive: true });
-  await build({
+  const bundle = await build({
     entryPoints: [path.join(HERE, "src", "main.ts")],
     outfile: path.join(out, "app.js"),
     bundle: true,
@@ -28,9 +37,13 @@ export async function buildDashboard(): Promise<void> {
     minify: true,
     sourcemap: true,
     logLevel: "warning",
+    write: false,
   });
-  for (const file of ["index.html", "style.css"]) fs.copyFileSync(path.join(HERE, "src", file), path.join(out, file));
-  fs.copyFileSync(path.join(path.dirname(require.resolve("uplot")), "uPlot.min.css"), path.join(out, "uPlot.min.css"));
+  for (const file of bundle.outputFiles) writeAtomically(file.path, file.contents);
+  for (const file of ["index.html", "style.css"])
+    writeAtomically(path.join(out, file), fs.readFileSync(path.join(HERE, "src", file)));
+  const uplotCss = path.join(path.dirname(require.resolve("uplot")), "uPlot.min.css");
+  writeAtomically(path.join(out, "uPlot.min.css"), fs.readFileSync(uplotCss));
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname)) {

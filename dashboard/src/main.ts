@@ -34,10 +34,11 @@ function drawMap(hosts: HostJson[], jailed: Set<string>): void {
   const children: Element[] = [];
   for (let lon = -150; lon <= 150; lon += 30) children.push(node("line", { class: "grid", x1: lon, y1: -90, x2: lon, y2: 90 }));
   for (let lat = -60; lat <= 60; lat += 30) children.push(node("line", { class: "grid", x1: -180, y1: -lat, x2: 180, y2: -lat }));
-  for (const h of hosts) {
+  // Dots are numbered as the table's rows (ids are too long to label a map with).
+  for (const [i, h] of hosts.entries()) {
     const dot = node("circle", { cx: h.longitude, cy: -h.latitude, r: 4, class: jailed.has(h.id) ? "jailed" : "" });
-    dot.append(node("title", {}, `${h.id} (${h.latitude}, ${h.longitude})`));
-    children.push(dot, node("text", { x: h.longitude + 5, y: -h.latitude + 2.5 }, shortId(h.id, 9)));
+    dot.append(node("title", {}, `${i + 1}: ${h.id} (${h.latitude}, ${h.longitude})`));
+    children.push(dot, node("text", { x: h.longitude + 5, y: -h.latitude - 3 }, String(i + 1)));
   }
   map.replaceChildren(...children);
 }
@@ -52,7 +53,8 @@ async function refreshHosts(): Promise<HostJson[]> {
     return el(
       "tr",
       { "data-host-id": h.id },
-      el("td", { class: "mono", title: h.endpoint }, h.id),
+      el("td", { class: "num" }, String(i + 1)),
+      el("td", { class: "mono", title: h.endpoint }, shortId(h.id, 16)),
       el("td", {}, h.services.join(", ")),
       el("td", {}, `${h.latitude.toFixed(2)}, ${h.longitude.toFixed(2)}`),
       el("td", { class: "num" }, amount(h.stake)),
@@ -64,7 +66,7 @@ async function refreshHosts(): Promise<HostJson[]> {
   });
   fillTable(
     $("#hosts-table"),
-    ["host", "services", "location (lat, lon)", "#stake (DB-CPTM)", "reputation", "#cards", "jail", "status"],
+    ["##", "host", "services", "location (lat, lon)", "#stake (DB-CPTM)", "reputation", "#cards", "jail", "status"],
     rows,
     "No hosts registered yet.",
   );
