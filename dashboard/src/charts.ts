@@ -29,7 +29,11 @@ export function drawChart(
   const options: uPlot.Options = {
     width,
     height: 240,
-    scales: { x: { time: true }, y: yRange ? { range: yRange } : { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] } },
+    // One moment alone (all cards written together) would make uPlot span years around it.
+    scales: {
+      x: { time: true, range: (_u, min, max) => (min === max ? [min - 60, max + 60] : [min, max]) },
+      y: yRange ? { range: yRange } : { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] },
+    },
     axes: [{}, { label: yLabel, size: 60 }],
     legend: { live: false },
     series: [
