@@ -268,6 +268,14 @@ export async function benchRelayPath({ seconds = 10, rate = 200, connections = 3
     } finally {
       await control({ mode: "ok" });
     }
+    // What one reported receipt costs the session's object: it bounds one session's relays per second.
+    const reportCost = (await gateway.ask("reportcost")) as {
+      receiptsPerReport: number;
+      reports: number;
+      emptyReportMs: number;
+      fullReportMs: number;
+      msPerReceipt: number;
+    };
     return {
       pinning: PINNING
         ? `server under test (workerd or nginx) pinned to core ${CORE_SERVER}; upstream host and load generator share core ${CORE_LOAD}`
@@ -280,6 +288,7 @@ export async function benchRelayPath({ seconds = 10, rate = 200, connections = 3
       results,
       sessionObject,
       slowHost,
+      reportCost,
     };
   } finally {
     for (const stop of stops) stop();

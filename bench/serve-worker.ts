@@ -6,7 +6,9 @@
 //   tsx bench/serve-worker.ts bare <upstream-url>      a Worker that only forwards with fetch
 // The gateway answers a line `calls` on its standard input with one JSON line: the calls its
 // session objects (this epoch's and the previous one's) have served so far, by method, and the
-// relays they have leased and had reported.
+// relays they have leased and had reported; and a line `reportcost` with the session object's cost
+// per reported receipt: `report()` calls of 256 receipts against the same calls with none (the
+// call's own round trip through Miniflare), in the current session, after the load.
 import fs from "node:fs";
 import readline from "node:readline";
 import { privateKeyToAccount } from "viem/accounts";
@@ -111,18 +113,78 @@ async function serveGateway() {
     }
     return total;
   };
-  return { url, mf, path: "/v1/eth-bench", headers: { authorization: `Bearer ${requestor.apiKey.key}` }, calls };
+  /** Milliseconds per reported receipt in the session's object (report of 256 less an empty report, per receipt). */
+  const reportCost = async () => {
+    const namespace = (await mf.getDurableObjectNamespace("RELAY_SESSION")) as unknown as { getByName(name: string): unknown };
+    const epoch = sessionEpoch(Date.now(), sessionSeconds);
+    const coordinates = { requestorId: requestor.id, serviceId: "eth-bench", epoch };
+    const stub = namespace.getByName(sessionIdFromSeed(sessionSeed(coordinates))) as {
+      lease(request: unknown): Promise<{ ok: boolean; lease: { first: number; end: number } }>;
+      report(report: unknown, now: number): Promise<{ accepted: number }>;
+    };
+    const digest = `0x${"ab".repeat(32)}`;
+    const empty = { receipts: [], observations: [], returned: [] };
+    const perReport = 256;
+    const timings = { empty: [] as number[], full: [] as number[] };
+    for (let round = 0; round < 4; round++) {
+      const granted = await stub.lease({
+        coordinates,
+        requestorStake: MAX_AMOUNT / 2n,
+        relays: 8192,
+        computeUnits: 8192,
+        minimumComputeUnits: 1,
+        now: Date.now(),
+      });
+      if (!granted.ok) throw new Error("reportcost: no lease");
+      for (let first = granted.lease.first; first + perReport <= granted.lease.end; first += perReport) {
+        const now = Date.now();
+        const receipts = Array.from({ length: perReport }, (_, i) => ({
+          relayIndex: first + i,
+          hostId: "bench-host",
+          requestDigest: digest,
+          responseDigest: digest,
+          status: 200,
+          outcome: "ok",
+          latencyMs: 1,
+          computeUnits: 1,
+          attempts: 1,
+          createdAt: now,
+          completedAt: now,
+        }));
+        let started = performance.now();
+        await stub.report(empty, now);
+        const emptyMs = performance.now() - started;
+        started = performance.now();
+        const { accepted } = await stub.report({ receipts, observations: [], returned: [] }, now);
+        if (accepted !== perReport) throw new Error(`reportcost: ${accepted} of ${perReport} receipts accepted`);
+        if (round > 0) {
+          timings.empty.push(emptyMs); // round 0 warms up
+          timings.full.push(performance.now() - started);
+        }
+      }
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    return {
+      receiptsPerReport: perReport,
+      reports: timings.full.length,
+      emptyReportMs: median(timings.empty),
+      fullReportMs: median(timings.full),
+      msPerReceipt: (median(timings.full) - median(timings.empty)) / perReport,
+    };
+  };
+  return { url, mf, path: "/v1/eth-bench", headers: { authorization: `Bearer ${requestor.apiKey.key}` }, calls, reportCost };
 }
 
 async function serveBare() {
   const script = await bundleWorker("bench/workers/bare-proxy.ts", ".wrangler/bench/bare-proxy.js");
   const { url, mf } = await startWorker({ scriptPath: script, bindings: { UPSTREAM: upstream } });
-  return { url, mf, path: "/", headers: {}, calls: null };
+  return { url, mf, path: "/", headers: {}, calls: null, reportCost: null };
 }
 
 const served = mode === "gateway" ? await serveGateway() : await serveBare();
 console.log(JSON.stringify({ url: served.url, path: served.path, headers: served.headers }));
 for await (const line of readline.createInterface({ input: process.stdin })) {
   if (line.trim() === "calls") console.log(JSON.stringify(served.calls ? await served.calls() : null));
+  if (line.trim() === "reportcost") console.log(JSON.stringify(served.reportCost ? await served.reportCost() : null));
 }
 process.on("SIGTERM", () => served.mf.dispose().then(() => process.exit(0)));

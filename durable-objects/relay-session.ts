@@ -428,7 +428,10 @@ export class RelaySession extends DurableObject<Env> {
     }
     const cap = Math.max(request.minimumComputeUnits, Math.floor(available / 4));
     const computeUnits = Math.min(request.computeUnits, available, cap);
-    const range = this.allocate(Math.min(request.relays, MAX_LEASE_RELAYS));
+    // No more indexes than the slice pays for at the waiting relay's cost: indexes a lease cannot
+    // use would come back as a gap below the next lease (void receipts at close).
+    const relays = Math.min(request.relays, MAX_LEASE_RELAYS, Math.floor(computeUnits / request.minimumComputeUnits));
+    const range = this.allocate(relays);
     const lease: LeaseRow = {
       id: crypto.randomUUID(),
       first: range.first,
@@ -489,6 +492,7 @@ export class RelaySession extends DurableObject<Env> {
     if (!this.plan || this.closure) return accepted; // after close, nothing changes: late relays stay unreported
     const touched = new Set<LeaseRow>();
     const sessionSeed = this.plan.seed;
+    const servedByHost = new Map<string, { relays: number; computeUnits: number }>();
     for (const r of report.receipts) {
       const lease = this.leaseOf(r.relayIndex);
       if (!lease) {
@@ -521,14 +525,22 @@ export class RelaySession extends DurableObject<Env> {
         touched.add(lease);
         this.servedComputeUnits += r.computeUnits;
         if (r.hostId) {
-          this.ctx.storage.sql.exec(
-            `INSERT INTO host_counters (host_id, relays, compute_units) VALUES (?, 1, ?)
-             ON CONFLICT (host_id) DO UPDATE SET relays = relays + 1, compute_units = compute_units + excluded.compute_units`,
-            r.hostId,
-            r.computeUnits,
-          );
+          const served = servedByHost.get(r.hostId) ?? { relays: 0, computeUnits: 0 };
+          served.relays += 1;
+          served.computeUnits += r.computeUnits;
+          servedByHost.set(r.hostId, served);
         }
       }
+    }
+    // One write per host per report, not per receipt.
+    for (const [hostId, served] of servedByHost) {
+      this.ctx.storage.sql.exec(
+        `INSERT INTO host_counters (host_id, relays, compute_units) VALUES (?, ?, ?)
+         ON CONFLICT (host_id) DO UPDATE SET relays = relays + excluded.relays, compute_units = compute_units + excluded.compute_units`,
+        hostId,
+        served.relays,
+        served.computeUnits,
+      );
     }
     for (const o of report.observations) {
       if (o.ok) continue;

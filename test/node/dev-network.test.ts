@@ -207,7 +207,7 @@ describe("npm run dev", () => {
       args: [proof.batchId, sessionStruct(proof.session), proof.sessionProof, receiptStruct(proof.receipt), proof.receiptProof],
     });
     expect(included).toBe(true);
-  });
+  }, 120_000); // the session (8 s) ends, then its grace (1 s) and close margin (relay deadline + 2 report intervals) pass before cron closes it
 
   it("stops every process it started on Ctrl-C", async () => {
     const anvils = info.hosts.filter((h) => h.service === "eth-local").map((h) => h.endpoint);

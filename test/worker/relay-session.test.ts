@@ -10,7 +10,7 @@ import { receiptLeafHash, sessionTree } from "../../protocol/commitments.js";
 import { verifyProof } from "../../protocol/merkle.js";
 import { epochStartMs, sessionEpoch, sessionSeed } from "../../protocol/session.js";
 import { gatewayConfig } from "../../workers/config.js";
-import { dropAllLeases, leaseRenewalsSettled, leaseWaits } from "../../workers/relay/session-lease.js";
+import { dropAllLeases, leaseRenewalsSettled, leaseStats } from "../../workers/relay/session-lease.js";
 import { sessionIdFor } from "../../workers/sessions/plan-session.js";
 import { closeMarginMs, type LeaseRequest, type Receipt } from "../../workers/sessions/session-messages.js";
 import { relaySessionStub, sessionForRequest } from "../../workers/sessions/session-stub.js";
@@ -209,7 +209,11 @@ describe("RelaySession leases", () => {
       expect((await rpc(service, requestor.key, eth("eth_blockNumber", i), PLACES.paris)).status).toBe(200);
       await leaseRenewalsSettled(); // the renewal a relay started has its answer before the next relay
     }
-    expect(leaseWaits()[sessionId]).toBe(1); // the very first relay, which found no lease
+    // Only the very first relay found no lease (and, on a machine so loaded that a whole report
+    // interval passed between two relays, the first relay after each idle give-back).
+    const { waited, idleReturns } = leaseStats()[sessionId];
+    expect(waited).toBe(1 + idleReturns);
+    expect(idleReturns).toBeLessThan(10);
     const calls = await stub.callCounts();
     expect(calls.lease).toBeGreaterThan(2); // 300 relays took several leases, all but the first ahead of need
     await reportReceipts();

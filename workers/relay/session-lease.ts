@@ -86,6 +86,8 @@ class SessionLeases {
   private renewAfter = 0;
   /** Admissions that waited for a lease from the object (steady state: none). */
   waitedForLease = 0;
+  /** Leases given back because no relay came for a whole report interval. */
+  idleReturns = 0;
   private receipts: ReportedReceipt[] = [];
   private observations: HostObservation[] = [];
   private returned: LeaseReturn[] = [];
@@ -385,6 +387,7 @@ class SessionLeases {
     if (this.reporting) await this.reporting;
     if (giveBackLease && this.renewing) await this.renewing;
     const idle = this.admittedSinceReport === 0 && this.inFlight === 0;
+    if (idle && this.lease && !giveBackLease) this.idleReturns += 1;
     if (giveBackLease || idle) this.giveBackAll();
     else if (this.lease && now >= this.lease.expiresAt) this.giveBack();
     this.admittedSinceReport = 0;
@@ -460,9 +463,12 @@ export function admitRelay(
   return leasesFor(session, config, now).admit(env, requestorStake, cost, caller, now, keepAlive);
 }
 
-/** Admissions in this isolate that waited for a lease from the session's object, by session (tests and benchmarks). */
-export function leaseWaits(): Record<string, number> {
-  return Object.fromEntries([...sessions].map(([id, s]) => [id, s.waitedForLease]));
+/**
+ * By session in this isolate: admissions that waited for a lease from the session's object, and
+ * leases given back because the isolate fell idle (after which the next relay waits). For tests.
+ */
+export function leaseStats(): Record<string, { waited: number; idleReturns: number }> {
+  return Object.fromEntries([...sessions].map(([id, s]) => [id, { waited: s.waitedForLease, idleReturns: s.idleReturns }]));
 }
 
 /** Settles once every lease renewal under way in this isolate has (a deterministic trigger for tests). */

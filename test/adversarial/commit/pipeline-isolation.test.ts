@@ -88,11 +88,12 @@ describe("#1 poison records never stop the pipeline", () => {
     const unclosable = await oneRelay(service);
     const uncommittable = await oneRelay(service);
     const honest = await oneRelay(service);
-    // Corrupt storage, as a bug or a bad deployment might: a receipt whose digest is not hex
-    // (its session can never build its tree), and a closed session record with a malformed root.
+    // Corrupt storage, as a bug or a bad deployment might: a receipt whose digest is not hex and
+    // that has no leaf hash (as one stored before leaf hashes were kept), so its session can never
+    // build its tree; and a closed session record with a malformed root.
     await reportReceipts();
     await runInDurableObject(relaySessionStub(env, unclosable), async (_obj: RelaySession, state) => {
-      state.storage.sql.exec("UPDATE receipts SET request_digest = '0xzz'");
+      state.storage.sql.exec("UPDATE receipts SET request_digest = '0xzz', leaf_hash = NULL");
     });
     const now = afterThisEpoch();
     await tick(now);
