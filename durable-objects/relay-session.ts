@@ -413,7 +413,6 @@ export class RelaySession extends DurableObject<Env> {
       return { ok: false, reason: "session_closed" };
     }
     const plan = await this.openPlan(request.coordinates, request.requestorStake);
-    // The per-minute counts must not hold up the lease a relay may be waiting for.
     if (request.report) this.ctx.waitUntil(this.countRelays(this.applyReport(request.report, now)));
     const grace = config.rolloverGraceSeconds * 1000;
     if (this.closure || now >= plan.endsAt + grace) return { ok: false, reason: "session_closed" };
@@ -462,20 +461,20 @@ export class RelaySession extends DurableObject<Env> {
   }
 
   /** Takes a batch of receipts and observations (idempotent by relay index) and gives back unused lease tails. */
-  async report(report: ReceiptReport, now: number): Promise<{ accepted: number; routing: HostRouting[] }> {
+  report(report: ReceiptReport, now: number): { accepted: number; routing: HostRouting[] } {
     this.count("report");
     checkReport("report", report);
     checkInteger("report", "now", now, 0, MAX_TIME);
     const accepted = this.applyReport(report, now);
-    const routing = this.routing();
-    await this.countRelays(accepted); // after every change above: nothing read before this await is written after it
-    return { accepted: accepted.length, routing };
+    this.ctx.waitUntil(this.countRelays(accepted));
+    return { accepted: accepted.length, routing: this.routing() };
   }
 
   /**
    * Adds a report's newly accepted relays to the service's per-minute counts in D1 (the
-   * dashboard's charts): one write per report, never per relay. A failed write loses only those
-   * counts, never a receipt.
+   * dashboard's charts): one write per report, never per relay, in the background (`waitUntil`),
+   * so neither a report's answer nor a lease a relay may be waiting for waits on it. A failed
+   * write loses only those counts, never a receipt.
    */
   private async countRelays(accepted: readonly CountedRelay[]): Promise<void> {
     if (!this.plan || accepted.length === 0) return;

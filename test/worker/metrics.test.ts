@@ -40,7 +40,7 @@ async function metricsOf(service: string): Promise<RelayMetrics["services"][numb
   return ((await res.json()) as RelayMetrics).services.find((s) => s.serviceId === service);
 }
 
-/** The counts once `relays` are in: a report carried by a lease request is counted after the lease is granted. */
+/** The counts once `relays` are in: the session's object writes them in the background after it answers the report. */
 async function countedRelays(service: string, relays: number) {
   const until = Date.now() + 10_000;
   for (;;) {
