@@ -9,6 +9,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import type { Address, Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
+import { buildDashboard } from "../dashboard/build.js";
 import { type SigningDomain, signHostMessage, toMicrodegrees } from "../protocol/host-registration.js";
 import { DEFAULT_PARAMETERS } from "../protocol/parameters.js";
 import { startAnvil } from "./anvil.js";
@@ -304,6 +305,8 @@ async function registerDemoData({
 /** What `startNetwork` writes to `dev.json`: where everything is, the demo keys' addresses, the demo data. */
 export interface DevNetworkInfo {
   gateway: string;
+  /** The dashboard the gateway serves (static assets). */
+  dashboard: string;
   adminToken: string;
   /** The chain the demo anvil hosts serve. */
   chainId: number;
@@ -402,6 +405,9 @@ export async function startNetwork({
     started.add(() => stopProcessGroup(migrations));
     await step(waitForExit(migrations));
 
+    log("building the dashboard...");
+    await step(buildDashboard());
+
     // The port was free when `npm run dev` began; a gateway answering there now is not ours.
     if (!(await portIsFree(port))) throw new Error(`port ${port} was taken while the dev network was starting`);
     log("starting the gateway (wrangler dev)...");
@@ -467,6 +473,7 @@ export async function startNetwork({
     const apiKey = requestor.apiKey.key;
     const info: DevNetworkInfo = {
       gateway,
+      dashboard: `${gateway}/dashboard/`,
       adminToken,
       chainId: CHAIN_ID,
       registryChainId: REGISTRY_CHAIN_ID,

@@ -34,6 +34,7 @@ import { observeHost } from "../protocol/routing.js";
 import { epochStartMs, type SessionCoordinates } from "../protocol/session.js";
 import { gatewayConfig } from "../workers/config.js";
 import { database } from "../workers/db/database.js";
+import { addRelayMinutes, type CountedRelay, relayMinuteCounts } from "../workers/db/relay-minutes.js";
 import { recordSession } from "../workers/db/sessions.js";
 import { planSession, type SessionPlan } from "../workers/sessions/plan-session.js";
 import {
@@ -434,7 +435,7 @@ export class RelaySession extends DurableObject<Env> {
       return { ok: false, reason: "session_closed" };
     }
     const plan = await this.openPlan(request.coordinates, request.requestorStake);
-    if (request.report) this.applyReport(request.report, now);
+    if (request.report) this.ctx.waitUntil(this.countRelays(this.applyReport(request.report, now)));
     const grace = config.rolloverGraceSeconds * 1000;
     if (this.closure || now >= plan.endsAt + grace) return { ok: false, reason: "session_closed" };
     if (plan.hosts.length === 0) return { ok: false, reason: "no_hosts" };
@@ -487,12 +488,29 @@ export class RelaySession extends DurableObject<Env> {
     checkReport("report", report);
     checkInteger("report", "now", now, 0, MAX_TIME);
     const accepted = this.applyReport(report, now);
-    return { accepted, routing: this.routing() };
+    this.ctx.waitUntil(this.countRelays(accepted));
+    return { accepted: accepted.length, routing: this.routing() };
   }
 
-  private applyReport(report: ReceiptReport, now: number): number {
-    let accepted = 0;
-    if (!this.plan || this.closure) return 0; // after close, nothing changes: late relays stay unreported
+  /**
+   * Adds a report's newly accepted relays to the service's per-minute counts in D1 (the
+   * dashboard's charts): one write per report, never per relay, in the background (`waitUntil`),
+   * so neither a report's answer nor a lease a relay may be waiting for waits on it. A failed
+   * write loses only those counts, never a receipt.
+   */
+  private async countRelays(accepted: readonly CountedRelay[]): Promise<void> {
+    if (!this.plan || accepted.length === 0) return;
+    try {
+      await addRelayMinutes(database(this.env), relayMinuteCounts(this.plan.serviceId, accepted));
+    } catch (error) {
+      console.error("relay minutes not counted", this.plan.sessionId, error);
+    }
+  }
+
+  /** Applies a report; answers the receipts it accepted (a retried report's are not accepted twice). */
+  private applyReport(report: ReceiptReport, now: number): CountedRelay[] {
+    const accepted: CountedRelay[] = [];
+    if (!this.plan || this.closure) return accepted; // after close, nothing changes: late relays stay unreported
     const touched = new Set<LeaseRow>();
     const sessionSeed = this.plan.seed;
     const servedByHost = new Map<string, { relays: number; computeUnits: number }>();
@@ -521,7 +539,7 @@ export class RelaySession extends DurableObject<Env> {
         receiptLeafHash({ ...r, sessionSeed }),
       ).rowsWritten;
       if (written === 0) continue; // reported before: a retry of a report changes nothing
-      accepted += 1;
+      accepted.push(r);
       this.reportedRelays += 1;
       if (isServed(r.outcome)) {
         lease.consumed += r.computeUnits;

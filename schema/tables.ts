@@ -448,3 +448,25 @@ export const debtEntries = sqliteTable(
   },
   (t) => [index("debt_entries_requestor").on(t.requestorId, t.createdAt)],
 );
+
+/**
+ * Relays per service and minute (0007), for the dashboard's charts: what the sessions' objects
+ * learned from their receipt reports, added in one upsert per report (never per relay). Counts,
+ * not receipts: the receipts themselves stay in the sessions' objects.
+ */
+export const relayMinutes = sqliteTable(
+  "relay_minutes",
+  {
+    serviceId: text("service_id").notNull(),
+    /** Unix milliseconds of the minute's start; a relay counts in the minute it was admitted in. */
+    minute: integer("minute").notNull(),
+    /** Reported receipts: served (`ok`, `cancelled`) and `failed`. */
+    relays: integer("relays").notNull(),
+    /** Receipts with outcome `failed` (no host gave a usable answer). */
+    failures: integer("failures").notNull(),
+    /** Sum and maximum of the served relays' latency (relays - failures of them). */
+    latencySumMs: integer("latency_sum_ms").notNull(),
+    latencyMaxMs: integer("latency_max_ms").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.serviceId, t.minute] })],
+);

@@ -71,6 +71,7 @@ console.log(`
 Conductor Relay dev network is up.
 
   gateway        ${info.gateway}
+  dashboard      ${info.dashboard}
   admin token    ${info.adminToken}
   demo API key   ${info.requestor.apiKey}   (requestor ${info.requestor.id}, stake ${info.requestor.stake})
 

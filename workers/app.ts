@@ -23,6 +23,7 @@ import { batchesApp } from "./routes/batches.js";
 import { hostsApp } from "./routes/hosts.js";
 import { ledgerApp } from "./routes/ledger.js";
 import { licencesApp } from "./routes/licences.js";
+import { metricsApp } from "./routes/metrics.js";
 import { networkApp } from "./routes/network.js";
 import { notInV0App } from "./routes/not-in-v0.js";
 import { operatorsApp } from "./routes/operators.js";
@@ -32,6 +33,7 @@ import { reportCardsApp } from "./routes/report-cards.js";
 import { requestorsApp } from "./routes/requestors.js";
 import { servicesApp } from "./routes/services.js";
 import { sessionsApp } from "./routes/sessions.js";
+import { settlementsApp } from "./routes/settlements.js";
 import { signingDomainApp } from "./routes/signing-domain.js";
 import { stakesApp } from "./routes/stakes.js";
 import { validatorsApp } from "./routes/validators.js";
@@ -43,7 +45,14 @@ const rootRoute = createRoute({
   summary: "What this is and where to go",
   responses: {
     200: jsonAnswer(
-      z.object({ name: z.string(), health: z.string(), api: z.string(), openapi: z.string(), docs: z.string() }),
+      z.object({
+        name: z.string(),
+        health: z.string(),
+        api: z.string(),
+        openapi: z.string(),
+        docs: z.string(),
+        dashboard: z.string(),
+      }),
       "The gateway",
     ),
   },
@@ -70,13 +79,25 @@ export const app = $(
     .use("*", withContext),
 )
   .openapi(rootRoute, (c) =>
-    c.json({ name: "conductor-relay", health: "/health", api: "/v1", openapi: "/openapi.json", docs: "/docs" }, 200),
+    c.json(
+      {
+        name: "conductor-relay",
+        health: "/health",
+        api: "/v1",
+        openapi: "/openapi.json",
+        docs: "/docs",
+        dashboard: "/dashboard/",
+      },
+      200,
+    ),
   )
   .openapi(healthRoute, (c) => c.json({ ok: true }, 200))
   .route("/v1/services", servicesApp)
   .route("/v1/hosts", hostsApp)
   .route("/v1/operators", operatorsApp)
   .route("/v1/report-cards", reportCardsApp)
+  .route("/v1/metrics", metricsApp)
+  .route("/v1/settlements", settlementsApp)
   .route("/v1/requestors", requestorsApp)
   .route("/v1/sessions", sessionsApp)
   .route("/v1/batches", batchesApp)

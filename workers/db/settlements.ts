@@ -1,5 +1,5 @@
 /** Repository: what settlement reads about a batch, and the settlement records themselves. */
-import { and, asc, eq, inArray, isNull } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, isNull, lt } from "drizzle-orm";
 import {
   batches,
   batchSessions,
@@ -17,6 +17,19 @@ import { chunk, inChunks, rowsPerInsert } from "./limits.js";
 import { notHeldBack } from "./pipeline-failures.js";
 
 export type Settlement = typeof settlements.$inferSelect;
+
+/** Settlements, newest first; `next` is the `settledAt` to pass as `before` for the next page. */
+export async function listSettlements(db: Database, { before, limit }: { before?: number; limit: number }) {
+  const rows = await db
+    .select()
+    .from(settlements)
+    .where(before === undefined ? undefined : lt(settlements.settledAt, before))
+    .orderBy(desc(settlements.settledAt), desc(settlements.batchId))
+    .limit(limit + 1)
+    .all();
+  const page = rows.slice(0, limit);
+  return { settlements: page, next: rows.length > limit ? String(page[page.length - 1].settledAt) : null };
+}
 
 /** Verified or expired batches that have no settlement yet, oldest first. */
 export async function batchesToSettle(db: Database, limit: number, now: number) {

@@ -36,6 +36,9 @@ export const ReportCardSchema = z
     correctness: z.number().nullable(),
     freshness: z.number().nullable(),
     identityFailureRate: z.number(),
+    score: z.number().nullable(),
+    status: z.enum(["scored", "insufficient_samples"]),
+    createdAt: z.number().int(),
   })
   .openapi("ReportCard");
 

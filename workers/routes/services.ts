@@ -25,6 +25,8 @@ export const RESERVED_SERVICE_IDS = new Set([
   "network",
   "pipeline",
   "signing-domain",
+  "metrics",
+  "settlements",
   ...NOT_IN_V0,
 ]);
 
