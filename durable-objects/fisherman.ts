@@ -60,12 +60,18 @@ export class Fisherman extends DurableObject<Env> {
     super(ctx, env);
     ctx.blockConcurrencyWhile(async () => {
       this.ctx.storage.sql.exec(SCHEMA);
-      const columns = new Set(this.ctx.storage.sql.exec<{ name: string }>("PRAGMA table_info(samples)").toArray().map((c) => c.name));
+      const columns = new Set(
+        this.ctx.storage.sql
+          .exec<{ name: string }>("PRAGMA table_info(samples)")
+          .toArray()
+          .map((c) => c.name),
+      );
       for (const column of PLAN_SAMPLE_COLUMNS) {
         if (!columns.has(column.split(" ")[0])) this.ctx.storage.sql.exec(`ALTER TABLE samples ADD COLUMN ${column}`);
       }
       this.planSeed =
-        (this.ctx.storage.sql.exec<{ seed: string }>("SELECT seed FROM probe_plan WHERE id = 1").toArray()[0]?.seed as Hex) ?? null;
+        (this.ctx.storage.sql.exec<{ seed: string }>("SELECT seed FROM probe_plan WHERE id = 1").toArray()[0]?.seed as Hex) ??
+        null;
       const row = this.ctx.storage.sql
         .exec<{ body: string; ended_at: number | null }>("SELECT body, ended_at FROM plan WHERE id = 1")
         .toArray()[0];

@@ -104,7 +104,10 @@ export interface PlannedRound {
   hosts: { hostId: string; order: number[]; probes: PlannedProbe[] }[];
 }
 
-const rpcProbe = (call: TrafficShape): PlannedProbe => ({ probe: call.method, request: JSON.stringify([call.method, call.params]) });
+const rpcProbe = (call: TrafficShape): PlannedProbe => ({
+  probe: call.method,
+  request: JSON.stringify([call.method, call.params]),
+});
 const HEAD: TrafficShape = { method: "eth_blockNumber", params: [] };
 const CHAIN_ID: TrafficShape = { method: "eth_chainId", params: [] };
 
@@ -242,7 +245,8 @@ export function checkProbePlan(
         if (s.probe !== want.probe || s.request !== want.request) {
           return `round ${r.round}: host ${host.hostId} probe ${k} was ${s.probe} ${s.request ?? "(no request)"} where the plan derives ${want.probe} ${want.request}`;
         }
-        if (k > 0 && s.at < got[k - 1].at) return `round ${r.round}: host ${host.hostId} probe ${k} was sent before probe ${k - 1}`;
+        if (k > 0 && s.at < got[k - 1].at)
+          return `round ${r.round}: host ${host.hostId} probe ${k} was sent before probe ${k - 1}`;
       }
     }
   }

@@ -71,7 +71,14 @@ describe("Merkle trees match @openzeppelin/merkle-tree", () => {
         samplesHash: sha256Hex("a"),
         planHash: sha256Hex("plan a"),
       },
-      { sessionSeed: sessions[1].sessionSeed, hostId: "host_b", samples: 3, score: null, samplesHash: sha256Hex("b"), planHash: null },
+      {
+        sessionSeed: sessions[1].sessionSeed,
+        hostId: "host_b",
+        samples: 3,
+        score: null,
+        samplesHash: sha256Hex("b"),
+        planHash: null,
+      },
     ];
     const { tree, cardTree, summary, batchId } = buildBatch(sessions, cards);
     expect(tree.root).toBe(

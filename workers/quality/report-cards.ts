@@ -3,7 +3,14 @@
  * jailing hosts whose recent cards call for it. Safe to run twice: cards are keyed by
  * (session, host) and a host has at most one open jail term.
  */
-import { DEFAULT_JAIL, DEFAULT_LATENCY_PROFILES, jailReason, type ProbeSample, samplesHash, scoreReportCard } from "../../protocol/quality.js";
+import {
+  DEFAULT_JAIL,
+  DEFAULT_LATENCY_PROFILES,
+  jailReason,
+  type ProbeSample,
+  samplesHash,
+  scoreReportCard,
+} from "../../protocol/quality.js";
 import { sessionEpoch } from "../../protocol/session.js";
 import type { GatewayConfig } from "../config.js";
 import type { Database } from "../db/database.js";
