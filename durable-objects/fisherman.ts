@@ -53,6 +53,11 @@ export class Fisherman extends DurableObject<Env> {
   private plan: SessionPlan | null = null;
   private planSeed: Hex | null = null;
   private endedAt: number | null = null;
+  /**
+   * Set when `endSession` begins: a round still in flight then is not recorded, so the cards, the
+   * revealed rounds and the samples always agree (its planned probes form a suffix that was never run).
+   */
+  private ending = false;
   /** JSON-RPC ids for probes, counting up from a random start like a client's. */
   private nextRpcId = Math.floor(Math.random() * 1000);
 
@@ -140,7 +145,7 @@ export class Fisherman extends DurableObject<Env> {
   /** Runs one probe round now, stores the samples and tells the session's router. */
   async probe(): Promise<ProbeSample[]> {
     const plan = this.plan;
-    if (!plan || this.endedAt !== null) return [];
+    if (!plan || this.endedAt !== null || this.ending) return [];
     // The round's number is taken before anything is awaited, so two rounds never share one.
     const round = this.roundsDone();
     this.ctx.storage.sql.exec("INSERT INTO rounds (id, done) VALUES (1, 1) ON CONFLICT (id) DO UPDATE SET done = done + 1");
@@ -155,6 +160,7 @@ export class Fisherman extends DurableObject<Env> {
       planSeed: this.seed(),
       round,
     });
+    if (this.ending || this.endedAt !== null) return samples;
     this.ctx.storage.transactionSync(() => {
       this.ctx.storage.sql.exec("INSERT INTO probe_rounds (round, body) VALUES (?, ?)", round, JSON.stringify(record));
       for (const s of samples) {
@@ -235,6 +241,7 @@ export class Fisherman extends DurableObject<Env> {
     const plan = this.plan;
     if (!plan) return [];
     if (now < plan.endsAt) throw new Error(`session ${plan.sessionId} has not ended`);
+    this.ending = true;
     const db = database(this.env);
     const cards = await writeReportCards(db, gatewayConfig(this.env), plan, this.samples(), now);
     if (this.endedAt === null) {
