@@ -278,6 +278,8 @@ export class RelaySession extends DurableObject<Env> {
       if (this.plan) return;
       const db = database(this.env);
       const plan = await planSession(db, gatewayConfig(this.env), coordinates, requestorStake);
+      // The fisherman starts first: its probe plan commitment is in the session record from the start.
+      const probePlanCommitment = plan.hosts.length ? await fishermanStub(this.env, plan.sessionId).start(plan) : null;
       await recordSession(db, {
         id: plan.sessionId,
         requestorId: plan.requestorId,
@@ -290,10 +292,10 @@ export class RelaySession extends DurableObject<Env> {
         startsAt: plan.startsAt,
         endsAt: plan.endsAt,
         createdAt: Date.now(),
+        probePlanCommitment,
       });
       this.ctx.storage.sql.exec("INSERT INTO plan (id, body) VALUES (1, ?)", JSON.stringify(plan));
       this.adoptPlan(plan);
-      if (plan.hosts.length) await fishermanStub(this.env, plan.sessionId).start(plan);
     });
     return this.plan as unknown as SessionPlan;
   }

@@ -10,8 +10,10 @@
  *                 uint32 computeUnits, uint64 createdAt)
  *   session:     (bytes32 sessionSeed, uint32 ordinal, bytes32 sessionRoot, uint64 relayCount,
  *                 uint64 computeUnits)
- *   report card: (bytes32 sessionSeed, bytes32 hostKey, uint32 samples, uint32 scoreE6,
- *                 bytes32 samplesHash)  — scoreE6 = 2^32 - 1 when the card has no score
+ *   report card (v2): (bytes32 sessionSeed, bytes32 hostKey, uint32 samples, uint32 scoreE6,
+ *                 bytes32 samplesHash, bytes32 planHash)  — scoreE6 = 2^32 - 1 when the card has
+ *                 no score; planHash is the session's probe plan commitment (`protocol/probe-plan.ts`),
+ *                 zero when it has none (v1 leaves had no planHash)
  * `hostKey` is keccak256 of the host id's UTF-8 bytes (zero when no host answered); a missing
  * digest or latency is zero; `outcome` is 0 pending (sessions stored before leases), 1 ok, 2 failed,
  * 3 cancelled (the caller hung up on a stream after data flowed: served, so charged and credited
@@ -38,7 +40,9 @@ export const RECEIPT_LEAF_TYPES = [
   "uint64",
 ] as const;
 export const SESSION_LEAF_TYPES = ["bytes32", "uint32", "bytes32", "uint64", "uint64"] as const;
-export const REPORT_CARD_LEAF_TYPES = ["bytes32", "bytes32", "uint32", "uint32", "bytes32"] as const;
+export const REPORT_CARD_LEAF_TYPES = ["bytes32", "bytes32", "uint32", "uint32", "bytes32", "bytes32"] as const;
+/** The report-card leaf's format: 2 added `planHash` (committed probe plans). */
+export const REPORT_CARD_LEAF_VERSION = 2;
 
 const OUTCOME_CODES = { pending: 0, ok: 1, failed: 2, cancelled: 3, unreported: 4, void: 5 } as const;
 export type ReceiptOutcome = keyof typeof OUTCOME_CODES;
@@ -147,13 +151,22 @@ export interface ReportCardLeaf {
   samples: number;
   score: number | null;
   samplesHash: string;
+  /** The session's probe plan commitment; null (zero in the leaf) when it has none. */
+  planHash: string | null;
 }
 
 export const UNSCORED = 2 ** 32 - 1;
 
 export function reportCardLeafValues(c: ReportCardLeaf) {
   const scoreE6 = c.score === null ? UNSCORED : Math.round(c.score * 1_000_000);
-  return [c.sessionSeed, hostKey(c.hostId), BigInt(c.samples), BigInt(scoreE6), c.samplesHash as Hex] as const;
+  return [
+    c.sessionSeed,
+    hostKey(c.hostId),
+    BigInt(c.samples),
+    BigInt(scoreE6),
+    c.samplesHash as Hex,
+    (c.planHash ?? ZERO_HASH) as Hex,
+  ] as const;
 }
 
 export const reportCardLeafHash = (c: ReportCardLeaf) => standardLeafHash(encodeWords(reportCardLeafValues(c)));

@@ -3,6 +3,7 @@
  * profile, the report-card score, reputation across sessions, and the jail rule. All scores are
  * continuous in [0, 1] and never rounded to 0 or 1.
  */
+import { type Hex, sha256Hex } from "./hex.js";
 
 /** Five latency breakpoints in milliseconds; at or below each, a sample scores 1, .8, .6, .4, .2. */
 export type LatencyProfile = readonly [number, number, number, number, number];
@@ -52,6 +53,42 @@ export interface ProbeSample {
   firstByteMs?: number;
   /** Correctness checks made on this answer: name to value in [0, 1]. */
   checks: Record<string, number>;
+  /** The fisherman's probe round (committed probe plans; absent for jail-release probes). */
+  round?: number;
+  /** Position in the host's sending order within the round. */
+  seq?: number;
+  /** What was sent, canonical (`protocol/probe-plan.ts`, `PlannedProbe.request`). */
+  request?: string;
+}
+
+/**
+ * SHA-256 over one host's samples as canonical JSON lines in (round, position, time, probe)
+ * order: what its report card commits to, the request of each probe included.
+ */
+export function samplesHash(samples: readonly ProbeSample[]): Hex {
+  const lines = [...samples]
+    .sort(
+      (a, b) =>
+        (a.round ?? -1) - (b.round ?? -1) ||
+        (a.seq ?? -1) - (b.seq ?? -1) ||
+        a.at - b.at ||
+        (a.probe < b.probe ? -1 : a.probe > b.probe ? 1 : 0),
+    )
+    .map((s) =>
+      JSON.stringify([
+        s.round ?? null,
+        s.seq ?? null,
+        s.at,
+        s.hostId,
+        s.probe,
+        s.request ?? null,
+        s.ok,
+        s.latencyMs,
+        s.firstByteMs ?? null,
+        Object.entries(s.checks).sort(),
+      ]),
+    );
+  return sha256Hex(lines.join("\n"));
 }
 
 export interface ReportCardFigures {

@@ -127,6 +127,14 @@ export const sessions = sqliteTable(
     /** Compute units of the session's successful relays. */
     computeUnits: integer("compute_units"),
     batchId: text("batch_id"),
+    /**
+     * keccak256(abi.encode(version, planSeed, sessionSeed)) of the fisherman's secret probe plan
+     * seed (0007), set when the session opens; null when the session has no hosts.
+     */
+    probePlanCommitment: text("probe_plan_commitment"),
+    /** The plan seed, revealed once the fisherman has finished (after the grace window). */
+    probePlanSeed: text("probe_plan_seed"),
+    probePlanRevealedAt: integer("probe_plan_revealed_at"),
   },
   (t) => [
     unique().on(t.requestorId, t.serviceId, t.epoch),

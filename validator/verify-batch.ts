@@ -1,8 +1,10 @@
 /**
  * The validator's work on one batch (docs/protocol.md, "Commitments"), independent of the gateway's code paths:
  * it reads only the gateway's public API and the chain, recomputes every session root, the batch
- * root, the totals and the report-card root with `protocol/`, refuses (and says why) when any of
- * them differs from what was committed, and otherwise proves the challenged receipt (Verify Tx).
+ * root, the totals and the report-card root with `protocol/`, checks each session's revealed
+ * probe plan against its commitment and the report cards' samples against the plan
+ * (`checkProbePlan`), refuses (and says why) when anything differs from what was committed, and
+ * otherwise proves the challenged receipt (Verify Tx).
  */
 import {
   type Address,
@@ -25,6 +27,7 @@ import {
   sessionTree,
 } from "../protocol/commitments.js";
 import type { MerkleTree } from "../protocol/merkle.js";
+import { checkProbePlan, type ProbePlanReveal } from "../protocol/probe-plan.js";
 
 export interface ValidatorDeps {
   /** GET against the gateway's public API (a path such as `/v1/batches`). */
@@ -105,6 +108,40 @@ async function allCards(deps: ValidatorDeps, sessionId: string) {
   }
 }
 
+type ProbePlanView = Omit<ProbePlanReveal, "seed" | "rounds" | "samples"> & {
+  revealed: boolean;
+  seed: Hex | null;
+  rounds: ProbePlanReveal["rounds"] | null;
+  samples: ProbePlanReveal["samples"] | null;
+};
+
+/**
+ * Checks a session's report cards against its committed probe plan: the plan must exist and be
+ * revealed, the seed must hash to the commitment and the cards' samples follow the plan. The
+ * commitment (the cards' `planHash`) or the reason.
+ */
+async function checkedPlanHash(
+  deps: ValidatorDeps,
+  sessionId: string,
+  sessionSeed: Hex,
+  cards: readonly { hostId: string; samples: number; samplesHash: string }[],
+): Promise<{ ok: true; planHash: Hex } | { ok: false; reason: string }> {
+  const res = await deps.gateway(`/v1/sessions/${sessionId}/probe-plan`);
+  if (res.status === 404) return { ok: false, reason: `session ${sessionId}: report cards without a committed probe plan` };
+  if (!res.ok) throw new Error(`GET /v1/sessions/${sessionId}/probe-plan: ${res.status} ${await res.text()}`);
+  const plan = (await res.json()) as ProbePlanView;
+  if (!plan.revealed || !plan.seed || !plan.rounds || !plan.samples) {
+    return { ok: false, reason: `session ${sessionId}: its probe plan is not revealed` };
+  }
+  const reason = checkProbePlan(
+    sessionSeed,
+    { ...plan, seed: plan.seed, rounds: plan.rounds, samples: plan.samples },
+    new Map(cards.map((c) => [c.hostId, c])),
+  );
+  if (reason) return { ok: false, reason: `session ${sessionId}: probe plan: ${reason}` };
+  return { ok: true, planHash: plan.commitment };
+}
+
 export interface RecomputedBatch {
   sessions: (SessionLeaf & { sessionId: string; tree: MerkleTree; receipts: ReceiptLeaf[] })[];
   batchTree: MerkleTree;
@@ -136,7 +173,11 @@ export async function recomputeBatch(
       };
     }
     sessions.push({ ...member, tree, receipts });
-    for (const c of await allCards(deps, member.sessionId)) cards.push({ ...c, sessionSeed: member.sessionSeed });
+    const sessionCards = await allCards(deps, member.sessionId);
+    if (sessionCards.length === 0) continue;
+    const plan = await checkedPlanHash(deps, member.sessionId, member.sessionSeed, sessionCards);
+    if (!plan.ok) return plan;
+    for (const c of sessionCards) cards.push({ ...c, sessionSeed: member.sessionSeed, planHash: plan.planHash });
   }
   cards.sort((a, b) => (a.sessionSeed + a.hostId < b.sessionSeed + b.hostId ? -1 : 1));
   const rebuilt = buildBatch(sessions, cards);

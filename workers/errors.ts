@@ -245,6 +245,13 @@ export const ERRORS = {
     message: "No such receipt",
     when: "a relay index the session does not have",
   },
+  no_probe_plan: {
+    status: 404,
+    rpc: -32601,
+    group: "commitments",
+    message: "This session has no committed probe plan",
+    when: "the probe plan of a session that has none (it had no hosts, or opened before plans were committed)",
+  },
   not_committed: {
     status: 409,
     rpc: -32000,

@@ -245,10 +245,12 @@ export async function startFaultHost({
       case "eth_getCode":
       case "eth_call": {
         // State at a block: the same on every honest host, absent above the head, forked when wrong.
-        const tag = String(call.params?.[call.params.length - 1] ?? "latest");
+        // A caller may send anything as params (the fuzz suite does): never throw on it.
+        const params: unknown[] = Array.isArray(call.params) ? call.params : [];
+        const tag = String(params[params.length - 1] ?? "latest");
         const n = tag.startsWith("0x") ? Number.parseInt(tag, 16) : head;
         if (n > head) return null;
-        const state = JSON.stringify([call.method, call.params?.slice(0, -1), n, wrongAnswers ? "-forked" : ""]);
+        const state = JSON.stringify([call.method, params.slice(0, -1), n, wrongAnswers ? "-forked" : ""]);
         return `0x${createHash("sha256").update(state).digest("hex").slice(0, 16)}`;
       }
       case "web3_clientVersion":

@@ -8,6 +8,7 @@ import {
   type ReceiptLeaf,
   receiptLeafHash,
   receiptLeafValues,
+  reportCardLeafHash,
   reportCardLeafValues,
   SESSION_LEAF_TYPES,
   sessionLeafValues,
@@ -62,8 +63,22 @@ describe("Merkle trees match @openzeppelin/merkle-tree", () => {
       computeUnits: 7,
     }));
     const cards = [
-      { sessionSeed: sessions[0].sessionSeed, hostId: "host_a", samples: 12, score: 0.987654, samplesHash: sha256Hex("a") },
-      { sessionSeed: sessions[1].sessionSeed, hostId: "host_b", samples: 3, score: null, samplesHash: sha256Hex("b") },
+      {
+        sessionSeed: sessions[0].sessionSeed,
+        hostId: "host_a",
+        samples: 12,
+        score: 0.987654,
+        samplesHash: sha256Hex("a"),
+        planHash: sha256Hex("plan a"),
+      },
+      {
+        sessionSeed: sessions[1].sessionSeed,
+        hostId: "host_b",
+        samples: 3,
+        score: null,
+        samplesHash: sha256Hex("b"),
+        planHash: null,
+      },
     ];
     const { tree, cardTree, summary, batchId } = buildBatch(sessions, cards);
     expect(tree.root).toBe(
@@ -78,6 +93,11 @@ describe("Merkle trees match @openzeppelin/merkle-tree", () => {
         [...REPORT_CARD_LEAF_TYPES],
       ).root,
     );
+    // Leaf format 2: the sixth word is the probe plan commitment (zero without one), so a card's
+    // leaf changes with its plan.
+    expect(REPORT_CARD_LEAF_TYPES).toHaveLength(6);
+    expect(reportCardLeafValues(cards[1])[5]).toBe(`0x${"0".repeat(64)}`);
+    expect(reportCardLeafHash({ ...cards[0], planHash: sha256Hex("another plan") })).not.toEqual(reportCardLeafHash(cards[0]));
     expect(summary).toMatchObject({ relayCount: 12, computeUnits: 21, sessionCount: 3 });
     expect(batchIdOf(summary)).toBe(batchId);
   });

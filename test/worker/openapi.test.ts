@@ -3,9 +3,13 @@
  * and the real routes, called in workerd against local D1 and Durable Objects, answer bodies
  * that match their declared response schemas (the error answer included).
  */
+
+import { runDurableObjectAlarm } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import type { z } from "@hono/zod-openapi";
 import { describe, expect, it } from "vitest";
 import { app } from "../../workers/app.js";
+import { fishermanStub } from "../../workers/sessions/session-stub.js";
 import { errorOf } from "../adversarial/worker/economy-fixtures.js";
 import {
   ADMIN_TOKEN,
@@ -147,6 +151,13 @@ describe("answers match their schemas", () => {
     await checked(`/v1/sessions/${sessionId}`);
     await checked(`/v1/sessions/${sessionId}/receipts?limit=10`);
     await checked(`/v1/sessions/${sessionId}/receipts/0/proof`); // 409 not_committed: the error schema
+    await checked(`/v1/sessions/${sessionId}/probe-plan`); // the commitment only
+    const fisherman = fishermanStub(env, sessionId);
+    expect(await runDurableObjectAlarm(fisherman)).toBe(true);
+    await fisherman.endSession(Date.now() + 2 * 86_400_000);
+    const plan = await checked(`/v1/sessions/${sessionId}/probe-plan`); // revealed: seed, rounds, samples
+    expect(plan.body).toMatchObject({ revealed: true, rounds: [{ round: 0 }] });
+    await checked("/v1/sessions/no-such-session/probe-plan"); // 404 unknown_session
 
     await checked("/v1/ledger/supply");
     await checked(`/v1/ledger/holders/${operator.address}`);

@@ -1,7 +1,8 @@
 /**
  * Cron step 2: fold closed, unbatched sessions into a batch: session leaves (ordinal = position
- * in session-id order), the batch root, totals, the report-card root over those sessions' cards,
- * and the content-derived batch id. The batch and its members are recorded in one transaction.
+ * in session-id order), the batch root, totals, the report-card root over those sessions' cards
+ * (each leaf with its session's probe plan commitment), and the content-derived batch id. The
+ * batch and its members are recorded in one transaction.
  *
  * A session whose record cannot be committed (a malformed root or count) is quarantined
  * (`pipeline_failures`, step `batch_session`) and left out; the batch is made of the others.
@@ -29,6 +30,7 @@ function checkMember(m: Member, cards: readonly Card[]): void {
   if (!HEX32.test(m.sessionRoot)) throw bad("malformed session root");
   if (!isCount(m.relayCount) || m.relayCount === 0) throw bad("relay count is not a positive integer");
   if (!isCount(m.computeUnits)) throw bad("compute units are not a non-negative integer");
+  if (m.probePlanCommitment !== null && !HEX32.test(m.probePlanCommitment)) throw bad("malformed probe plan commitment");
   for (const c of cards) {
     const scored = c.score === null || (typeof c.score === "number" && c.score >= 0 && c.score <= 1);
     if (!isCount(c.samples, UINT32_MAX) || !HEX32.test(c.samplesHash) || !scored) throw bad(`malformed card of ${c.hostId}`);
@@ -57,6 +59,7 @@ export async function buildPendingBatch(db: Database, maxSessions: number, now: 
   );
   if (members.length === 0) return null;
   const seedOf = new Map(members.map((m) => [m.id, m.seed as Hex]));
+  const planOf = new Map(members.map((m) => [m.id, m.probePlanCommitment]));
   const cards = allCards.filter((c) => seedOf.has(c.sessionId));
   const { summary, batchId } = buildBatch(
     members.map((m, ordinal) => ({
@@ -73,6 +76,7 @@ export async function buildPendingBatch(db: Database, maxSessions: number, now: 
         samples: c.samples,
         score: c.score,
         samplesHash: c.samplesHash,
+        planHash: planOf.get(c.sessionId) ?? null,
       }))
       .sort((a, b) => (a.sessionSeed + a.hostId < b.sessionSeed + b.hostId ? -1 : 1)),
   );

@@ -50,6 +50,7 @@ export async function unbatchedSessions(db: Database, limit: number, now: number
       sessionRoot: sessions.sessionRoot,
       relayCount: sessions.relayCount,
       computeUnits: sessions.computeUnits,
+      probePlanCommitment: sessions.probePlanCommitment,
     })
     .from(sessions)
     .where(
@@ -62,7 +63,16 @@ export async function unbatchedSessions(db: Database, limit: number, now: number
     )
     .orderBy(asc(sessions.id))
     .limit(limit)
-    .all() as Promise<{ id: string; seed: string; sessionRoot: string; relayCount: number; computeUnits: number }[]>;
+    .all() as Promise<
+    {
+      id: string;
+      seed: string;
+      sessionRoot: string;
+      relayCount: number;
+      computeUnits: number;
+      probePlanCommitment: string | null;
+    }[]
+  >;
 }
 
 /** Report cards of the given sessions (for the batch's report-card root). */

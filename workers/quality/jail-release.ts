@@ -6,6 +6,7 @@
  * Hosts are probed side by side (a few at a time), and every probe round is bounded by
  * `PROBE_TIMEOUT_MS`, so one host that never finishes its answer holds nobody else up.
  */
+import { toHex } from "../../protocol/hex.js";
 import { sessionEpoch } from "../../protocol/session.js";
 import { gatewayConfig } from "../config.js";
 import { database } from "../db/database.js";
@@ -31,11 +32,14 @@ export async function releaseJailedHosts(env: Env, now: number): Promise<{ relea
       host.services.map(async (serviceId) => {
         const service = await getService(db, serviceId);
         if (!service) return true;
-        const samples = await probeRound({
+        const { samples } = await probeRound({
           service: { kind: service.kind, chainId: service.chainId, model: service.model },
           hosts: [{ id: host.id, endpoint: host.endpoint, latitude: host.latitude, longitude: host.longitude, reputation: 0 }],
           config,
           nextId: () => rpcId++,
+          // Not a session's probes: nothing is committed, so a fresh seed per release attempt.
+          planSeed: toHex(crypto.getRandomValues(new Uint8Array(32))),
+          round: 0,
         });
         return samples.length > 0 && samples.every((s) => s.ok && Object.values(s.checks).every((v) => v === 1));
       }),

@@ -13,6 +13,10 @@
  * Each host's probes start at its own random offset and are spaced at random gaps within
  * `PROBE_SPREAD_MS`, so no host sees a burst and hosts are not probed together.
  *
+ * Every choice (shapes, prompt, settings, seed, each host's order and timing) is drawn from the
+ * round's plan seed (`protocol/probe-plan.ts`), so the samples can be checked against the plan
+ * once the seed is revealed; each sample records its round, its position and the request sent.
+ *
  * The reference head is the highest head a strict majority of the answering hosts reach
  * (`referenceHead`), and the canary's answer is the one a strict majority give, "no such block"
  * counting as an answer (`agreedAnswer`): colluders short of a majority cannot move either, and a
@@ -21,8 +25,17 @@
  * Every probe is bounded: the whole round ends within `PROBE_TIMEOUT_MS` (a host that answers
  * with a stream of heartbeats cannot hold it), and every answer is read up to a size cap.
  */
+import type { Hex } from "../../protocol/hex.js";
 import type { JsonRpcCall } from "../../protocol/jsonrpc.js";
-import { PROMPT_CORPUS, reanchor, SAMPLING_CORPUS, type TrafficShape } from "../../protocol/probe-shapes.js";
+import {
+  drawnShapeIndices,
+  type PlanDraws,
+  type PlannedRound,
+  planDraws,
+  planRound,
+  type RevealedRound,
+} from "../../protocol/probe-plan.js";
+import type { TrafficShape } from "../../protocol/probe-shapes.js";
 import { agreedAnswer, headScore, majority, type ProbeSample, referenceHead } from "../../protocol/quality.js";
 import type { GatewayConfig } from "../config.js";
 import type { AttemptBudget } from "../relay/attempts.js";
@@ -45,12 +58,20 @@ export interface ProbeRoundInput {
   nextId: () => number;
   /** The session's recent read-only call shapes (`RelaySession.recentShapes`); none: the reference probes. */
   shapes?: readonly TrafficShape[];
-  /** Whether this round checks the chain id when the traffic does not (default true). */
-  identityCheck?: boolean;
+  /** The secret plan seed every choice of the round is drawn from (`protocol/probe-plan.ts`). */
+  planSeed: Hex;
+  /** The round's number in the session (0, 1, 2, ...). */
+  round: number;
+}
+
+/** The samples of a round and what it revealed as its inputs. */
+export interface ProbeRoundResult {
+  samples: ProbeSample[];
+  record: RevealedRound;
 }
 
 /** A probe round's inputs with the moment by which all of it must be over. */
-type BoundedRound = ProbeRoundInput & { deadline: number };
+type BoundedRound = ProbeRoundInput & { deadline: number; record: RevealedRound };
 
 /** UTF-8 bytes of a probe's body (a fresh buffer of its own, as fetch takes). */
 const utf8 = (text: string) => new TextEncoder().encode(text) as Uint8Array<ArrayBuffer>;
@@ -92,8 +113,16 @@ async function rpcCall(input: BoundedRound, host: SessionHost, method: string, p
   return answer.error === undefined ? { ok: true, latencyMs, result: answer.result } : { ok: false, latencyMs };
 }
 
+/** Where a sample sits in the plan: its round, its position in the host's order, the request sent. */
+interface Placed {
+  round: number;
+  seq: number;
+  request: string;
+}
+
 const sample = (
   hostId: string,
+  placed: Placed,
   probe: string,
   call: CallResult & { at?: number },
   checks: Record<string, number> = {},
@@ -104,13 +133,14 @@ const sample = (
   ok: call.ok,
   latencyMs: call.latencyMs,
   checks: call.ok ? checks : {},
+  ...placed,
 });
 
 /** Waits `ms`, but never past the round's deadline. */
 const pause = (round: BoundedRound, ms: number) =>
   new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, Math.min(ms, round.deadline - Date.now()))));
-/** A random wait in [lo, hi) milliseconds. */
-const between = (lo: number, hi: number) => lo + Math.random() * Math.max(0, hi - lo);
+/** Each host's timing draws in the round (its offsets and gaps), from the plan seed. */
+const timingOf = (round: BoundedRound, host: SessionHost) => planDraws(round.planSeed, round.round, host.id, "timing");
 
 /**
  * Runs each host's probes at its own times: a random start within the first part of the spread,
@@ -118,106 +148,112 @@ const between = (lo: number, hi: number) => lo + Math.random() * Math.max(0, hi 
  */
 function staggered<T>(
   round: BoundedRound,
+  timings: readonly PlanDraws[],
   startWithin: [number, number],
   each: (host: SessionHost, index: number) => Promise<T>,
 ): Promise<T[]> {
   const spread = round.config.probeSpreadMs;
   return Promise.all(
     round.hosts.map(async (host, i) => {
-      await pause(round, between(spread * startWithin[0], spread * startWithin[1]));
+      await pause(round, timings[i].between(spread * startWithin[0], spread * startWithin[1]));
       return each(host, i);
     }),
   );
 }
 
 /** The gap between two probes to one host. */
-const gap = (round: BoundedRound) => pause(round, between(round.config.probeSpreadMs / 16, round.config.probeSpreadMs / 8));
+const gap = (round: BoundedRound, timing: PlanDraws) =>
+  pause(round, timing.between(round.config.probeSpreadMs / 16, round.config.probeSpreadMs / 8));
 
-const shuffled = <T>(items: readonly T[]): T[] => {
-  const out = [...items];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1));
-    [out[i], out[j]] = [out[j], out[i]];
+/** The round's probes once its anchor is known (JSON-RPC) or at once (inference). */
+function plannedRound(round: BoundedRound, anchor: number): PlannedRound {
+  const shapes = round.shapes ?? [];
+  round.record.anchor = anchor;
+  round.record.shapeCount = shapes.length;
+  for (const index of drawnShapeIndices(round.planSeed, round.round, shapes.length)) {
+    round.record.shapes[String(index)] = shapes[index];
   }
-  return out;
-};
-
-/** Traffic-shaped probes per host in a round that has the session's traffic to imitate. */
-export const TRAFFIC_PROBES_PER_ROUND = 4;
+  return planRound(round.planSeed, round.round, {
+    kind: round.service.kind,
+    hostIds: round.hosts.map((h) => h.id),
+    shapeCount: shapes.length,
+    shapeAt: (index) => shapes[index],
+    anchor,
+    model: round.service.model,
+  });
+}
 
 async function probeJsonRpc(input: BoundedRound): Promise<ProbeSample[]> {
   const { hosts, service } = input;
+  const timings = hosts.map((h) => timingOf(input, h));
   const headOf = (c: CallResult) => (c.ok && typeof c.result === "string" ? Number.parseInt(c.result, 16) : null);
   const chainIdOf = (c: CallResult) => (c.ok && typeof c.result === "string" ? Number.parseInt(c.result, 16) : null);
-  const heads = await staggered(input, [0, 0.5], (h) => timed(input, h, "eth_blockNumber", []));
+  const heads = await staggered(input, timings, [0, 0.5], (h) => timed(input, h, "eth_blockNumber", []));
   const bestHead = referenceHead(heads.map(headOf)) ?? 0;
-  const anchor = Math.max(0, bestHead - CANARY_DEPTH);
+  const plan = plannedRound(input, Math.max(0, bestHead - CANARY_DEPTH));
+  const placed = (i: number, seq: number): Placed => ({ round: input.round, seq, request: plan.hosts[i].probes[seq].request });
   const headSample = (host: SessionHost, i: number) => {
     const head = headOf(heads[i]);
     return sample(
       host.id,
+      placed(i, 0),
       "eth_blockNumber",
       { ...heads[i], ok: heads[i].ok && head !== null },
       head === null ? {} : { freshness: headScore(head, bestHead, FRESHNESS_TOLERANCE_BLOCKS) },
     );
   };
-  const identitySample = (host: SessionHost, call: TimedCall) =>
-    sample(host.id, "eth_chainId", call, service.chainId ? { chainId: chainIdOf(call) === service.chainId ? 1 : 0 } : {});
+  // Every host gets the same calls (so their answers can be compared), each in its planned order.
+  const answers = await staggered(input, timings, [1 / 16, 1 / 4], async (h, i) => {
+    const out: TimedCall[] = new Array(plan.calls.length);
+    for (const [k, slot] of plan.hosts[i].order.entries()) {
+      if (k > 0) await gap(input, timings[i]);
+      out[slot] = await timed(input, h, plan.calls[slot].method, plan.calls[slot].params);
+    }
+    return out;
+  });
+  const seqOf = (i: number, slot: number) => 1 + plan.hosts[i].order.indexOf(slot);
+  const identitySample = (host: SessionHost, i: number, slot: number) => {
+    const call = answers[i][slot];
+    return sample(
+      host.id,
+      placed(i, seqOf(i, slot)),
+      "eth_chainId",
+      call,
+      service.chainId ? { chainId: chainIdOf(call) === service.chainId ? 1 : 0 } : {},
+    );
+  };
 
-  const shapes = input.shapes ?? [];
-  if (shapes.length === 0) {
-    // No traffic to imitate yet: the chain id and a canary block, each at its own time.
-    const canaryParams = [`0x${anchor.toString(16)}`, false];
-    const rest = await staggered(input, [1 / 16, 1 / 4], async (h) => {
-      const out: Record<string, TimedCall> = {};
-      for (const [k, method] of shuffled(["eth_chainId", "eth_getBlockByNumber"]).entries()) {
-        if (k > 0) await gap(input);
-        out[method] = await timed(input, h, method, method === "eth_chainId" ? [] : canaryParams);
-      }
-      return out;
-    });
-    // A usable answer of `null` (no such block) is a vote; a failed call is not.
+  if ((input.shapes ?? []).length === 0) {
+    // No traffic to imitate yet: the chain id and a canary block. A usable answer of `null` (no
+    // such block) is a vote; a failed call is not.
     const hashOf = (c: CallResult) => (c.ok ? ((c.result as { hash?: string } | null)?.hash ?? null) : undefined);
-    const agreed = agreedAnswer(rest.map((r) => hashOf(r.eth_getBlockByNumber)));
+    const agreed = agreedAnswer(answers.map((a) => hashOf(a[1])));
     return hosts.flatMap((host, i) => [
       headSample(host, i),
-      identitySample(host, rest[i].eth_chainId),
+      identitySample(host, i, 0),
       sample(
         host.id,
+        placed(i, seqOf(i, 1)),
         "eth_getBlockByNumber",
-        rest[i].eth_getBlockByNumber,
-        agreed ? { canary: hashOf(rest[i].eth_getBlockByNumber) === agreed.value ? 1 : 0 } : {},
+        answers[i][1],
+        agreed ? { canary: hashOf(answers[i][1]) === agreed.value ? 1 : 0 } : {},
       ),
     ]);
   }
 
-  // The session's own read-only calls, re-anchored to a block every honest host has; the same
-  // calls go to every host (so their answers can be compared), each host in its own order.
-  const picks: TrafficShape[] = Array.from({ length: TRAFFIC_PROBES_PER_ROUND }, () =>
-    reanchor(shapes[Math.floor(Math.random() * shapes.length)], anchor),
-  );
-  if (input.identityCheck !== false && !picks.some((p) => p.method === "eth_chainId")) {
-    picks[0] = { method: "eth_chainId", params: [] };
-  }
-  const answers = await staggered(input, [1 / 16, 1 / 4], async (h) => {
-    const out: TimedCall[] = new Array(picks.length);
-    for (const [k, slot] of shuffled(picks.map((_, slot) => slot)).entries()) {
-      if (k > 0) await gap(input);
-      out[slot] = await timed(input, h, picks[slot].method, picks[slot].params);
-    }
-    return out;
-  });
+  // The session's own read-only calls, re-anchored to a block every honest host has.
   const answerOf = (c: CallResult) => (c.ok ? JSON.stringify(c.result ?? null) : undefined);
-  const agreedBySlot = picks.map((_, slot) => agreedAnswer(answers.map((a) => answerOf(a[slot]))));
+  const agreedBySlot = plan.calls.map((_, slot) => agreedAnswer(answers.map((a) => answerOf(a[slot]))));
   return hosts.flatMap((host, i) => [
     headSample(host, i),
-    ...picks.map((pick, slot) => {
+    ...plan.calls.map((pick, slot) => {
       const call = answers[i][slot];
-      if (pick.method === "eth_chainId") return identitySample(host, call);
+      if (pick.method === "eth_chainId") return identitySample(host, i, slot);
       if (pick.method === "eth_blockNumber") {
         const head = headOf(call);
         return sample(
           host.id,
+          placed(i, seqOf(i, slot)),
           pick.method,
           call,
           head === null ? {} : { freshness: headScore(head, bestHead, FRESHNESS_TOLERANCE_BLOCKS) },
@@ -225,7 +261,10 @@ async function probeJsonRpc(input: BoundedRound): Promise<ProbeSample[]> {
       }
       const agreed = agreedBySlot[slot];
       // A host that gave no usable answer gave no right answer either: the check counts it.
-      return { ...sample(host.id, pick.method, call), checks: agreed ? { answer: answerOf(call) === agreed.value ? 1 : 0 } : {} };
+      return {
+        ...sample(host.id, placed(i, seqOf(i, slot)), pick.method, call),
+        checks: agreed ? { answer: answerOf(call) === agreed.value ? 1 : 0 } : {},
+      };
     }),
   ]);
 }
@@ -287,6 +326,11 @@ async function readChatStream(response: Response, began: number, round: BoundedR
 
 async function probeHttp(input: BoundedRound): Promise<ProbeSample[]> {
   const { hosts, service } = input;
+  const timings = hosts.map((h) => timingOf(input, h));
+  // One prompt, one set of sampling settings and (in most rounds) a fresh seed, drawn from the
+  // plan, the same for every host so their answers can be compared.
+  const plan = plannedRound(input, 0);
+  const prompt = plan.chat;
   const listModels = async (host: SessionHost) => {
     const at = Date.now();
     try {
@@ -299,16 +343,6 @@ async function probeHttp(input: BoundedRound): Promise<ProbeSample[]> {
       return { ok: false, at, latencyMs: Date.now() - at };
     }
   };
-  // One prompt and one set of sampling settings per round from the corpus, with a fresh seed in
-  // most rounds, the same for every host so their answers can be compared.
-  const pick = <T>(items: readonly T[]) => items[Math.floor(Math.random() * items.length)];
-  const prompt = {
-    model: service.model,
-    stream: true,
-    ...pick(SAMPLING_CORPUS),
-    ...(Math.random() < 0.75 ? { seed: 1 + Math.floor(Math.random() * 2 ** 31) } : {}),
-    messages: [{ role: "user", content: pick(PROMPT_CORPUS) }],
-  };
   const chatWith = async (host: SessionHost) => {
     const at = Date.now();
     try {
@@ -320,37 +354,48 @@ async function probeHttp(input: BoundedRound): Promise<ProbeSample[]> {
       return { ok: false, at, latencyMs: Date.now() - at, text: "" };
     }
   };
-  const both = await staggered(input, [0, 0.5], async (host) => {
-    if (Math.random() < 0.5) {
+  const both = await staggered(input, timings, [0, 0.5], async (host, i) => {
+    if (plan.hosts[i].probes[0].probe === "models") {
       const models = await listModels(host);
-      await gap(input);
+      await gap(input, timings[i]);
       return { models, chat: await chatWith(host) };
     }
     const chat = await chatWith(host);
-    await gap(input);
+    await gap(input, timings[i]);
     return { models: await listModels(host), chat };
   });
   const models = both.map((b) => b.models);
   const chats = both.map((b) => b.chat);
   const agreed = majority(chats.filter((c) => c.ok).map((c) => c.text));
+  const placed = (i: number, probe: string): Placed => {
+    const seq = plan.hosts[i].probes.findIndex((p) => p.probe === probe);
+    return { round: input.round, seq, request: plan.hosts[i].probes[seq].request };
+  };
   return hosts.flatMap((host, i) => [
     sample(
       host.id,
+      placed(i, "models"),
       "models",
       models[i],
       service.model ? { model: (models[i].result as string[] | undefined)?.includes(service.model) ? 1 : 0 } : {},
     ),
     {
       // A failed answer is not the agreed one either.
-      ...sample(host.id, "chat", chats[i]),
+      ...sample(host.id, placed(i, "chat"), "chat", chats[i]),
       checks: agreed === null ? {} : { prompt: chats[i].ok && chats[i].text === agreed ? 1 : 0 },
       firstByteMs: chats[i].firstByteMs,
     },
   ]);
 }
 
-/** Probes every host once with the plan for the service's kind; over within `config.probeTimeoutMs`. */
-export function probeRound(input: ProbeRoundInput): Promise<ProbeSample[]> {
-  const round = { ...input, deadline: Date.now() + input.config.probeSpreadMs + input.config.probeTimeoutMs };
-  return input.service.kind === "jsonrpc" ? probeJsonRpc(round) : probeHttp(round);
+/**
+ * Probes every host once with the plan for the service's kind; over within `config.probeTimeoutMs`.
+ * Returns the samples and the round's record (its inputs, revealed with the plan seed).
+ */
+export async function probeRound(input: ProbeRoundInput): Promise<ProbeRoundResult> {
+  const at = Date.now();
+  const record: RevealedRound = { round: input.round, at, anchor: 0, shapeCount: 0, shapes: {} };
+  const round = { ...input, deadline: at + input.config.probeSpreadMs + input.config.probeTimeoutMs, record };
+  const samples = await (input.service.kind === "jsonrpc" ? probeJsonRpc(round) : probeHttp(round));
+  return { samples, record };
 }

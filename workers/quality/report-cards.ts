@@ -3,23 +3,19 @@
  * jailing hosts whose recent cards call for it. Safe to run twice: cards are keyed by
  * (session, host) and a host has at most one open jail term.
  */
-import { sha256Hex } from "../../protocol/hex.js";
-import { DEFAULT_JAIL, DEFAULT_LATENCY_PROFILES, jailReason, type ProbeSample, scoreReportCard } from "../../protocol/quality.js";
+import {
+  DEFAULT_JAIL,
+  DEFAULT_LATENCY_PROFILES,
+  jailReason,
+  type ProbeSample,
+  samplesHash,
+  scoreReportCard,
+} from "../../protocol/quality.js";
 import { sessionEpoch } from "../../protocol/session.js";
 import type { GatewayConfig } from "../config.js";
 import type { Database } from "../db/database.js";
 import { insertReportCard, lastReleaseOf, openJailTerm, type ReportCard, scoredCardsOf } from "../db/quality.js";
 import type { SessionPlan } from "../sessions/plan-session.js";
-
-/** SHA-256 over the samples as canonical JSON lines in (time, probe) order: what the card commits to. */
-export function samplesHash(samples: readonly ProbeSample[]): string {
-  const lines = [...samples]
-    .sort((a, b) => a.at - b.at || (a.probe < b.probe ? -1 : a.probe > b.probe ? 1 : 0))
-    .map((s) =>
-      JSON.stringify([s.at, s.hostId, s.probe, s.ok, s.latencyMs, s.firstByteMs ?? null, Object.entries(s.checks).sort()]),
-    );
-  return sha256Hex(lines.join("\n"));
-}
 
 export function reportCardFor(
   plan: SessionPlan,

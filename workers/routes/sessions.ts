@@ -3,11 +3,13 @@
  * session, its receipts and the inclusion proof of one receipt (the receipt, its proof to the
  * session root and the session's proof to the batch root, which `protocol/merkle.ts` or the
  * contract's `verifyReceipt` can check), so anyone can recompute selection and check what was
- * served.
+ * served; and the session's committed probe plan (the commitment from the start, the revealed
+ * seed, rounds and samples once its fisherman has finished), so anyone can check its report cards.
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import { receiptLeafValues, sessionLeafHash } from "../../protocol/commitments.js";
 import { MerkleTree } from "../../protocol/merkle.js";
+import { PROBE_PLAN_VERSION, type RevealedRound } from "../../protocol/probe-plan.js";
 import { registryAddress } from "../config.js";
 import { batchMembers, batchOfSession, getBatch, sessionLeafOf } from "../db/batches.js";
 import { pipelineFailureOf } from "../db/pipeline-failures.js";
@@ -17,7 +19,7 @@ import { apiError } from "../errors.js";
 import { openApiApp } from "../http/openapi.js";
 import { jsonAnswer, pageLimit } from "../http/schemas/common.js";
 import { requireKey } from "../middleware/auth.js";
-import { relaySessionStub, sessionForRequest } from "../sessions/session-stub.js";
+import { fishermanStub, relaySessionStub, sessionForRequest } from "../sessions/session-stub.js";
 
 const SessionPlanSchema = z
   .looseObject({
@@ -111,6 +113,47 @@ const ProofSchema = z
   })
   .openapi("ReceiptProof");
 
+const ProbeSampleSchema = z
+  .object({
+    hostId: z.string(),
+    at: z.number().int(),
+    probe: z.string(),
+    ok: z.boolean(),
+    latencyMs: z.number().int(),
+    firstByteMs: z.number().int().optional(),
+    checks: z.record(z.string(), z.number()),
+    round: z.number().int().optional(),
+    seq: z.number().int().optional(),
+    request: z.string().optional(),
+  })
+  .openapi("ProbeSample");
+
+const ProbePlanSchema = z
+  .object({
+    sessionId: z.string(),
+    version: z.number().int(),
+    commitment: hex,
+    kind: z.enum(["jsonrpc", "http"]),
+    model: z.string().nullable(),
+    hostIds: z.array(z.string()),
+    revealed: z.boolean(),
+    revealedAt: z.number().int().nullable(),
+    seed: hex.nullable(),
+    rounds: z
+      .array(
+        z.object({
+          round: z.number().int(),
+          at: z.number().int(),
+          anchor: z.number().int(),
+          shapeCount: z.number().int(),
+          shapes: z.record(z.string(), z.object({ method: z.string(), params: z.array(z.unknown()) })),
+        }),
+      )
+      .nullable(),
+    samples: z.array(ProbeSampleSchema).nullable(),
+  })
+  .openapi("ProbePlan");
+
 const tags = ["sessions"];
 const sessionId = z.string().openapi({ param: { name: "id", in: "path" } });
 
@@ -185,6 +228,16 @@ const proofRoute = createRoute({
   responses: { 200: jsonAnswer(ProofSchema, "The proofs") },
 });
 
+const probePlanRoute = createRoute({
+  method: "get",
+  path: "/{id}/probe-plan",
+  tags,
+  summary:
+    "A session's committed probe plan: the commitment from its opening; the seed, the rounds' inputs and every probe sample once its fisherman has finished",
+  request: { params: z.object({ id: sessionId }) },
+  responses: { 200: jsonAnswer(ProbePlanSchema, "The plan") },
+});
+
 export const sessionsApp = openApiApp()
   .openapi(currentRoute, async (c) => {
     const serviceId = c.req.valid("query").service;
@@ -234,6 +287,32 @@ export const sessionsApp = openApiApp()
         sessionRoot: receipt.sessionRoot,
         session: sessionLeafOf(member),
         sessionProof: batchTree.proof(member.ordinal),
+      },
+      200,
+    );
+  })
+  .openapi(probePlanRoute, async (c) => {
+    const db = c.var.db;
+    const { id } = c.req.valid("param");
+    const record = await getSessionRecord(db, id);
+    if (!record) throw apiError("unknown_session", `No session "${id}"`);
+    if (!record.probePlanCommitment) throw apiError("no_probe_plan", `Session "${id}" has no committed probe plan`);
+    const service = await getService(db, record.serviceId);
+    // The seed is in the record only once the fisherman has finished; until then nothing of the plan is given.
+    const reveal = record.probePlanSeed ? await fishermanStub(c.env, record.id).planReveal() : null;
+    return c.json(
+      {
+        sessionId: record.id,
+        version: PROBE_PLAN_VERSION,
+        commitment: record.probePlanCommitment,
+        kind: service?.kind ?? "jsonrpc",
+        model: service?.model ?? null,
+        hostIds: JSON.parse(record.hostIds) as string[],
+        revealed: reveal !== null,
+        revealedAt: reveal ? record.probePlanRevealedAt : null,
+        seed: reveal ? record.probePlanSeed : null,
+        rounds: reveal ? reveal.rounds.map((body: string) => JSON.parse(body) as RevealedRound) : null,
+        samples: reveal?.samples ?? null,
       },
       200,
     );
