@@ -203,14 +203,14 @@ describe("conductor CLI against npm run dev", () => {
     expect(BigInt(after.balance.available) - BigInt(before.balance.available)).toBe(1_000_000n);
   }, 120_000);
 
-  it("delegate stakes into a validator's pool; an unknown validator is refused", async () => {
+  it("validator register, then delegate stakes into its pool; an unknown validator is refused", async () => {
     const validatorKey = generatePrivateKey();
-    const { createConductorClient } = await import("@conductor-relay/sdk");
-    await createConductorClient({ gateway: dev.info.gateway }).registerValidator({
-      account: privateKeyToAccount(validatorKey),
-      name: "cli-test",
-    });
     const validator = privateKeyToAccount(validatorKey).address;
+    const registered = await conductor(["validator", "register", "--name", "cli-test", "--json"], {
+      CONDUCTOR_PRIVATE_KEY: validatorKey,
+    });
+    expect(registered.code, registered.stderr).toBe(0);
+    expect(registered.json).toMatchObject({ alreadyDone: false, validator });
     const run = await conductor(["delegate", validator, "1000000", "--json"], asOperator);
     expect(run.code, run.stderr).toBe(0);
     expect(run.json.pool).toMatchObject({ id: `validator:${validator.toLowerCase()}`, bonded: "1000000" });

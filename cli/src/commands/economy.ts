@@ -72,6 +72,20 @@ export function addEconomyCommands(program: Command): void {
       }),
     );
 
+  const validator = program.command("validator").description("register as a validator (signed by the validator's key)");
+  operationId(validator.command("register"))
+    .requiredOption("--name <name>", "the validator's name")
+    .description("register the key's address as a validator")
+    .action(
+      action(async (ctx, o: { name: string; id?: string }) => {
+        const account = ctx.account();
+        const answer = await ctx.client.registerValidator({ account, name: o.name, id: o.id });
+        ctx.out.result({ ...answer, validator: account.address }, () => [
+          done(`registered validator ${account.address}`, answer),
+        ]);
+      }),
+    );
+
   operationId(program.command("delegate"))
     .argument("<validator>", "the validator's address")
     .argument("<amount>", "minor units")
