@@ -10,6 +10,10 @@
  * `workers/config.ts` and `workers/errors.ts` are the shared base every layer above protocol/
  * may use. A layer may skip layers below it, never reach above; the Worker reaches a Durable
  * Object only through its binding (`env.RELAY_SESSION.getByName(...)`), never by importing it.
+ *
+ * Outside the Worker: the SDK (packages/sdk/) runs in Node and browsers, so it takes from the
+ * Worker only types (`AppType` for its typed client) and from the repository only protocol/;
+ * the CLI (cli/) reaches the gateway only through the SDK.
  */
 const HTTP = "^workers/(app[.]ts|app-env[.]ts|routes/|middleware/|http/)";
 const OBJECTS = "^durable-objects/";
@@ -18,6 +22,8 @@ const SERVICES = "^workers/(auth[.]ts|relay/|sessions/|quality/|commitments/|eco
 const REPOSITORY = "^(workers/db/|schema/)";
 const BASE = "^workers/(config|errors)[.]ts$";
 const PROTOCOL = "^protocol/";
+const SDK = "^packages/sdk/";
+const CLI = "^cli/";
 
 const forbid = (name, comment, from, to) => ({ name, comment, severity: "error", from: { path: from }, to: { path: to } });
 
@@ -73,6 +79,27 @@ module.exports = {
       "^durable-objects/(relay-session|fisherman|batch-producer)[.]ts$",
       "^durable-objects/(relay-session|fisherman|batch-producer)[.]ts$",
     ),
+    {
+      name: "sdk-runs-anywhere",
+      comment:
+        "The SDK runs in Node and browsers: from the repository it imports protocol/ and, as types only, the Worker's app (AppType).",
+      severity: "error",
+      from: { path: SDK },
+      to: { path: "^(workers|durable-objects|schema|dev|scripts|validator|bench|test|cli)/", dependencyTypesNot: ["type-only"] },
+    },
+    forbid(
+      "sdk-no-platform",
+      "The SDK imports no Workers platform, storage or Node-only module.",
+      SDK,
+      "^(cloudflare:|node:|node_modules/(drizzle-orm|@libsql|@hono/zod-openapi)/)",
+    ),
+    forbid(
+      "cli-through-sdk",
+      "The CLI talks to the gateway through the SDK: it imports the SDK, protocol/ and libraries, never the Worker.",
+      CLI,
+      "^(workers|durable-objects|schema|dev|scripts|validator|bench|test)/",
+    ),
+    forbid("nothing-imports-the-cli", "The CLI is an entry point: no module imports it.", "^(?!cli/)", CLI),
   ],
   options: {
     doNotFollow: { path: "node_modules" },

@@ -2,46 +2,17 @@
  * End to end against `npm run dev` itself: the command is spawned as a person would run it,
  * then viem and the OpenAI SDK talk to the gateway unchanged, and Ctrl-C stops everything.
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import OpenAI from "openai";
 import { createPublicClient, http } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { proofRegistryAbi } from "../../contracts-abi/ProofRegistry.js";
-import { freePort } from "../../dev/free-port.js";
+import type { DevNetworkInfo } from "../../dev/network.js";
 import { type ReceiptLeaf, receiptStruct, sessionStruct } from "../../protocol/commitments.js";
 import { epochStartMs, selectSessionHosts, sessionSeed } from "../../protocol/session.js";
+import { type SpawnedDevNetwork, spawnDevNetwork } from "../support/dev-network.js";
 
-interface DevInfo {
-  gateway: string;
-  chainId: number;
-  services: {
-    "eth-local": { url: string; urlWithKey: string };
-    "llm-local": { openAiBaseUrl: string; model: string };
-  };
-  hosts: { id: string; endpoint: string; service: string; operator: `0x${string}` }[];
-  requestor: { id: string; apiKey: string };
-  sessionSeconds: number;
-  chain: { url: string; contract: `0x${string}`; submitter: `0x${string}` };
-  validator: `0x${string}`;
-}
-
-let dev: ChildProcess;
-let info: DevInfo;
-
-async function waitFor<T>(probe: () => T | undefined, what: string, timeoutMs = 150_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (dev.exitCode !== null || dev.signalCode !== null)
-      throw new Error(`npm run dev exited with ${dev.exitCode} before ${what}`);
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+let dev: SpawnedDevNetwork;
+let info: DevNetworkInfo;
 
 async function isListening(url: string): Promise<boolean> {
   try {
@@ -53,37 +24,13 @@ async function isListening(url: string): Promise<boolean> {
 }
 
 beforeAll(async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "conductor-dev-"));
-  const port = await freePort();
-  dev = spawn("npm", ["run", "dev"], {
-    cwd: path.resolve(__dirname, "../.."),
-    // Short sessions and a fast cron so that a whole commit cycle fits in the test.
-    env: {
-      ...process.env,
-      GATEWAY_PORT: String(port),
-      CONDUCTOR_DEV_DIR: dir,
-      DEV_QUIET: "1",
-      SESSION_SECONDS: "8",
-      ROLLOVER_GRACE_SECONDS: "1",
-      DEV_CRON_INTERVAL_MS: "1000",
-    },
-    stdio: ["ignore", "pipe", "inherit"],
-    detached: true,
-  });
-  let output = "";
-  dev.stdout?.on("data", (chunk) => {
-    output += chunk;
-  });
-  await waitFor(() => (output.includes("dev network is up") ? true : undefined), "the dev network");
-  info = JSON.parse(fs.readFileSync(path.join(dir, "dev.json"), "utf8"));
+  // Short sessions and a fast cron so that a whole commit cycle fits in the test.
+  dev = await spawnDevNetwork({ SESSION_SECONDS: "8", ROLLOVER_GRACE_SECONDS: "1", DEV_CRON_INTERVAL_MS: "1000" });
+  info = dev.info;
 });
 
 afterAll(async () => {
-  if (dev && dev.exitCode === null && dev.signalCode === null) {
-    const exited = new Promise((resolve) => dev.once("exit", resolve));
-    process.kill(-(dev.pid as number), "SIGINT"); // what Ctrl-C sends to the terminal's process group
-    await exited;
-  }
+  await dev?.stop(); // what Ctrl-C sends to the terminal's process group
 });
 
 describe("npm run dev", () => {
@@ -212,9 +159,8 @@ describe("npm run dev", () => {
   it("stops every process it started on Ctrl-C", async () => {
     const anvils = info.hosts.filter((h) => h.service === "eth-local").map((h) => h.endpoint);
     expect(await isListening(anvils[0])).toBe(true);
-    const exited = new Promise((resolve) => dev.once("exit", resolve));
-    process.kill(-(dev.pid as number), "SIGINT");
-    await exited;
+    await dev.stop();
+    expect(dev.process.signalCode ?? dev.process.exitCode).not.toBeNull();
     for (const url of [...anvils, info.chain.url, info.gateway]) expect(await isListening(url)).toBe(false);
   });
 });
