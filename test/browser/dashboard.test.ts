@@ -170,7 +170,7 @@ describe("dashboard", () => {
     expect(await page.$$eval("#relays-chart canvas, #latency-chart canvas", (c) => c.length)).toBe(2);
     expect(await page.$eval("#relay-totals", (n) => n.textContent)).toContain(`${ETH_RELAYS}eth-local relays`);
     await (await page.$("#traffic"))?.screenshot({ path: path.join(SCREENSHOTS, "relays.png") });
-  });
+  }, 90000);
 
   it("lists the hosts with location, reputation and jail", async () => {
     const rows = await page.$$eval("#hosts-table tbody tr[data-host-id]", (trs) =>
@@ -199,7 +199,7 @@ describe("dashboard", () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ batchId, batchState: "verified" });
     await (await page.$("#pipeline"))?.screenshot({ path: path.join(SCREENSHOTS, "pipeline.png") });
-  });
+  }, 150000);
 
   it("shows the ledger's supply and the batch's settlement", async () => {
     await until(
@@ -211,7 +211,7 @@ describe("dashboard", () => {
     expect(BigInt(supply.minted)).toBeGreaterThan(0n);
     const minted = await page.$eval('#supply li[data-figure="minted"] .value', (n) => n.textContent);
     expect(minted?.replace(/,/g, "")).toBe((BigInt(supply.minted) / 1_000_000n).toString());
-  });
+  }, 90000);
 
   it("charts the report-card scores the API has, and keeps a place for governance", async () => {
     const scored = new Set<string>();
@@ -227,7 +227,7 @@ describe("dashboard", () => {
     expect(series ? series.split(",").length : 0).toBeGreaterThanOrEqual(scored.size);
     expect(await page.$eval("#governance", (n) => n.textContent)).toContain("once governance exists");
     await page.screenshot({ path: path.join(SCREENSHOTS, "dashboard.png"), fullPage: true });
-  });
+  }, 60000);
 
   it("rendered without console errors, exceptions or failed requests", () => {
     expect(problems).toEqual([]);
