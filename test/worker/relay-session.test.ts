@@ -215,7 +215,9 @@ describe("RelaySession leases", () => {
     expect(waited).toBe(1 + idleReturns);
     expect(idleReturns).toBeLessThan(10);
     const calls = await stub.callCounts();
-    expect(calls.lease).toBeGreaterThan(2); // 300 relays took several leases, all but the first ahead of need
+    // 300 relays outgrew the first lease of 16: every later lease was taken ahead of need (how many
+    // depends on the rate the isolate saw, so only "at least one more" is asserted).
+    expect(calls.lease).toBeGreaterThanOrEqual(2);
     await reportReceipts();
     const usage = await stub.usage();
     expect(usage?.relays).toBe(300);
