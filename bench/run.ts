@@ -2,6 +2,7 @@
 // bench/results.json. Not part of `npm test`. See bench/README.md for the method.
 import fs from "node:fs";
 import os from "node:os";
+import { buildDashboard } from "../dashboard/build.js";
 import { benchBundle } from "./bundle.js";
 import { measureGas } from "./chain-gas.js";
 import { benchDurableObjects } from "./durable-objects.js";
@@ -18,6 +19,8 @@ log(
 );
 
 log("\n== Relay path (built Worker on workerd via Miniflare; load from a separate process) ==");
+// wrangler's dry run needs the `[assets]` directory the dashboard is built into.
+await buildDashboard();
 const relay = await benchRelayPath();
 log(relay.pinning);
 const r = relay.results;
