@@ -11,6 +11,7 @@ import { apiError } from "../errors.js";
 import { openApiApp } from "../http/openapi.js";
 import { jsonAnswer, numericCursor, pageLimit } from "../http/schemas/common.js";
 import { TransferSchema, transferJson } from "./ledger.js";
+import { SettlementSummarySchema } from "./settlements.js";
 
 const BATCH_STATES = ["pending", "submitted", "committed", "verified", "expired", "failed"] as const;
 
@@ -44,19 +45,7 @@ const BatchMemberSchema = z.looseObject({
   computeUnits: z.number().int(),
 });
 
-const SettlementSchema = z
-  .looseObject({
-    batchId: z.string(),
-    outcome: z.enum(["paid", "expired", "prover_not_active"]),
-    prover: z.string().nullable(),
-    computeUnits: z.number().int(),
-    due: z.number().int(),
-    charged: z.number().int(),
-    burned: z.number().int(),
-    settledAt: z.number().int(),
-    transfers: z.array(TransferSchema),
-  })
-  .openapi("Settlement");
+const SettlementSchema = SettlementSummarySchema.extend({ transfers: z.array(TransferSchema) }).openapi("Settlement");
 
 const tags = ["commitments"];
 const batchId = z.object({ id: z.string().openapi({ param: { name: "id", in: "path" } }) });

@@ -7,7 +7,8 @@ import { listSettlements } from "../db/settlements.js";
 import { openApiApp } from "../http/openapi.js";
 import { jsonAnswer, numericCursor, pageLimit } from "../http/schemas/common.js";
 
-const SettlementRowSchema = z
+/** A settlement record; `/v1/batches/{id}/settlement` adds its transfers. */
+export const SettlementSummarySchema = z
   .looseObject({
     batchId: z.string(),
     outcome: z.enum(["paid", "expired", "prover_not_active"]),
@@ -32,7 +33,7 @@ const listRoute = createRoute({
   request: { query: z.object({ cursor: numericCursor, limit: pageLimit }) },
   responses: {
     200: jsonAnswer(
-      z.object({ settlements: z.array(SettlementRowSchema), next: z.string().nullable() }).openapi("SettlementPage"),
+      z.object({ settlements: z.array(SettlementSummarySchema), next: z.string().nullable() }).openapi("SettlementPage"),
       "A page",
     ),
   },
