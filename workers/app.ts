@@ -20,6 +20,7 @@ import { redactedPath } from "./http/redacted-path.js";
 import { jsonAnswer } from "./http/schemas/common.js";
 import { withContext } from "./middleware/context.js";
 import { batchesApp } from "./routes/batches.js";
+import { governanceApp } from "./routes/governance.js";
 import { hostsApp } from "./routes/hosts.js";
 import { ledgerApp } from "./routes/ledger.js";
 import { licencesApp } from "./routes/licences.js";
@@ -108,6 +109,7 @@ export const app = $(
   .route("/v1/network", networkApp)
   .route("/v1/pipeline", pipelineApp)
   .route("/v1/signing-domain", signingDomainApp)
+  .route("/v1/governance", governanceApp)
   .route("/v1", notInV0App)
   .route("/", relayApp);
 

@@ -15,6 +15,8 @@ import { collectDebts } from "../economy/debts.js";
 import { settleFinalBatches } from "../economy/settle-batches.js";
 import { slashJailedHosts } from "../economy/slash-jailed.js";
 import { releaseMaturedUnbondings } from "../economy/staking.js";
+import { governedConfig } from "../governance/parameters.js";
+import { advanceProposals } from "../governance/proposals.js";
 import { describeError } from "./isolated.js";
 
 export interface CommitTickReport {
@@ -27,6 +29,8 @@ export interface CommitTickReport {
   /** Requestors whose debt was (partly) collected from their balance; -1 when the step failed. */
   collectedDebts: number;
   genesis: "sent" | "adopted" | "none" | "failed";
+  /** Proposals moved on by time (voting opened, result recorded and queued, expired). */
+  advancedProposals: number;
   /** Steps that failed as a whole this run (each is retried next run; the others ran). */
   failedSteps: { step: string; error: string }[];
 }
@@ -39,7 +43,8 @@ export interface CommitTickReport {
  */
 export async function runCommitPipeline(env: Env, now: number): Promise<CommitTickReport> {
   const db = database(env);
-  const config = gatewayConfig(env);
+  // The governed parameters in force now (docs/governance.md) over the configured defaults.
+  const config = await governedConfig(db, gatewayConfig(env), now);
   const failedSteps: CommitTickReport["failedSteps"] = [];
   const step = async <T>(name: string, fallback: T, work: () => Promise<T>): Promise<T> => {
     try {
@@ -60,6 +65,7 @@ export async function runCommitPipeline(env: Env, now: number): Promise<CommitTi
   const releasedUnbondings = await step("release_unbondings", 0, () => releaseMaturedUnbondings(db, now));
   const collectedDebts = await step("collect_debts", -1, () => collectDebts(db, now));
   const genesis = await step("anchor_genesis", "failed" as const, () => anchorGenesis(db, registryChain(env)));
+  const advancedProposals = await step("advance_proposals", 0, () => advanceProposals(db, config, now));
   return {
     closedSessions,
     newBatch,
@@ -69,6 +75,7 @@ export async function runCommitPipeline(env: Env, now: number): Promise<CommitTi
     releasedUnbondings,
     collectedDebts,
     genesis,
+    advancedProposals,
     failedSteps,
   };
 }

@@ -27,6 +27,7 @@ export const RESERVED_SERVICE_IDS = new Set([
   "signing-domain",
   "metrics",
   "settlements",
+  "governance",
   ...NOT_IN_V0,
 ]);
 
