@@ -62,7 +62,8 @@ export type ProposalPayload =
   | { kind: "text" };
 
 const AMOUNT = /^[1-9]\d{0,15}$/;
-const HOLDER = /^[A-Za-z0-9:_.-]{1,80}$/;
+/** A ledger holder: an address or a requestor id (as the API's `holder` field). */
+const HOLDER = /^(0x[0-9a-f]{40}|req_[0-9a-f]{20})$/;
 
 /**
  * Reads and checks a proposal's payload (the JSON text the proposer signed). Throws an Error
@@ -99,8 +100,10 @@ export function parseProposalPayload(kind: ProposalKind, raw: string): ProposalP
     }
     case "treasury_spend": {
       keys("recipient", "amount");
-      if (typeof p.recipient !== "string" || !HOLDER.test(p.recipient)) throw new Error("payload.recipient must be a holder");
-      return { kind, recipient: p.recipient, amount: amountOf("amount") };
+      const recipient = typeof p.recipient === "string" && p.recipient.startsWith("0x") ? p.recipient.toLowerCase() : p.recipient;
+      if (typeof recipient !== "string" || !HOLDER.test(recipient))
+        throw new Error("payload.recipient must be a holder (a 20-byte hex address or a requestor id)");
+      return { kind, recipient, amount: amountOf("amount") };
     }
     case "revenue_distribution": {
       keys("rule", "amount");
