@@ -8,21 +8,21 @@ import fc from "fast-check";
 import { keccak256, toHex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { describe, expect, it } from "vitest";
-import { governedValues, parameterChangeRefusal } from "../../protocol/governance-parameters.js";
 import {
   type Ballot,
   ballotRefusal,
   outcomeOf,
   type PowerEntry,
+  type ProposalTimeline,
   parseProposalPayload,
   parseVotingModes,
   proposalContentHash,
   proposalState,
-  type ProposalTimeline,
   tally,
   type VotingMode,
 } from "../../protocol/governance.js";
 import { countSignedBallots, type SignedBallot, signGovernanceMessage } from "../../protocol/governance-messages.js";
+import { governedValues, parameterChangeRefusal } from "../../protocol/governance-parameters.js";
 import type { SigningDomain } from "../../protocol/host-registration.js";
 
 /** The golden snapshot: A and C are members (bonded >= 5); B and C delegate to A, E to D. */
@@ -168,9 +168,9 @@ describe("payloads and governed parameters", () => {
     expect(() => parseProposalPayload("parameter_change", '{"name":"quorumBps","value":"0"}')).toThrow(/from 1 to 10000/);
     expect(() => parseProposalPayload("parameter_change", '{"name":"sessionSeconds","value":"5"}')).toThrow(/not a governed/);
     expect(() => parseProposalPayload("treasury_spend", '{"recipient":"0xzz","amount":"5"}')).toThrow(/recipient/);
-    expect(() => parseProposalPayload("treasury_spend", '{"recipient":"0x0000000000000000000000000000000000000001","amount":"0"}')).toThrow(
-      /amount/,
-    );
+    expect(() =>
+      parseProposalPayload("treasury_spend", '{"recipient":"0x0000000000000000000000000000000000000001","amount":"0"}'),
+    ).toThrow(/amount/);
     expect(parseProposalPayload("revenue_distribution", '{"rule":"hybrid","amount":"1000"}')).toEqual({
       kind: "revenue_distribution",
       rule: "hybrid",
@@ -180,7 +180,9 @@ describe("payloads and governed parameters", () => {
     const members = ["0x0000000000000000000000000000000000000001", "0x0000000000000000000000000000000000000002"];
     expect(parseProposalPayload("council_election", JSON.stringify({ members, signatures: 2 }))).toMatchObject({ signatures: 2 });
     expect(() => parseProposalPayload("council_election", JSON.stringify({ members, signatures: 3 }))).toThrow(/signatures/);
-    expect(() => parseProposalPayload("council_election", JSON.stringify({ members: [members[0], members[0]], signatures: 1 }))).toThrow();
+    expect(() =>
+      parseProposalPayload("council_election", JSON.stringify({ members: [members[0], members[0]], signatures: 1 })),
+    ).toThrow();
     expect(() => parseProposalPayload("text", '{"x":1}')).toThrow(/nothing/);
     expect(() => parseProposalPayload("text", "nope")).toThrow(/JSON/);
   });
@@ -232,13 +234,19 @@ describe("invalid ballots change no result (property)", () => {
     await fc.assert(
       fc.asyncProperty(
         fc.constantFrom<VotingMode>("token", "quadratic", "one_person_one_vote", "delegated"),
-        fc.array(fc.record({ power: fc.bigInt(1n, 400n), bonded: fc.bigInt(0n, 50n), delegate: fc.integer({ min: -1, max: 5 }) }), {
-          minLength: 6,
-          maxLength: 6,
-        }),
-        fc.array(fc.record({ voter: fc.integer({ min: 0, max: 5 }), support: fc.constantFrom(0, 1, 2), votes: fc.bigInt(1n, 20n) }), {
-          maxLength: 6,
-        }),
+        fc.array(
+          fc.record({ power: fc.bigInt(1n, 400n), bonded: fc.bigInt(0n, 50n), delegate: fc.integer({ min: -1, max: 5 }) }),
+          {
+            minLength: 6,
+            maxLength: 6,
+          },
+        ),
+        fc.array(
+          fc.record({ voter: fc.integer({ min: 0, max: 5 }), support: fc.constantFrom(0, 1, 2), votes: fc.bigInt(1n, 20n) }),
+          {
+            maxLength: 6,
+          },
+        ),
         fc.array(
           fc.record({
             kind: fc.constantFrom("wrong_signature", "no_power", "double_vote", "after_close"),
@@ -260,12 +268,16 @@ describe("invalid ballots change no result (property)", () => {
           const voted = new Set<string>();
           const valid: SignedBallot[] = [];
           let at = proposal.votingStarts;
+          const tick = () => {
+            at += 10;
+            return at;
+          };
           for (const w of wanted) {
             const voter = snapshot[w.voter].holder;
             const votes = mode === "quadratic" ? w.votes : 0n;
             if (ballotRefusal({ voter, support: w.support as 0, votes }, byHolder, voted, rules)) continue;
             voted.add(voter);
-            valid.push(await signed(accounts[w.voter], voter, w.support, votes, (at += 10)));
+            valid.push(await signed(accounts[w.voter], voter, w.support, votes, tick()));
           }
           const before = await countSignedBallots(proposal, snapshot, valid, rules, domain);
           expect(before.refused).toBe(0);
@@ -274,10 +286,12 @@ describe("invalid ballots change no result (property)", () => {
             const votes = mode === "quadratic" ? 1n : 0n;
             const voter = snapshot[x.voter].holder;
             if (x.kind === "wrong_signature") extra.push(await signed(outsider, voter, x.support, votes, proposal.votingStarts));
-            else if (x.kind === "no_power") extra.push(await signed(outsider, outsider.address.toLowerCase(), x.support, votes, (at += 10)));
-            else if (x.kind === "after_close") extra.push(await signed(accounts[x.voter], voter, x.support, votes, proposal.votingEnds + 1));
+            else if (x.kind === "no_power")
+              extra.push(await signed(outsider, outsider.address.toLowerCase(), x.support, votes, tick()));
+            else if (x.kind === "after_close")
+              extra.push(await signed(accounts[x.voter], voter, x.support, votes, proposal.votingEnds + 1));
             else if (valid.some((v) => v.message.voter === voter))
-              extra.push(await signed(accounts[x.voter], voter, x.support, votes, (at += 10)));
+              extra.push(await signed(accounts[x.voter], voter, x.support, votes, tick()));
             else extra.push(await signed(accounts[x.voter], voter, x.support, votes, proposal.votingEnds + 1_000));
           }
           const after = await countSignedBallots(proposal, snapshot, [...extra, ...valid], rules, domain);

@@ -6,7 +6,7 @@
  * the snapshot included, so anyone can recount a proposal with `protocol/`.
  */
 import { createRoute, z } from "@hono/zod-openapi";
-import type { Address, Hex } from "viem";
+import { type Address, type Hex, isAddress } from "viem";
 import { PROPOSAL_KINDS, type ProposalKind, type Support } from "../../protocol/governance.js";
 import { GOVERNANCE_SIGNER_FIELD, type GovernanceAction, governanceTypes } from "../../protocol/governance-messages.js";
 import type { GatewayConfig } from "../config.js";
@@ -99,7 +99,11 @@ const VoteMessage = z.object({
 });
 const DelegateMessage = z.object({
   holder: address,
-  delegate: z.union([z.literal(""), address], { error: 'must be an address, or "" to undelegate' }),
+  // Signed as a string (it may be ""): kept as written, so the signature checks; lower-cased after.
+  delegate: z
+    .string()
+    .refine((v) => v === "" || isAddress(v, { strict: false }), { error: 'must be an address, or "" to undelegate' })
+    .openapi({ example: "0x70997970c51812dc3a010c7d01b50e0d17dc79c8" }),
   id: operationId,
   deadline: amount(),
 });
@@ -508,7 +512,11 @@ export const governanceApp = openApiApp()
     const holderAddress = await verifyGovernance(c.var.config, "Delegate", c.var.body, now);
     const m = c.var.body.message;
     const operation = `${holderAddress}/${m.id}`;
-    const outcome = await delegateVotes(c.var.db, { operation, holder: holderAddress, delegate: m.delegate || null }, now);
+    const outcome = await delegateVotes(
+      c.var.db,
+      { operation, holder: holderAddress, delegate: m.delegate.toLowerCase() || null },
+      now,
+    );
     return operationAnswer(c, operation, outcome);
   })
   .openapi(advanceRoute, async (c) => {
