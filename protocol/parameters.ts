@@ -320,6 +320,23 @@ export const PARAMETERS = {
     group: "economy",
     description: "Score a host is paid at for a session without a scored report card (too few probe samples).",
   }),
+  revenueLockSeconds: varSpec({
+    name: "REVENUE_LOCK_SECONDS",
+    kind: positiveInteger,
+    default: 7 * 24 * 60 * 60,
+    unit: "s",
+    group: "economy",
+    description:
+      "How long a revenue-sharing payout stays a locked pending transfer before cron posts it to the holder's balance.",
+  }),
+  revenueHybridStakeBps: varSpec({
+    name: "REVENUE_HYBRID_STAKE_BPS",
+    kind: basisPoints,
+    default: 7_000n,
+    unit: "basis points",
+    group: "economy",
+    description: "Part of a hybrid revenue distribution shared by bonded stake; the rest is shared by governance activity.",
+  }),
 };
 
 /** The protocol parameters as the code uses them: one field per `PARAMETERS` entry, with its meaning there. */
