@@ -117,23 +117,34 @@ export async function holderRank(db: Database, asset: string, epoch: number, hol
   return Number(row?.n ?? 0);
 }
 
-/** The statements of a fold: the new balance versions and the root's row (one batch: a root exists with its versions or not at all). */
+/**
+ * The statements writing an epoch's balance versions. An upsert: versions written by a fold
+ * that died before its root's row are overwritten by the retry (no epoch reads them before its
+ * root exists, since leaves are read only up to an existing root's epoch).
+ */
+export function insertBalanceVersions(
+  db: Database,
+  asset: string,
+  epoch: number,
+  versions: readonly { holder: string; balance: bigint }[],
+): Statement[] {
+  return chunk(versions, rowsPerInsert(ledgerBalanceVersions)).map((part) =>
+    db
+      .insert(ledgerBalanceVersions)
+      .values(part.map((v) => ({ asset, holder: v.holder, epoch, balance: Number(v.balance) })))
+      .onConflictDoUpdate({
+        target: [ledgerBalanceVersions.asset, ledgerBalanceVersions.holder, ledgerBalanceVersions.epoch],
+        set: { balance: sql`excluded.balance` },
+      }),
+  );
+}
+
+/** The root's row, written after its versions: from then on the epoch exists. */
 export function insertLedgerRoot(
   db: Database,
   root: Omit<LedgerRoot, "state" | "tx" | "attempts" | "lastError" | "committedAt">,
-  asset: string,
-  versions: readonly { holder: string; balance: bigint }[],
-): Statement[] {
-  const statements: Statement[] = [];
-  for (const part of chunk(versions, rowsPerInsert(ledgerBalanceVersions))) {
-    statements.push(
-      db
-        .insert(ledgerBalanceVersions)
-        .values(part.map((v) => ({ asset, holder: v.holder, epoch: root.epoch, balance: Number(v.balance) }))),
-    );
-  }
-  statements.push(db.insert(ledgerRoots).values({ ...root, state: "pending" }));
-  return statements;
+): Statement {
+  return db.insert(ledgerRoots).values({ ...root, state: "pending" });
 }
 
 /** The holder's balance version in force at `epoch`, or null. */

@@ -27,6 +27,7 @@ import type { MerkleTree } from "../../protocol/merkle.js";
 import { onChainLedgerRoot, type RegistryChain, sendLedgerRoot } from "../chain/registry-client.js";
 import { describeError } from "../cron/isolated.js";
 import type { Database } from "../db/database.js";
+import type { Statement } from "../db/ledger.js";
 import {
   balanceChanges,
   balancePage,
@@ -34,6 +35,7 @@ import {
   balanceVersionAt,
   getLedgerRoot,
   holderRank,
+  insertBalanceVersions,
   insertLedgerRoot,
   type LedgerRoot,
   lastSettledAt,
@@ -42,10 +44,14 @@ import {
   pendingLedgerRoots,
   recordLedgerRootAttempt,
 } from "../db/ledger-roots.js";
+import { chunk } from "../db/limits.js";
 import { apiError } from "../errors.js";
 
 /** Rows read per page while folding or proving. */
 export const LEDGER_PAGE_ROWS = 2_000;
+
+/** Version inserts per batch (25 rows each): about 2,000 holders per write. */
+const VERSION_STATEMENTS_PER_BATCH = 80;
 
 const ZERO = `0x${"0".repeat(64)}`;
 
@@ -108,14 +114,20 @@ export async function foldLedgerRoot(db: Database, now: number): Promise<FoldedL
   const built = await buildLedgerTree(leavesAt(db, epoch, previousEpoch, versions));
   if (!built) return null;
   const root = built.tree.root;
-  await db.batch(
-    insertLedgerRoot(
-      db,
-      { epoch, throughSeq: through, root, holders: built.leafCount, leafVersion: LEDGER_LEAF_VERSION, createdAt: now },
-      LEDGER_ASSET,
-      versions,
-    ) as [ReturnType<typeof insertLedgerRoot>[number], ...ReturnType<typeof insertLedgerRoot>],
-  );
+  // Versions in batches of a bounded size (a first fold writes every holder), then the root's row.
+  for (const part of chunk(insertBalanceVersions(db, LEDGER_ASSET, epoch, versions), VERSION_STATEMENTS_PER_BATCH)) {
+    await db.batch(part as [Statement, ...Statement[]]);
+  }
+  await db.batch([
+    insertLedgerRoot(db, {
+      epoch,
+      throughSeq: through,
+      root,
+      holders: built.leafCount,
+      leafVersion: LEDGER_LEAF_VERSION,
+      createdAt: now,
+    }),
+  ]);
   return { epoch, root, holders: built.leafCount, changed: versions.length, throughSeq: through };
 }
 
