@@ -11,7 +11,7 @@ import { describe, expect, it } from "vitest";
 import { balanceAccount, balanceOf } from "../../protocol/ledger.js";
 import { LEDGER_ASSET, ledgerLeafHash, verifyLedgerProof } from "../../protocol/ledger-root.js";
 import { MerkleTree } from "../../protocol/merkle.js";
-import { accounts, transfers } from "../../schema/tables.js";
+import { accounts, ledgerBalanceVersions, transfers } from "../../schema/tables.js";
 import type { Database } from "../../workers/db/database.js";
 import { getAccounts } from "../../workers/db/ledger.js";
 import { foldLedgerRoot, ledgerBalanceProof } from "../../workers/economy/ledger-root.js";
@@ -65,6 +65,17 @@ describe("ledger root (libSQL)", () => {
     await expectEveryProofVerifies(db, 1, balances1);
     await expect(ledgerBalanceProof(db, holder(99), 1)).rejects.toMatchObject({ code: "not_in_ledger_root", status: 404 });
     await expect(ledgerBalanceProof(db, HOLDERS[0], 9)).rejects.toMatchObject({ code: "unknown_ledger_root", status: 404 });
+  });
+
+  it("a fold that died after writing versions but before its root leaves nothing a retry keeps", async () => {
+    const db = await freshEconomyDatabase("ledger-root-orphans");
+    await mint(db, { id: "m1", holder: HOLDERS[0], amount: 500n }, 1);
+    await foldLedgerRoot(db, 2);
+    // What a dead fold of epoch 2 would have left: a version for a holder the retry does not change.
+    await db.insert(ledgerBalanceVersions).values({ asset: LEDGER_ASSET, holder: HOLDERS[0], epoch: 2, balance: 1 });
+    await mint(db, { id: "m2", holder: HOLDERS[1], amount: 7n }, 3);
+    expect(await foldLedgerRoot(db, 4)).toMatchObject({ epoch: 2, changed: 1, holders: 2 });
+    await expectEveryProofVerifies(db, 2, await liveBalances(db, [HOLDERS[0], HOLDERS[1]]));
   });
 
   it("counts a locked revenue payout only once it is posted", async () => {

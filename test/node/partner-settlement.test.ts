@@ -11,6 +11,7 @@ import { batches, batchSessions, hosts, operators, requestors, services, session
 import type { Database } from "../../workers/db/database.js";
 import { getAccount, ledgerSnapshot, transfersFor } from "../../workers/db/ledger.js";
 import { setServicePartner } from "../../workers/db/services.js";
+import { foldLedgerRootAfterSettlement, ledgerBalanceProof } from "../../workers/economy/ledger-root.js";
 import { settleBatch } from "../../workers/economy/settle-batches.js";
 import { mint } from "../../workers/economy/transfers.js";
 import { economyConfig, freshEconomyDatabase } from "../support/economy-db.js";
@@ -87,6 +88,7 @@ async function setup(): Promise<Database> {
   return db;
 }
 
+let sessionEpochs = 0;
 /** A verified batch with one 100-compute-unit session per service. */
 async function batchOf(db: Database, id: string, serviceIds: string[]) {
   await db.insert(batches).values({
@@ -108,7 +110,7 @@ async function batchOf(db: Database, id: string, serviceIds: string[]) {
       id: sessionId,
       requestorId: PAYER,
       serviceId,
-      epoch: 1,
+      epoch: ++sessionEpochs,
       seed: "0x",
       algorithm: "test",
       hostIds: "[]",
@@ -161,5 +163,18 @@ describe("settlement pays each service's partner (libSQL)", () => {
     await setServicePartner(db, "svc-plain", PARTNER);
     await settleBatch(db, economyConfig, "batch_3", 10);
     expect(balanceOf(await getAccount(db, balanceAccount(PARTNER)))).toBe(9n);
+  });
+
+  it("cron folds a ledger root once after each run that settled a batch (the partner's reward is in it)", async () => {
+    const db = await setup();
+    expect(await foldLedgerRootAfterSettlement(db, 5)).toBeNull(); // nothing settled yet
+    await batchOf(db, "batch_4", ["svc-partnered"]);
+    await settleBatch(db, economyConfig, "batch_4", 10);
+    expect(await foldLedgerRootAfterSettlement(db, 11)).toBe(1);
+    expect(await foldLedgerRootAfterSettlement(db, 12)).toBeNull();
+    await batchOf(db, "batch_5", ["svc-partnered"]);
+    await settleBatch(db, economyConfig, "batch_5", 20);
+    expect(await foldLedgerRootAfterSettlement(db, 21)).toBe(2);
+    expect((await ledgerBalanceProof(db, PARTNER, 2)).balance).toBe(42n);
   });
 });

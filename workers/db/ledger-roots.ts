@@ -139,6 +139,11 @@ export function insertBalanceVersions(
   );
 }
 
+/** Removes versions of epochs after `epoch` (left by a fold that died before writing its root's row). */
+export async function dropOrphanVersions(db: Database, epoch: number): Promise<void> {
+  await db.delete(ledgerBalanceVersions).where(sql`${ledgerBalanceVersions.epoch} > ${epoch}`);
+}
+
 /** The root's row, written after its versions: from then on the epoch exists. */
 export function insertLedgerRoot(
   db: Database,

@@ -33,6 +33,7 @@ import {
   balancePage,
   balancesAt,
   balanceVersionAt,
+  dropOrphanVersions,
   getLedgerRoot,
   holderRank,
   insertBalanceVersions,
@@ -115,6 +116,9 @@ export async function foldLedgerRoot(db: Database, now: number): Promise<FoldedL
   if (!built) return null;
   const root = built.tree.root;
   // Versions in batches of a bounded size (a first fold writes every holder), then the root's row.
+  // A fold that died between the two left versions of this epoch: they go first (the retry's
+  // changes may not cover the same holders).
+  await dropOrphanVersions(db, previousEpoch);
   for (const part of chunk(insertBalanceVersions(db, LEDGER_ASSET, epoch, versions), VERSION_STATEMENTS_PER_BATCH)) {
     await db.batch(part as [Statement, ...Statement[]]);
   }
