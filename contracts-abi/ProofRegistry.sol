@@ -251,4 +251,41 @@ contract ProofRegistry {
         }
         return node == root;
     }
+
+    // ---- Ledger root (issue 16): the internal ledger's holder balances, one Merkle root per epoch.
+
+    /// @notice Merkle root of every holder's posted balance per asset at an epoch (protocol/ledger-root.ts).
+    mapping(uint64 => bytes32) public ledgerRoots;
+
+    event LedgerRootCommitted(uint64 indexed epoch, bytes32 root, address submitter);
+
+    error LedgerRootExists();
+    error EmptyLedgerRoot();
+
+    /// @notice Commits the ledger root of `epoch`, once: an epoch's balances never change afterwards.
+    function commitLedgerRoot(uint64 epoch, bytes32 root) external {
+        if (!submitters[msg.sender]) revert NotSubmitter();
+        if (root == bytes32(0)) revert EmptyLedgerRoot();
+        if (ledgerRoots[epoch] != bytes32(0)) revert LedgerRootExists();
+        ledgerRoots[epoch] = root;
+        emit LedgerRootCommitted(epoch, root, msg.sender);
+    }
+
+    /// @notice The leaf of a holder's balance (format version 1): holderKey and asset are keccak256
+    /// of the holder id and asset symbol (UTF-8); an OpenZeppelin standard leaf like the batch leaves.
+    function ledgerLeafHash(bytes32 holderKey, bytes32 asset, uint256 balance, uint64 epoch) public pure returns (bytes32) {
+        return keccak256(bytes.concat(keccak256(abi.encode(holderKey, asset, balance, epoch))));
+    }
+
+    /// @notice Whether `holderKey` held `balance` of `asset` at `epoch`, by the committed ledger root.
+    function verifyLedgerBalance(
+        uint64 epoch,
+        bytes32 holderKey,
+        bytes32 asset,
+        uint256 balance,
+        bytes32[] calldata proof
+    ) external view returns (bool) {
+        bytes32 root = ledgerRoots[epoch];
+        return root != bytes32(0) && _verify(proof, root, ledgerLeafHash(holderKey, asset, balance, epoch));
+    }
 }

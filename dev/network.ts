@@ -438,6 +438,9 @@ export async function startNetwork({
         // Unbonding is 21 days in production; 2 minutes locally (UNBONDING_SECONDS overrides).
         "--var",
         `UNBONDING_SECONDS:${process.env.UNBONDING_SECONDS ?? 120}`,
+        // Revenue-sharing payouts are locked 7 days in production; 1 minute locally.
+        "--var",
+        `REVENUE_LOCK_SECONDS:${process.env.REVENUE_LOCK_SECONDS ?? 60}`,
         "--test-scheduled",
         ...PASSED_VARS.filter((name) => process.env[name]).flatMap((name) => ["--var", `${name}:${process.env[name]}`]),
       ],

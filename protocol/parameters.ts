@@ -433,6 +433,23 @@ export const PARAMETERS = {
     group: "governance",
     description: "The voting mode of each proposal kind, shown on each proposal.",
   }),
+  revenueLockSeconds: varSpec({
+    name: "REVENUE_LOCK_SECONDS",
+    kind: positiveInteger,
+    default: 7 * 24 * 60 * 60,
+    unit: "s",
+    group: "economy",
+    description:
+      "How long a revenue-sharing payout stays a locked pending transfer before cron posts it to the holder's balance.",
+  }),
+  revenueHybridStakeBps: varSpec({
+    name: "REVENUE_HYBRID_STAKE_BPS",
+    kind: basisPoints,
+    default: 7_000n,
+    unit: "basis points",
+    group: "economy",
+    description: "Part of a hybrid revenue distribution shared by bonded stake; the rest is shared by governance activity.",
+  }),
 };
 
 /** The protocol parameters as the code uses them: one field per `PARAMETERS` entry, with its meaning there. */

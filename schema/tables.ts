@@ -29,6 +29,8 @@ export const services = sqliteTable("services", {
   /** JSON array: refused-namespace methods (or `prefix*`) this service forwards anyway. */
   allowedMethods: text("allowed_methods").notNull().default("[]"),
   createdAt: integer("created_at").notNull(),
+  /** The chain partner holder (0010) paid this service's partner share of settlements; null: `system:chain_partner`. */
+  partner: text("partner"),
 });
 
 export const operators = sqliteTable("operators", {
@@ -610,3 +612,68 @@ export const parameterChanges = sqliteTable("parameter_changes", {
     .references(() => proposals.id),
   executedAt: integer("executed_at").notNull(),
 });
+// Revenue sharing, chain partners, ledger root (0010_revenue_partners_ledger_root.sql).
+
+/** A revenue distribution (its operation id): what it took from the treasury by which rule. */
+export const revenueDistributions = sqliteTable("revenue_distributions", {
+  id: text("id").primaryKey(),
+  rule: text("rule", { enum: ["stake", "activity", "hybrid"] }).notNull(),
+  amount: integer("amount").notNull(),
+  /** Paid into payouts; `amount - distributed` (rounding dust) stayed in the treasury. */
+  distributed: integer("distributed").notNull(),
+  holders: integer("holders").notNull(),
+  maturesAt: integer("matures_at").notNull(),
+  createdAt: integer("created_at").notNull(),
+});
+
+/** A time-locked payout: the pending transfer treasury -> holder, posted by cron once mature. */
+export const revenuePayouts = sqliteTable(
+  "revenue_payouts",
+  {
+    transferId: text("transfer_id").primaryKey(),
+    distribution: text("distribution")
+      .notNull()
+      .references(() => revenueDistributions.id),
+    holder: text("holder").notNull(),
+    amount: integer("amount").notNull(),
+    stakePart: integer("stake_part").notNull(),
+    activityPart: integer("activity_part").notNull(),
+    maturesAt: integer("matures_at").notNull(),
+    state: text("state", { enum: ["locked", "paid"] }).notNull(),
+    paidAt: integer("paid_at"),
+  },
+  (t) => [index("revenue_payouts_due").on(t.state, t.maturesAt), index("revenue_payouts_holder").on(t.holder, t.maturesAt)],
+);
+
+/** A holder's posted balance of an asset from the epoch it changed in (the ledger root's leaves). */
+export const ledgerBalanceVersions = sqliteTable(
+  "ledger_balance_versions",
+  {
+    asset: text("asset").notNull(),
+    holder: text("holder").notNull(),
+    epoch: integer("epoch").notNull(),
+    balance: integer("balance").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.asset, t.holder, t.epoch] })],
+);
+
+/** The ledger root of an epoch and its on-chain commitment. */
+export const ledgerRoots = sqliteTable(
+  "ledger_roots",
+  {
+    epoch: integer("epoch").primaryKey(),
+    /** Transfers with `seq <= throughSeq` are in this epoch's balances. */
+    throughSeq: integer("through_seq").notNull(),
+    root: text("root").notNull(),
+    holders: integer("holders").notNull(),
+    leafVersion: integer("leaf_version").notNull(),
+    createdAt: integer("created_at").notNull(),
+    state: text("state", { enum: ["pending", "committed"] }).notNull(),
+    tx: text("tx"),
+    attempts: integer("attempts").notNull().default(0),
+    /** Why the last attempt to commit failed; the root stays pending and is retried. */
+    lastError: text("last_error"),
+    committedAt: integer("committed_at"),
+  },
+  (t) => [index("ledger_roots_pending").on(t.state, t.epoch)],
+);

@@ -23,6 +23,7 @@ import { batchesApp } from "./routes/batches.js";
 import { governanceApp } from "./routes/governance.js";
 import { hostsApp } from "./routes/hosts.js";
 import { ledgerApp } from "./routes/ledger.js";
+import { ledgerRootsApp } from "./routes/ledger-roots.js";
 import { licencesApp } from "./routes/licences.js";
 import { metricsApp } from "./routes/metrics.js";
 import { networkApp } from "./routes/network.js";
@@ -103,6 +104,7 @@ export const app = $(
   .route("/v1/sessions", sessionsApp)
   .route("/v1/batches", batchesApp)
   .route("/v1/ledger", ledgerApp)
+  .route("/v1/ledger", ledgerRootsApp)
   .route("/v1/stakes", stakesApp)
   .route("/v1/validators", validatorsApp)
   .route("/v1/licences", licencesApp)

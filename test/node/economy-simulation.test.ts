@@ -1,7 +1,8 @@
 /**
  * Deterministic simulation of the economy: thousands of seeded random operations (mint, transfer,
  * stake, unstake, delegate, slash while unbonding, unbonding returns, settlement, concurrent
- * licence mints, binds and redemptions, replayed and reused operation ids, phase moves) run
+ * licence mints, binds and redemptions, replayed and reused operation ids, phase moves, chain
+ * partners named and removed, revenue distributions and their maturing payouts, ledger-root folds) run
  * through the real repository layer and SQL on a libSQL `file:` database, with every invariant
  * checked after every step. A failure names its seed and step: rerun it with
  * `SIM_SEED=<seed> npx vitest run -c vitest.node.config.ts test/node/economy-simulation.test.ts`.
@@ -20,6 +21,7 @@ import {
   SETTLEMENT_CLEARING_ACCOUNT,
   TREASURY_ACCOUNT,
 } from "../../protocol/ledger.js";
+import { LEDGER_ASSET, verifyLedgerProof } from "../../protocol/ledger-root.js";
 import { liquidatesOnSlash } from "../../protocol/licences.js";
 import { readParameters } from "../../protocol/parameters.js";
 import { poolId } from "../../protocol/staking.js";
@@ -43,10 +45,13 @@ import type { Database } from "../../workers/db/database.js";
 import { debtAudit, requestorDebt } from "../../workers/db/debts.js";
 import { getAccount, getAccounts, ledgerSnapshot } from "../../workers/db/ledger.js";
 import { licencesLiableTo, readNetworkState } from "../../workers/db/licences.js";
+import { setServicePartner } from "../../workers/db/services.js";
 import { readPool, sharesOf } from "../../workers/db/stake-pools.js";
 import { collectDebts } from "../../workers/economy/debts.js";
+import { foldLedgerRoot, ledgerBalanceProof } from "../../workers/economy/ledger-root.js";
 import { bindLicence, changePhase, mintLicence, redeemLicence, transferLicence } from "../../workers/economy/licences.js";
 import { runOperation } from "../../workers/economy/operation.js";
+import { distributeRevenue, releaseMaturedRevenue } from "../../workers/economy/revenue-sharing.js";
 import { settleBatch } from "../../workers/economy/settle-batches.js";
 import { slashHost } from "../../workers/economy/slash-jailed.js";
 import { releaseMaturedUnbondings, slashStatements, stake, unstake } from "../../workers/economy/staking.js";
@@ -142,6 +147,7 @@ async function checkInvariants(db: Database) {
   if (clearing.creditsPosted !== clearing.debitsPosted) broken.push("the settlement clearing account is not empty");
   broken.push(...(await settlementViolations(db)));
   broken.push(...(await debtViolations(db)));
+  broken.push(...(await revenueViolations(db)));
   const all = await db.select().from(licences).all();
   const state = await readNetworkState(db);
   if (all.length > LICENCE_CAP || state.licencesMinted !== all.length)
@@ -207,6 +213,8 @@ async function settlementViolations(db: Database): Promise<string[]> {
       (share.length !== 1 || share[0].credit !== s.validatorShareTo || Number(share[0].total) !== s.validators)
     )
       broken.push(`batch ${s.batchId}: the validators' share did not go to ${s.validatorShareTo}`);
+    if (sum("chain_partner_reward") !== s.chainPartner)
+      broken.push(`batch ${s.batchId}: chain partner transfers ${sum("chain_partner_reward")} != ${s.chainPartner}`);
     if (active !== (s.validatorShareTo === `pool:validator:${s.prover}`))
       broken.push(`batch ${s.batchId}: validators' share to ${s.validatorShareTo} for ${s.validatorShareReason}`);
   }
@@ -240,6 +248,31 @@ async function debtViolations(db: Database): Promise<string[]> {
   return broken;
 }
 
+/**
+ * Revenue sharing: the treasury's pending debits are exactly the locked payouts (it has no other
+ * pending transfer); each distribution's payouts add up to what it says it distributed, never
+ * more than its amount; each paid payout was posted once, to its holder.
+ */
+async function revenueViolations(db: Database): Promise<string[]> {
+  const broken: string[] = [];
+  const [row] = await db.all<{ locked: number; over: number; unposted: number; wrong: number }>(sql`
+    SELECT
+      (SELECT COALESCE(SUM(amount), 0) FROM revenue_payouts WHERE state = 'locked') AS locked,
+      (SELECT COUNT(*) FROM revenue_distributions d WHERE d.distributed > d.amount
+        OR d.distributed <> (SELECT COALESCE(SUM(amount), 0) FROM revenue_payouts p WHERE p.distribution = d.id)) AS over,
+      (SELECT COUNT(*) FROM revenue_payouts p WHERE p.state = 'paid'
+        AND (SELECT COUNT(*) FROM transfers t WHERE t.pending_id = p.transfer_id AND t.phase = 'post') <> 1) AS unposted,
+      (SELECT COUNT(*) FROM transfers t JOIN revenue_payouts p ON p.transfer_id = t.id
+        WHERE t.credit_account <> 'balance:' || p.holder OR t.debit_account <> ${TREASURY_ACCOUNT}) AS wrong`);
+  const treasury = await getAccount(db, TREASURY_ACCOUNT);
+  if (BigInt(row.locked) !== treasury.debitsPending)
+    broken.push(`locked payouts ${row.locked} != the treasury's pending debits ${treasury.debitsPending}`);
+  if (Number(row.over) > 0) broken.push("a distribution's payouts do not add up to what it distributed");
+  if (Number(row.unposted) > 0) broken.push("a paid payout was not posted exactly once");
+  if (Number(row.wrong) > 0) broken.push("a payout moved value elsewhere than treasury -> its holder");
+  return broken;
+}
+
 /** Refusals the model allows (the operation asked for something the rules forbid); anything else fails the run. */
 const EXPECTED_REFUSALS = new Set([
   "insufficient_balance",
@@ -261,6 +294,7 @@ const EXPECTED_REFUSALS = new Set([
   "busy",
   "same_account",
   "payment_required",
+  "insufficient_treasury",
 ]);
 
 async function attempt(run: () => Promise<unknown>): Promise<string> {
@@ -636,6 +670,82 @@ async function simulate(seed: number, steps: number) {
         return `${replay}/${reused}`;
       },
     ],
+    [
+      2,
+      "name or remove the service's chain partner",
+      async () => {
+        const partner = r.next() < 0.3 ? null : r.pick([...HOLDERS, PAYER]);
+        await setServicePartner(db, "svc", partner);
+        return partner ? "named" : "removed";
+      },
+    ],
+    [
+      4,
+      "distribute revenue",
+      async () => {
+        const supply = async () => {
+          const snap = await ledgerSnapshot(db);
+          return snap.accounts
+            .filter((a) => a.id !== "system:issuance" && a.id !== "system:burn")
+            .reduce((n, a) => n + a.creditsPosted - a.debitsPosted, 0n);
+        };
+        const before = await supply();
+        const available = availableOf(await getAccount(db, TREASURY_ACCOUNT));
+        const amount = r.amount(available > 10n ? (available * 6n) / 5n : 1_000n);
+        const activity = Object.fromEntries(
+          HOLDERS.filter(() => r.next() < 0.5).map((h) => [
+            h,
+            { votesCast: r.int(5), proposalsMade: r.int(2), proposalsAdopted: r.int(2) },
+          ]),
+        );
+        const outcome = await attempt(() =>
+          distributeRevenue(db, {
+            operationId: `sys/sim-revenue/${r.int(1e9)}`,
+            rule: r.pick(["stake", "activity", "hybrid"] as const),
+            amount,
+            now,
+            activity,
+            lockSeconds: r.int(60) + 1,
+          }),
+        );
+        if ((await supply()) !== before) throw new Error("a revenue distribution changed the supply");
+        return outcome;
+      },
+    ],
+    [
+      3,
+      "revenue payouts mature",
+      async () => {
+        now += r.int(40_000);
+        const released = await releaseMaturedRevenue(db, now);
+        if ((await releaseMaturedRevenue(db, now)) !== 0) throw new Error("a payout was released twice");
+        return released > 0 ? "released" : "none due";
+      },
+    ],
+    [
+      2,
+      "fold the ledger root",
+      async () => {
+        const folded = await foldLedgerRoot(db, now);
+        if (!folded) return "unchanged";
+        // Nothing ran meanwhile: each holder's proven balance is its live posted balance.
+        for (const h of [...HOLDERS, PAYER]) {
+          const live = await getAccount(db, balanceAccount(h));
+          const posted = live.creditsPosted - live.debitsPosted;
+          const proof = await ledgerBalanceProof(db, h, folded.epoch).catch(() => null);
+          if (!proof) {
+            if (posted !== 0n) throw new Error(`${h} holds ${posted} but is not in ledger root ${folded.epoch}`);
+            continue;
+          }
+          if (proof.balance !== posted) throw new Error(`${h}: ledger root says ${proof.balance}, the ledger ${posted}`);
+          if (
+            !verifyLedgerProof({ holder: h, asset: LEDGER_ASSET, balance: posted, epoch: folded.epoch }, proof.proof, proof.root)
+          )
+            throw new Error(`${h}: the proof does not verify against root ${folded.epoch}`);
+        }
+        return "folded";
+      },
+    ],
     // Phases move late in the run, so testnet (minting) gets its share of steps first.
     [
       1,
@@ -687,6 +797,10 @@ describe("economy simulation", () => {
         "race two licence actions: done+licence_changed",
         "requestor stakes: payment_required",
         "collect debts: collected from 1",
+        "distribute revenue: done",
+        "distribute revenue: insufficient_treasury",
+        "revenue payouts mature: released",
+        "fold the ledger root: folded",
       ]) {
         expect(seen.get(expected) ?? 0, `${expected} in ${JSON.stringify([...seen])}`).toBeGreaterThan(0);
       }

@@ -366,6 +366,38 @@ describe("execution", () => {
     expect(ledgerViolations(snapshot.accounts, snapshot.recomputed)).toEqual([]);
   });
 
+  it("a revenue distribution splits the treasury's amount by its rule into locked payouts, once", async () => {
+    const voter = newOperator();
+    await fund(addr(voter), BIG);
+    const t0 = Date.now();
+    const amount = 5_000_000n;
+    await runOperation(db(), { id: unique("sys/treasury"), kind: "test_fund_treasury", request: {} }, t0, async () => ({
+      statements: ledgerStatements(
+        db(),
+        [single(unique("treasury-mint"), ISSUANCE_ACCOUNT, TREASURY_ACCOUNT, amount, "mint")],
+        t0,
+      ),
+      result: null,
+    }));
+    const p = await queued(voter, t0, "revenue_distribution", JSON.stringify({ rule: "activity", amount: amount.toString() }));
+    expect(p.mode).toBe("quadratic");
+    const c = await config(p.eta ?? 0);
+    const before = await getAccount(db(), TREASURY_ACCOUNT);
+    const done = await executeProposal(db(), c, p.id, p.eta ?? 0);
+    expect(done.alreadyDone ? null : done.result).toMatchObject({
+      rule: "activity",
+      distribution: `gov/execute/${p.id}/revenue`,
+    });
+    expect((await executeProposal(db(), c, p.id, p.eta ?? 0)).alreadyDone).toBe(true);
+    const after = await getAccount(db(), TREASURY_ACCOUNT);
+    // Payouts are pending transfers out of the treasury (locked); dust stays in it.
+    expect(after.debitsPending - before.debitsPending).toBeGreaterThan(0n);
+    expect(after.debitsPending - before.debitsPending).toBeLessThanOrEqual(amount);
+    expect(after.debitsPosted).toBe(before.debitsPosted);
+    const snapshot = await ledgerSnapshot(db());
+    expect(ledgerViolations(snapshot.accounts, snapshot.recomputed)).toEqual([]);
+  });
+
   it("a council election replaces the council", async () => {
     const voter = newOperator();
     await fund(addr(voter), BIG);

@@ -107,6 +107,28 @@ export async function sendGenesis(chain: RegistryChain, snapshotHash: Hex): Prom
   return writeContract(chain.client, { ...request, chain: null });
 }
 
+/** The ledger root the contract holds for `epoch` (zero when none). */
+export async function onChainLedgerRoot(chain: RegistryChain, epoch: number): Promise<Hex> {
+  return readContract(chain.client, {
+    address: chain.address,
+    abi: proofRegistryAbi,
+    functionName: "ledgerRoots",
+    args: [BigInt(epoch)],
+  });
+}
+
+/** Simulates then sends `commitLedgerRoot`. */
+export async function sendLedgerRoot(chain: RegistryChain, epoch: number, root: Hex): Promise<Hash> {
+  const { request } = await simulateContract(chain.client, {
+    account: chain.account,
+    address: chain.address,
+    abi: proofRegistryAbi,
+    functionName: "commitLedgerRoot",
+    args: [BigInt(epoch), root],
+  });
+  return writeContract(chain.client, { ...request, chain: null });
+}
+
 /** The contract's error name when `error` is a revert, else null (a transient failure). */
 export function revertName(error: unknown): string | null {
   if (!(error instanceof BaseError)) return null;

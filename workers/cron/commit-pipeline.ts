@@ -1,8 +1,8 @@
 /**
  * The commit pipeline, run once per cron tick by the single-writer `BatchProducer` object: close
  * ended sessions, batch them, move batches to the chain and follow them there, then the
- * economy's steps (settlement, jail slashes, unbonding returns, debt collection) and the genesis
- * anchor. The object makes sure two runs never overlap; this module is what a run does.
+ * economy's steps (settlement, jail slashes, unbonding returns, debt collection), the genesis
+ * anchor, revenue payouts that matured, and the ledger root (fold after settlement, then commit). The object makes sure two runs never overlap; this module is what a run does.
  */
 import { registryChain } from "../chain/registry-client.js";
 import { advanceBatches } from "../commitments/advance-batches.js";
@@ -12,6 +12,8 @@ import { gatewayConfig } from "../config.js";
 import { database } from "../db/database.js";
 import { anchorGenesis } from "../economy/anchor-genesis.js";
 import { collectDebts } from "../economy/debts.js";
+import { commitLedgerRoots, foldLedgerRootAfterSettlement } from "../economy/ledger-root.js";
+import { releaseMaturedRevenue } from "../economy/revenue-sharing.js";
 import { settleFinalBatches } from "../economy/settle-batches.js";
 import { slashJailedHosts } from "../economy/slash-jailed.js";
 import { releaseMaturedUnbondings } from "../economy/staking.js";
@@ -31,6 +33,12 @@ export interface CommitTickReport {
   genesis: "sent" | "adopted" | "none" | "failed";
   /** Proposals moved on by time (voting opened, result recorded and queued, expired). */
   advancedProposals: number;
+  /** The ledger root folded after this run's settlements (its epoch), or null. */
+  ledgerRootEpoch: number | null;
+  /** Revenue-sharing payouts that matured and were posted to their holders. */
+  releasedRevenuePayouts: number;
+  /** Ledger roots seen on-chain this run, sent, and failed to commit (each stays pending with its reason). */
+  ledgerRootCommits: { committed: number; sent: number; failed: number };
   /** Steps that failed as a whole this run (each is retried next run; the others ran). */
   failedSteps: { step: string; error: string }[];
 }
@@ -66,6 +74,13 @@ export async function runCommitPipeline(env: Env, now: number): Promise<CommitTi
   const collectedDebts = await step("collect_debts", -1, () => collectDebts(db, now));
   const genesis = await step("anchor_genesis", "failed" as const, () => anchorGenesis(db, registryChain(env)));
   const advancedProposals = await step("advance_proposals", 0, () => advanceProposals(db, config, now));
+  const releasedRevenuePayouts = await step("release_revenue", 0, () => releaseMaturedRevenue(db, now));
+  // After settlement, so the root holds its payouts; a failed fold is retried next run.
+  const ledgerRootEpoch = await step("fold_ledger_root", null, () => foldLedgerRootAfterSettlement(db, now));
+  // Last: a chain that refuses or is down delays only the ledger roots.
+  const ledgerRootCommits = await step("commit_ledger_roots", { committed: 0, sent: 0, failed: 0 }, () =>
+    commitLedgerRoots(db, registryChain(env), now),
+  );
   return {
     closedSessions,
     newBatch,
@@ -76,6 +91,9 @@ export async function runCommitPipeline(env: Env, now: number): Promise<CommitTi
     collectedDebts,
     genesis,
     advancedProposals,
+    ledgerRootEpoch,
+    releasedRevenuePayouts,
+    ledgerRootCommits,
     failedSteps,
   };
 }

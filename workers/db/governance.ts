@@ -278,6 +278,18 @@ export async function listParameterChanges(
   }));
 }
 
+/** When the last revenue distribution before `now` executed (the start of the next one's activity window), or null. */
+export async function lastRevenueDistributionAt(db: Database, now: number): Promise<number | null> {
+  const r = await db
+    .select({ at: proposals.executedAt })
+    .from(proposals)
+    .where(and(eq(proposals.kind, "revenue_distribution"), lt(proposals.executedAt, now)))
+    .orderBy(desc(proposals.executedAt))
+    .limit(1)
+    .get();
+  return r?.at ?? null;
+}
+
 /** What a holder did in governance within a window: revenue sharing's activity measure. */
 export interface GovernanceActivity {
   holder: string;

@@ -19,6 +19,11 @@ export interface Service {
    * this service forwards anyway: names, or prefixes ending in `*`.
    */
   allowedMethods: string[];
+  /**
+   * The chain partner holder (a lower-case address or requestor id) paid this service's
+   * chain-partner share of each settlement; null or absent: `system:chain_partner`.
+   */
+  partner?: string | null;
 }
 
 type ServiceRow = typeof services.$inferSelect;
@@ -32,6 +37,7 @@ function toService(row: ServiceRow): Service {
     computeUnits: { default: row.defaultComputeUnits, methods: JSON.parse(row.methodComputeUnits) },
     pricePerComputeUnit: row.pricePerComputeUnit,
     allowedMethods: JSON.parse(row.allowedMethods),
+    partner: row.partner,
   };
 }
 
@@ -68,9 +74,16 @@ export async function createService(db: Database, service: Service, now: number)
       methodComputeUnits: JSON.stringify(service.computeUnits.methods),
       pricePerComputeUnit: service.pricePerComputeUnit,
       allowedMethods: JSON.stringify(service.allowedMethods),
+      partner: service.partner ?? null,
       createdAt: now,
     })
     .onConflictDoNothing()
     .returning({ id: services.id });
   return inserted.length === 1;
+}
+
+/** Names (or, with null, removes) a service's chain partner; false when there is no such service. */
+export async function setServicePartner(db: Database, id: string, partner: string | null): Promise<boolean> {
+  const updated = await db.update(services).set({ partner }).where(eq(services.id, id)).returning({ id: services.id });
+  return updated.length === 1;
 }

@@ -57,6 +57,8 @@ export async function billableSessions(db: Database, batchId: string) {
       requestorId: sessions.requestorId,
       computeUnits: batchSessions.computeUnits,
       price: services.pricePerComputeUnit,
+      serviceId: sessions.serviceId,
+      partner: services.partner,
     })
     .from(batchSessions)
     .innerJoin(sessions, eq(sessions.id, batchSessions.sessionId))

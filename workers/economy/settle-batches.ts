@@ -6,7 +6,9 @@
  *   what its balance cannot cover is recorded as uncollected and becomes the requestor's debt
  *   (debts.ts: its keys stop relaying until cron collects it). The revenue is split by
  *   protocol/rewards.ts: hosts' operators by relays x score, fishermen, chain partner, burn, and
- *   the treasury with every remainder. All of that is the same whoever proved the batch:
+ *   the treasury with every remainder. The chain partner share goes to the partners the batch's
+ *   services name, by what each service was due (protocol/chain-partners.ts), the rest to
+ *   `system:chain_partner`. All of that is the same whoever proved the batch:
  *   `ProofRegistry.proveBatch` is open to anyone and receipts' proofs are public, so the prover
  *   is whoever was quickest. Only the validators' share follows the prover: to its validator
  *   pool (so its delegators share it) when it is an active validator at settlement, otherwise to
@@ -15,6 +17,8 @@
  * All of it is one operation (`sys/settle/<batch>`) in one batch with the settlement row, whose
  * primary key is the batch: a batch is settled exactly once.
  */
+
+import { partnerParts, type ServiceDue } from "../../protocol/chain-partners.js";
 import {
   availableOf,
   BURN_ACCOUNT,
@@ -109,10 +113,15 @@ async function chargeAndPay(
 ) {
   const sessions = await billableSessions(db, batchId);
   const dueBy = new Map<string, bigint>();
+  const dueByService = new Map<string, ServiceDue>();
   let computeUnits = 0;
   for (const s of sessions) {
     computeUnits += s.computeUnits;
-    dueBy.set(s.requestorId, (dueBy.get(s.requestorId) ?? 0n) + BigInt(s.computeUnits) * BigInt(s.price));
+    const due = BigInt(s.computeUnits) * BigInt(s.price);
+    dueBy.set(s.requestorId, (dueBy.get(s.requestorId) ?? 0n) + due);
+    const service = dueByService.get(s.serviceId) ?? { service: s.serviceId, partner: s.partner, due: 0n };
+    service.due += due;
+    dueByService.set(s.serviceId, service);
   }
   const payers = [...dueBy.keys()].sort();
   const balances = await getAccounts(db, payers.map(balanceAccount));
@@ -161,7 +170,10 @@ async function chargeAndPay(
   const unclaimed = validatorShare.reason !== "active_prover";
   pay(validatorShare.to, split.validators, unclaimed ? "validator_share_unclaimed" : "validator_reward", "validator");
   pay(FISHERMEN_ACCOUNT, split.fisherman, "fisherman_reward", "fisherman");
-  pay(CHAIN_PARTNER_ACCOUNT, split.chainPartner, "chain_partner_reward", "chain-partner");
+  const partners = partnerParts(split.chainPartner, [...dueByService.values()]);
+  for (const [partner, amount] of partners.parts)
+    pay(balanceAccount(partner), amount, "chain_partner_reward", `chain-partner/${partner}`);
+  pay(CHAIN_PARTNER_ACCOUNT, partners.rest, "chain_partner_reward", "chain-partner");
   pay(BURN_ACCOUNT, split.burn, "burn", "burn");
   pay(TREASURY_ACCOUNT, split.treasury, "treasury", "treasury");
   const record: Settlement = {

@@ -38,11 +38,13 @@ import {
   currentVotingPower,
   getProposal,
   getProposals,
+  governanceActivity,
   insertApproval,
   insertCouncil,
   insertParameterChange,
   insertProposal,
   insertVote,
+  lastRevenueDistributionAt,
   type ProposalRow,
   proposalsInFlight,
   snapshotOf,
@@ -51,9 +53,10 @@ import {
   transitionProposal,
   votesOf,
 } from "../db/governance.js";
-import { ledgerStatements, type Statement, single } from "../db/ledger.js";
+import { getOperation, ledgerStatements, type Statement, single } from "../db/ledger.js";
 import { constraintViolationOf } from "../db/storage-errors.js";
 import { type OperationOutcome, type OperationRequest, runOperation } from "../economy/operation.js";
+import { distributeRevenue } from "../economy/revenue-sharing.js";
 import { apiError } from "../errors.js";
 import { forgetGovernedCache } from "./parameters.js";
 
@@ -350,6 +353,7 @@ export async function approveSpend(db: Database, config: GatewayConfig, r: { pro
 export async function executeProposal(db: Database, config: GatewayConfig, proposal: string, now: number) {
   const p = await mustGet(db, proposal);
   const id = `gov/execute/${p.id}`;
+  if (p.kind === "revenue_distribution" && executable(timelineOf(p), now)) await distributeAdoptedRevenue(db, config, p, now);
   const outcome = await step(db, { id, kind: "governance_execute", request: { proposal: p.id } }, now, async () => {
     const state = proposalState(timelineOf(p), now);
     if (state !== "queued") refuseState(state, "only a queued proposal executes");
@@ -401,8 +405,8 @@ export async function executeProposal(db: Database, config: GatewayConfig, propo
         effect = { council: payload.members, signatures: payload.signatures };
         break;
       case "revenue_distribution":
-        // Revenue sharing (workers/economy/revenue-sharing.ts, another part) moves the value; v0 records the adopted rule.
-        effect = { rule: payload.rule, amount: payload.amount, distribution: "recorded" };
+        // The distribution ran just before (its own operation, `distributeAdoptedRevenue`): this step records it.
+        effect = { rule: payload.rule, amount: payload.amount, distribution: revenueOperationOf(p.id) };
         break;
       case "text":
         break;
@@ -411,6 +415,31 @@ export async function executeProposal(db: Database, config: GatewayConfig, propo
   });
   if (p.kind === "parameter_change") forgetGovernedCache();
   return outcome;
+}
+
+const revenueOperationOf = (proposal: string) => `gov/execute/${proposal}/revenue`;
+
+/**
+ * An adopted revenue distribution: the treasury's `amount` split by the rule into time-locked
+ * payouts (workers/economy/revenue-sharing.ts), activity counted since the previous distribution
+ * executed. Its own operation, run once: a retried execution finds it done and only records it.
+ */
+async function distributeAdoptedRevenue(db: Database, config: GatewayConfig, p: ProposalRow, now: number) {
+  const operationId = revenueOperationOf(p.id);
+  if (await getOperation(db, operationId)) return;
+  const payload = parseProposalPayload("revenue_distribution", p.payload);
+  if (payload.kind !== "revenue_distribution") return;
+  const from = ((await lastRevenueDistributionAt(db, now)) ?? -1) + 1;
+  const activity = new Map((await governanceActivity(db, from, now)).map((a) => [a.holder, a]));
+  await distributeRevenue(db, {
+    operationId,
+    rule: payload.rule,
+    amount: payload.amount,
+    now,
+    activity,
+    lockSeconds: config.revenueLockSeconds,
+    hybridStakeBps: config.revenueHybridStakeBps,
+  });
 }
 
 /** Stores `expired` for a queued proposal past its grace period. */

@@ -1,10 +1,13 @@
-/** `/v1/services`: the services hosts can serve. Reads are public; creating one takes the admin token. */
+/**
+ * `/v1/services`: the services hosts can serve. Reads are public; creating or changing one takes
+ * the admin token (services are not signed by anyone: the admin is who names a chain partner).
+ */
 import { createRoute, z } from "@hono/zod-openapi";
 import { ALLOW_LIST_ENTRY, MAX_ALLOW_LIST_LENGTH } from "../../protocol/jsonrpc.js";
-import { createService, getService, listServices, type Service, setAllowedMethods } from "../db/services.js";
+import { createService, getService, listServices, type Service, setAllowedMethods, setServicePartner } from "../db/services.js";
 import { apiError } from "../errors.js";
 import { jsonBody, openApiApp } from "../http/openapi.js";
-import { jsonAnswer, serviceId, text } from "../http/schemas/common.js";
+import { holder, jsonAnswer, serviceId, text } from "../http/schemas/common.js";
 import { requireAdmin } from "../middleware/auth.js";
 import { NOT_IN_V0 } from "./not-in-v0.js";
 
@@ -89,6 +92,10 @@ const common = {
     .default(DEFAULT_PRICE_PER_COMPUTE_UNIT)
     .openapi({ description: "DB-CPTM minor units per compute unit" }),
   allowedMethods,
+  partner: holder.nullable().default(null).openapi({
+    description:
+      "The chain partner holder paid this service's chain-partner share of each settlement (null: the system chain-partner account)",
+  }),
 };
 
 const NewServiceSchema = z
@@ -118,6 +125,7 @@ export const ServiceSchema = z
     computeUnits: z.object({ default: z.number().int(), methods: z.record(z.string(), z.number().int()) }),
     pricePerComputeUnit: z.number().int(),
     allowedMethods: z.array(z.string()),
+    partner: z.string().nullable().optional().openapi({ description: "The chain partner holder, or null" }),
   })
   .openapi("Service");
 
@@ -155,10 +163,21 @@ const patchRoute = createRoute({
   method: "patch",
   path: "/{id}",
   tags,
-  summary: "Set the methods of refused namespaces this service forwards anyway (admin)",
+  summary: "Set the methods of refused namespaces this service forwards anyway, or its chain partner (admin)",
   security: [{ bearer: [] }],
   request: { params: serviceParam },
-  middleware: [requireAdmin, jsonBody(z.object({ allowedMethods }).openapi("ServiceChange"), 64 * 1024)] as const,
+  middleware: [
+    requireAdmin,
+    jsonBody(
+      z
+        .object({
+          allowedMethods: allowedMethods.optional(),
+          partner: holder.nullable().optional().openapi({ description: "The new chain partner holder; null removes it" }),
+        })
+        .openapi("ServiceChange"),
+      64 * 1024,
+    ),
+  ] as const,
   responses: { 200: jsonAnswer(ServiceSchema, "The service") },
 });
 
@@ -182,6 +201,7 @@ export const servicesApp = openApiApp()
       computeUnits: body.computeUnits,
       pricePerComputeUnit: body.pricePerComputeUnit,
       allowedMethods: body.allowedMethods,
+      partner: body.partner,
     };
     if (!(await createService(c.var.db, service, Date.now()))) {
       throw apiError("service_exists", `A service "${body.id}" already exists`);
@@ -191,8 +211,9 @@ export const servicesApp = openApiApp()
   .openapi(patchRoute, async (c) => {
     const db = c.var.db;
     const { id } = c.req.valid("param");
-    if (!(await setAllowedMethods(db, id, c.var.body.allowedMethods))) {
-      throw apiError("unknown_service", `No service "${id}"`);
-    }
+    const { allowedMethods: methods, partner } = c.var.body;
+    if (!(await getService(db, id))) throw apiError("unknown_service", `No service "${id}"`);
+    if (methods !== undefined) await setAllowedMethods(db, id, methods);
+    if (partner !== undefined) await setServicePartner(db, id, partner);
     return c.json((await getService(db, id)) as Service, 200);
   });
