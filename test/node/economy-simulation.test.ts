@@ -58,6 +58,7 @@ import { releaseMaturedUnbondings, slashStatements, stake, unstake } from "../..
 import { mint, transfer } from "../../workers/economy/transfers.js";
 import { registerValidator } from "../../workers/economy/validators.js";
 import { ApiError } from "../../workers/errors.js";
+import { governanceSimulation, governanceViolations } from "./governance-simulation.js";
 
 /** mulberry32: a small seeded generator, so a seed replays the same run. */
 function rng(seed: number) {
@@ -87,6 +88,14 @@ const config: GatewayConfig = {
     MIN_DELEGATION: "1000",
     VALIDATOR_MIN_STAKE: "10000",
     VALIDATOR_SET_SIZE: "2",
+    // Governance in seconds, a low threshold, a small council spend threshold (governance-simulation.ts).
+    PROPOSAL_THRESHOLD: "100000",
+    GOVERNANCE_REVIEW_SECONDS: "5",
+    GOVERNANCE_VOTING_SECONDS: "10",
+    GOVERNANCE_TIMELOCK_SECONDS: "5",
+    GOVERNANCE_GRACE_SECONDS: "30",
+    COUNCIL_SPEND_THRESHOLD: "200000",
+    GOVERNANCE_MEMBER_MIN_STAKE: "1000",
   }),
   registryChainId: 31337,
   signingDomain: { chainId: 31337, verifyingContract: "0x0000000000000000000000000000000000000000" },
@@ -148,6 +157,7 @@ async function checkInvariants(db: Database) {
   broken.push(...(await settlementViolations(db)));
   broken.push(...(await debtViolations(db)));
   broken.push(...(await revenueViolations(db)));
+  broken.push(...(await governanceViolations(db)));
   const all = await db.select().from(licences).all();
   const state = await readNetworkState(db);
   if (all.length > LICENCE_CAP || state.licencesMinted !== all.length)
@@ -295,6 +305,20 @@ const EXPECTED_REFUSALS = new Set([
   "same_account",
   "payment_required",
   "insufficient_treasury",
+  // Governance (governance-simulation.ts).
+  "below_proposal_threshold",
+  "unknown_citation",
+  "citation_not_older",
+  "proposal_state",
+  "not_proposer",
+  "not_council_member",
+  "no_voting_power",
+  "already_voted",
+  "not_a_member",
+  "votes_over_credits",
+  "invalid_votes",
+  "council_signatures_missing",
+  "self_delegation",
 ]);
 
 async function attempt(run: () => Promise<unknown>): Promise<string> {
@@ -746,6 +770,17 @@ async function simulate(seed: number, steps: number) {
         return "folded";
       },
     ],
+    ...governanceSimulation({
+      db,
+      config,
+      r,
+      holders: HOLDERS,
+      now: () => now,
+      advance: (ms) => {
+        now += ms;
+      },
+      attempt,
+    }),
     // Phases move late in the run, so testnet (minting) gets its share of steps first.
     [
       1,
@@ -801,6 +836,10 @@ describe("economy simulation", () => {
         "distribute revenue: insufficient_treasury",
         "revenue payouts mature: released",
         "fold the ledger root: folded",
+        "governance propose: done",
+        "governance vote: done",
+        "governance vote: no_voting_power",
+        "governance execute: done",
       ]) {
         expect(seen.get(expected) ?? 0, `${expected} in ${JSON.stringify([...seen])}`).toBeGreaterThan(0);
       }
