@@ -81,6 +81,14 @@ const PASSED_VARS = [
   "HOSTS_PER_SESSION",
 ];
 
+/** Governance periods of the dev network (seconds; each var overrides its own). */
+const GOVERNANCE_DEV_VARS = [
+  ["GOVERNANCE_REVIEW_SECONDS", "4"],
+  ["GOVERNANCE_VOTING_SECONDS", "8"],
+  ["GOVERNANCE_TIMELOCK_SECONDS", "4"],
+  ["GOVERNANCE_GRACE_SECONDS", "600"],
+] as const;
+
 function spawnNode(args: string[], env: NodeJS.ProcessEnv, stdio: StdioOptions): ChildProcess {
   return spawn(process.execPath, args, {
     cwd: ROOT,
@@ -441,6 +449,8 @@ export async function startNetwork({
         // Revenue-sharing payouts are locked 7 days in production; 1 minute locally.
         "--var",
         `REVENUE_LOCK_SECONDS:${process.env.REVENUE_LOCK_SECONDS ?? 60}`,
+        // Governance periods are days in production; seconds locally (npm run demo -- governance).
+        ...GOVERNANCE_DEV_VARS.flatMap(([name, dev]) => ["--var", `${name}:${process.env[name] ?? dev}`]),
         "--test-scheduled",
         ...PASSED_VARS.filter((name) => process.env[name]).flatMap((name) => ["--var", `${name}:${process.env[name]}`]),
       ],

@@ -2,6 +2,10 @@
  * End to end against `npm run dev` itself: the command is spawned as a person would run it,
  * then viem and the OpenAI SDK talk to the gateway unchanged, and Ctrl-C stops everything.
  */
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import OpenAI from "openai";
 import { createPublicClient, http } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -155,6 +159,33 @@ describe("npm run dev", () => {
     });
     expect(included).toBe(true);
   }, 120_000); // the session (8 s) ends, then its grace (1 s) and close margin (relay deadline + 2 report intervals) pass before cron closes it
+
+  it("runs the governance walkthrough (npm run demo -- governance): a proposal per mode, executed, the parameter changed", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "conductor-demo-"));
+    fs.writeFileSync(path.join(dir, "dev.json"), JSON.stringify(info));
+    const demo = spawn("npm", ["run", "demo", "--", "governance"], {
+      env: { ...process.env, CONDUCTOR_DEV_DIR: dir },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    demo.stdout.on("data", (chunk) => {
+      output += chunk;
+    });
+    demo.stderr.on("data", (chunk) => {
+      output += chunk;
+    });
+    const code = await new Promise<number | null>((resolve) => demo.once("exit", resolve));
+    expect(code, output).toBe(0);
+    for (const line of [
+      "parameter_change (token): queued",
+      "text (quadratic): queued",
+      "council_election (one_person_one_vote): queued",
+      "treasury_spend (delegated): queued",
+      "council now: alice, bob, carol, dave, erin, 3 of 5",
+    ])
+      expect(output).toContain(line);
+    expect(output).toMatch(/minDelegation in epoch \d+: 2000000 \(was 1000000\)/);
+  }, 180_000);
 
   it("stops every process it started on Ctrl-C", async () => {
     const anvils = info.hosts.filter((h) => h.service === "eth-local").map((h) => h.endpoint);
