@@ -60,6 +60,12 @@ describe("ledger root (libSQL)", () => {
     const second = await foldLedgerRoot(db, 5);
     expect(second).toMatchObject({ epoch: 2, holders: 8, changed: 2 });
     const balances2 = await liveBalances(db, [...HOLDERS, holder(99)]);
+    // Concurrent first requests for a new epoch share one tree build, and all verify.
+    const concurrent = await Promise.all([...balances2.keys()].map((h) => ledgerBalanceProof(db, h, 2)));
+    for (const p of concurrent)
+      expect(verifyLedgerProof({ holder: p.holder, asset: LEDGER_ASSET, balance: p.balance, epoch: 2 }, p.proof, p.root)).toBe(
+        true,
+      );
     await expectEveryProofVerifies(db, 2, balances2);
     // Epoch 1's proofs still hold for epoch 1's balances.
     await expectEveryProofVerifies(db, 1, balances1);

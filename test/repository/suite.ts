@@ -93,6 +93,7 @@ export function repositorySuite(driver: string, getDb: () => Database) {
         computeUnits: { default: 1, methods: { eth_getLogs: 5 } },
         pricePerComputeUnit: 10,
         allowedMethods: [],
+        partner: null,
       });
     });
 

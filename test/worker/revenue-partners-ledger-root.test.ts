@@ -18,10 +18,18 @@ const PARTNER = `0x${"7".repeat(40)}`;
 
 describe("chain partner of a service", () => {
   it("is named at creation and changed or removed by PATCH, by the admin only; a bad holder is refused", async () => {
-    const id = await createService({ kind: "jsonrpc", chainId: 1, partner: PARTNER.toUpperCase().replace("0X", "0x") });
+    const id = await createService({
+      kind: "jsonrpc",
+      chainId: 1,
+      allowedMethods: ["debug_*"],
+      partner: PARTNER.toUpperCase().replace("0X", "0x"),
+    });
     expect(await (await call(`/v1/services/${id}`)).json()).toMatchObject({ id, partner: PARTNER });
     const other = `0x${"8".repeat(40)}`;
     expect((await admin(`/v1/services/${id}`, { partner: other }, "PATCH")).status).toBe(200);
+    // Changing the partner leaves the allow list as it was, and the reverse.
+    expect(await (await call(`/v1/services/${id}`)).json()).toMatchObject({ partner: other, allowedMethods: ["debug_*"] });
+    expect((await admin(`/v1/services/${id}`, { allowedMethods: [] }, "PATCH")).status).toBe(200);
     expect(await (await call(`/v1/services/${id}`)).json()).toMatchObject({ partner: other, allowedMethods: [] });
     const bad = await admin(`/v1/services/${id}`, { partner: "not-a-holder" }, "PATCH");
     expect(bad.status).toBe(400);

@@ -177,8 +177,18 @@ export async function commitLedgerRoots(
   return report;
 }
 
-/** The tree of the epoch proved last, kept per isolate: proofs of one epoch come in runs. */
-let cached: { epoch: number; root: string; tree: MerkleTree } | null = null;
+/**
+ * The tree of the epoch proved last, kept per isolate: proofs of one epoch come in runs. It is
+ * the build's promise, so concurrent requests for an epoch share one build.
+ */
+let cached: { epoch: number; root: string; tree: Promise<MerkleTree> } | null = null;
+
+async function buildEpochTree(db: Database, root: LedgerRoot): Promise<MerkleTree> {
+  const built = await buildLedgerTree(leavesAt(db, root.epoch, root.epoch));
+  if (!built || built.tree.root !== root.root)
+    throw new Error(`ledger root ${root.epoch}: the stored balances do not rebuild its root`);
+  return built.tree;
+}
 
 export interface LedgerBalanceProof {
   epoch: number;
@@ -203,14 +213,15 @@ export async function ledgerBalanceProof(db: Database, holder: string, epoch?: n
   const version = await balanceVersionAt(db, LEDGER_ASSET, holder, root.epoch);
   if (!version)
     throw apiError("not_in_ledger_root", `Holder "${holder}" has no posted balance in the ledger root of epoch ${root.epoch}`);
-  let tree = cached && cached.epoch === root.epoch && cached.root === root.root ? cached.tree : null;
-  if (!tree) {
-    const built = await buildLedgerTree(leavesAt(db, root.epoch, root.epoch));
-    if (!built || built.tree.root !== root.root)
-      throw new Error(`ledger root ${root.epoch}: the stored balances do not rebuild its root`);
-    tree = built.tree;
-    cached = { epoch: root.epoch, root: root.root, tree };
+  if (!(cached && cached.epoch === root.epoch && cached.root === root.root)) {
+    const entry = { epoch: root.epoch, root: root.root, tree: buildEpochTree(db, root) };
+    cached = entry;
+    // A failed build is not kept: the next request tries again.
+    entry.tree.catch(() => {
+      if (cached === entry) cached = null;
+    });
   }
+  const tree = await cached.tree;
   const index = await holderRank(db, LEDGER_ASSET, root.epoch, holder);
   const leaf: LedgerLeaf = { holder, asset: LEDGER_ASSET, balance: BigInt(version.balance), epoch: root.epoch };
   return {

@@ -70,16 +70,24 @@ const computeUnits = z
   .openapi("ComputeUnits", { description: "Compute units per call: `default`, and `methods` by name" });
 
 /** `allowedMethods`: a list of method names or `prefix*` entries (absent: none). */
-const allowedMethods = z
+const allowedMethodEntries = z
   .array(z.string().regex(ALLOW_LIST_ENTRY), {
     error: `must be a list of at most ${MAX_ALLOW_LIST_LENGTH} method names (letters, digits, "_"), each optionally ending in "*"`,
   })
   .max(MAX_ALLOW_LIST_LENGTH, {
     error: `must be a list of at most ${MAX_ALLOW_LIST_LENGTH} method names (letters, digits, "_"), each optionally ending in "*"`,
-  })
+  });
+
+const allowedMethods = allowedMethodEntries
   .default([])
   .transform((list) => [...new Set(list)])
   .openapi({ description: 'Refused-namespace methods this service forwards anyway: names, or prefixes ending in "*"' });
+
+/** In a change: absent leaves the list as it is (no default, unlike creation). */
+const allowedMethodsChange = allowedMethodEntries
+  .transform((list) => [...new Set(list)])
+  .optional()
+  .openapi({ description: "The new list of refused-namespace methods this service forwards anyway (absent: unchanged)" });
 
 const common = {
   id: serviceId,
@@ -171,7 +179,7 @@ const patchRoute = createRoute({
     jsonBody(
       z
         .object({
-          allowedMethods: allowedMethods.optional(),
+          allowedMethods: allowedMethodsChange,
           partner: holder.nullable().optional().openapi({ description: "The new chain partner holder; null removes it" }),
         })
         .openapi("ServiceChange"),
