@@ -438,6 +438,11 @@ export async function startNetwork({
         // Unbonding is 21 days in production; 2 minutes locally (UNBONDING_SECONDS overrides).
         "--var",
         `UNBONDING_SECONDS:${process.env.UNBONDING_SECONDS ?? 120}`,
+        // A batch's REP validation pool is open an hour in production; 30 s locally, releases 2 minutes.
+        "--var",
+        `REP_POOL_SECONDS:${process.env.REP_POOL_SECONDS ?? 30}`,
+        "--var",
+        `REP_RELEASE_SECONDS:${process.env.REP_RELEASE_SECONDS ?? 120}`,
         "--test-scheduled",
         ...PASSED_VARS.filter((name) => process.env[name]).flatMap((name) => ["--var", `${name}:${process.env[name]}`]),
       ],
