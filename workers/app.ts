@@ -29,6 +29,7 @@ import { notInV0App } from "./routes/not-in-v0.js";
 import { operatorsApp } from "./routes/operators.js";
 import { pipelineApp } from "./routes/pipeline.js";
 import { registerRelayPaths, relayApp } from "./routes/relay.js";
+import { repApp } from "./routes/rep.js";
 import { reportCardsApp } from "./routes/report-cards.js";
 import { requestorsApp } from "./routes/requestors.js";
 import { servicesApp } from "./routes/services.js";
@@ -108,6 +109,7 @@ export const app = $(
   .route("/v1/network", networkApp)
   .route("/v1/pipeline", pipelineApp)
   .route("/v1/signing-domain", signingDomainApp)
+  .route("/v1/rep", repApp)
   .route("/v1", notInV0App)
   .route("/", relayApp);
 

@@ -122,7 +122,7 @@ describe("contribution tree", () => {
       ["bytes32", "bytes32", "address", "bytes32", "uint64", "uint8"],
     );
     expect(tree.root).toBe(oz.root);
-    records.forEach((r, i) => expect(verifyProof(contributionLeafHash(r), tree.proof(i), tree.root)).toBe(true));
+    for (const [i, r] of records.entries()) expect(verifyProof(contributionLeafHash(r), tree.proof(i), tree.root)).toBe(true);
     const adopted = { ...records[0], serviceRecord: true };
     expect(toHex(contributionLeafHash(adopted))).not.toBe(tree.leaves[0]);
     expect(verifyProof(contributionLeafHash(adopted), tree.proof(0), tree.root)).toBe(false);

@@ -15,6 +15,8 @@ import { collectDebts } from "../economy/debts.js";
 import { settleFinalBatches } from "../economy/settle-batches.js";
 import { slashJailedHosts } from "../economy/slash-jailed.js";
 import { releaseMaturedUnbondings } from "../economy/staking.js";
+import { drawProducers, resolveClosedPools } from "../rep/pools.js";
+import { releaseMaturedRep } from "../rep/stakes.js";
 import { describeError } from "./isolated.js";
 
 export interface CommitTickReport {
@@ -27,6 +29,8 @@ export interface CommitTickReport {
   /** Requestors whose debt was (partly) collected from their balance; -1 when the step failed. */
   collectedDebts: number;
   genesis: "sent" | "adopted" | "none" | "failed";
+  /** REP (docs/rep.md): producers drawn for new batches, pools resolved, releases returned. */
+  rep: { drawn: number; resolved: number; released: number };
   /** Steps that failed as a whole this run (each is retried next run; the others ran). */
   failedSteps: { step: string; error: string }[];
 }
@@ -55,9 +59,13 @@ export async function runCommitPipeline(env: Env, now: number): Promise<CommitTi
   const advancedBatches = await step("advance_batches", 0, () => advanceBatches(env, db, now));
   // The economy's cron steps share this single writer: settlement, slashes and unbonding
   // returns never race each other.
+  // REP: draw each new batch's producer and resolve closed pools before settlement reads them.
+  const repDrawn = await step("rep_draw", 0, () => drawProducers(db, config, now));
+  const repResolved = await step("rep_pools", 0, () => resolveClosedPools(db, config, now));
   const settledBatches = await step("settle_batches", 0, () => settleFinalBatches(db, config, now));
   const slashedJailTerms = await step("slash_jailed", 0, () => slashJailedHosts(db, config, now));
   const releasedUnbondings = await step("release_unbondings", 0, () => releaseMaturedUnbondings(db, now));
+  const repReleased = await step("rep_release", 0, () => releaseMaturedRep(db, now));
   const collectedDebts = await step("collect_debts", -1, () => collectDebts(db, now));
   const genesis = await step("anchor_genesis", "failed" as const, () => anchorGenesis(db, registryChain(env)));
   return {
@@ -69,6 +77,7 @@ export async function runCommitPipeline(env: Env, now: number): Promise<CommitTi
     releasedUnbondings,
     collectedDebts,
     genesis,
+    rep: { drawn: repDrawn, resolved: repResolved, released: repReleased },
     failedSteps,
   };
 }

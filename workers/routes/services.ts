@@ -27,6 +27,8 @@ export const RESERVED_SERVICE_IDS = new Set([
   "signing-domain",
   "metrics",
   "settlements",
+  "rep",
+  "contributions",
   ...NOT_IN_V0,
 ]);
 
