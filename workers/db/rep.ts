@@ -76,18 +76,20 @@ const toAccount = (r: RepAccountRow): RepAccount => ({ id: r.id, kind: r.kind, o
 
 /** REP accounts by id; a missing one has zero totals. */
 export async function getRepAccounts(db: Database, ids: string[]): Promise<Map<string, RepAccount>> {
-  const rows = await inChunks(ids, (part) =>
-    db
-      .select()
-      .from(repAccounts)
-      .where(inArray(repAccounts.id, part))
-      .all(),
-  );
+  const rows = await inChunks(ids, (part) => db.select().from(repAccounts).where(inArray(repAccounts.id, part)).all());
   const found = new Map(rows.map((r) => [r.id, toAccount(r)]));
   return new Map(
     ids.map((id) => {
       const spec = repAccountSpec(id);
-      const zero = { id, kind: spec.kind, owner: spec.owner, debitsPosted: 0n, creditsPosted: 0n, debitsPending: 0n, creditsPending: 0n };
+      const zero = {
+        id,
+        kind: spec.kind,
+        owner: spec.owner,
+        debitsPosted: 0n,
+        creditsPosted: 0n,
+        debitsPending: 0n,
+        creditsPending: 0n,
+      };
       return [id, found.get(id) ?? zero];
     }),
   );
@@ -262,7 +264,9 @@ export const notProducingStatement = (db: Database, holder: string): Statement =
  * (otherwise `stale_rep_pool` fails the whole batch).
  */
 export function votePoolStatement(db: Database, poolId: string, accept: boolean, stake: bigint, now: number): Statement {
-  const side = accept ? { acceptStake: sql`${repPools.acceptStake} + ${Number(stake)}` } : { rejectStake: sql`${repPools.rejectStake} + ${Number(stake)}` };
+  const side = accept
+    ? { acceptStake: sql`${repPools.acceptStake} + ${Number(stake)}` }
+    : { rejectStake: sql`${repPools.rejectStake} + ${Number(stake)}` };
   return db
     .update(repPools)
     .set({
@@ -289,7 +293,10 @@ export function resolvePoolStatement(
 
 /** Records the producer's DB-CPTM reward on its pool (in the settlement's batch). */
 export const producerRewardStatement = (db: Database, poolId: string, amount: bigint): Statement =>
-  db.update(repPools).set({ producerReward: Number(amount) }).where(eq(repPools.id, poolId));
+  db
+    .update(repPools)
+    .set({ producerReward: Number(amount) })
+    .where(eq(repPools.id, poolId));
 
 /**
  * A condition for settlement: the batch has no pool that holds it back, i.e. no open pool (it

@@ -6,8 +6,8 @@
  */
 import type { Database } from "../db/database.js";
 import { constraintViolationOf } from "../db/storage-errors.js";
-import { apiError } from "../errors.js";
 import { type OperationOutcome, type OperationRequest, runOperation } from "../economy/operation.js";
+import { apiError } from "../errors.js";
 
 const MAX_REBUILDS = 8;
 
@@ -31,7 +31,10 @@ export async function runRepOperation<T>(
       if (v.kind === "check" && v.detail === "stale_rep_pool") {
         if (stalePool === "refuse") throw apiError("rep_pool_closed", "This validation pool no longer takes votes");
         if (stalePool === "producer_busy")
-          throw apiError("rep_producer_busy", "The holder was drawn to produce a batch meanwhile; release after its pool resolves");
+          throw apiError(
+            "rep_producer_busy",
+            "The holder was drawn to produce a batch meanwhile; release after its pool resolves",
+          );
         if (attempt < MAX_REBUILDS) continue;
         throw apiError("busy", "The validation pool kept changing; retry");
       }

@@ -42,9 +42,42 @@ import {
   votesOf,
 } from "../db/rep.js";
 import { billableSessions } from "../db/settlements.js";
-import { apiError } from "../errors.js";
 import type { OperationOutcome } from "../economy/operation.js";
+import { apiError } from "../errors.js";
 import { runRepOperation } from "./operation.js";
+
+/**
+ * Draws the producer of one batch and opens its pool (once: operation `sys/rep-draw/<batch>`).
+ * The weights and the last REP transfer's number are read in one transaction, so the draw is
+ * exactly reproducible from the public REP transfers up to `ledgerSeq`.
+ */
+export async function drawBatchProducer(db: Database, config: GatewayConfig, batchId: string, now: number) {
+  return runRepOperation(db, { id: `sys/rep-draw/${batchId}`, kind: "rep_draw", request: { batch: batchId } }, now, async () => {
+    const snapshot = await encumbranceSnapshot(db);
+    const candidates = snapshot.stakes
+      .map((a) => ({ holder: a.owner as string, weight: availableOf(a) }))
+      .filter((c) => c.weight > 0n);
+    const seed = drawSeed(batchId);
+    const producer = drawProducer(seed, candidates);
+    const pool = {
+      id: batchId,
+      kind: "batch" as const,
+      seed,
+      ledgerSeq: snapshot.ledgerSeq,
+      candidates: JSON.stringify(candidates.map((c) => [c.holder, c.weight.toString()])),
+      totalWeight: Number(candidates.reduce((n, c) => n + c.weight, 0n)),
+      producer,
+      producerStake: Number(candidates.find((c) => c.holder === producer)?.weight ?? 0n),
+      supply: Number(snapshot.supply),
+      quorum: Number(poolQuorum(snapshot.supply, config.repPoolQuorumBps)),
+      opensAt: now,
+      closesAt: producer ? now + config.repPoolSeconds * 1000 : now,
+      state: producer ? ("open" as const) : ("no_producer" as const),
+      resolvedAt: producer ? null : now,
+    };
+    return { statements: [insertPool(db, pool)], result: pool };
+  });
+}
 
 /** Cron: draws the producer and opens the pool of each batch that has none. Returns how many. */
 export async function drawProducers(db: Database, config: GatewayConfig, now: number, limit = 20): Promise<number> {
@@ -56,32 +89,7 @@ export async function drawProducers(db: Database, config: GatewayConfig, now: nu
     await batchesWithoutPool(db, limit),
     (b) => b.id,
     async (b) => {
-      const outcome = await runRepOperation(db, { id: `sys/rep-draw/${b.id}`, kind: "rep_draw", request: { batch: b.id } }, now, async () => {
-        const snapshot = await encumbranceSnapshot(db);
-        const candidates = snapshot.stakes
-          .map((a) => ({ holder: a.owner as string, weight: availableOf(a) }))
-          .filter((c) => c.weight > 0n);
-        const seed = drawSeed(b.id);
-        const producer = drawProducer(seed, candidates);
-        const pool = {
-          id: b.id,
-          kind: "batch" as const,
-          seed,
-          ledgerSeq: snapshot.ledgerSeq,
-          candidates: JSON.stringify(candidates.map((c) => [c.holder, c.weight.toString()])),
-          totalWeight: Number(candidates.reduce((n, c) => n + c.weight, 0n)),
-          producer,
-          producerStake: Number(candidates.find((c) => c.holder === producer)?.weight ?? 0n),
-          supply: Number(snapshot.supply),
-          quorum: Number(poolQuorum(snapshot.supply, config.repPoolQuorumBps)),
-          opensAt: now,
-          closesAt: producer ? now + config.repPoolSeconds * 1000 : now,
-          state: producer ? ("open" as const) : ("no_producer" as const),
-          resolvedAt: producer ? null : now,
-        };
-        return { statements: [insertPool(db, pool)], result: pool };
-      });
-      if (!outcome.alreadyDone) drawn++;
+      if (!(await drawBatchProducer(db, config, b.id, now)).alreadyDone) drawn++;
     },
   );
   return drawn;
@@ -97,9 +105,12 @@ export async function vote(
   const { signature: _signature, ...request } = r;
   return runRepOperation(db, { id: r.id, kind: "rep_vote", request }, now, async () => {
     const pool = await getPool(db, r.pool);
-    if (!pool || pool.kind !== "batch") throw apiError("unknown_rep_pool", `No validation pool for batch "${r.pool}"`);
+    if (pool?.kind !== "batch") throw apiError("unknown_rep_pool", `No validation pool for batch "${r.pool}"`);
     if (pool.state !== "open" || now >= pool.closesAt)
-      throw apiError("rep_pool_closed", `The pool of batch ${r.pool} is ${pool.state === "open" ? "closed" : pool.state}; it no longer takes votes`);
+      throw apiError(
+        "rep_pool_closed",
+        `The pool of batch ${r.pool} is ${pool.state === "open" ? "closed" : pool.state}; it no longer takes votes`,
+      );
     if (pool.producer === r.voter) throw apiError("rep_vote_refused", "The producer of a batch cannot vote in its pool");
     const stake = single(r.id, repLiquidAccount(r.voter), repPoolAccount(r.pool), r.stake, "vote_stake", r.pool);
     return {
@@ -149,7 +160,9 @@ export async function resolveOnePool(db: Database, config: GatewayConfig, poolId
         quorum: BigInt(pool.quorum),
         votes,
       });
-      const transfers = resolution.moves.map((m) => single(`rep/pool/${poolId}/${m.key}`, m.from, m.to, m.amount, m.code, poolId));
+      const transfers = resolution.moves.map((m) =>
+        single(`rep/pool/${poolId}/${m.key}`, m.from, m.to, m.amount, m.code, poolId),
+      );
       return {
         statements: [
           ...repLedgerStatements(db, transfers, now),

@@ -7,7 +7,7 @@
  * And the genesis: REP is minted only by validation pools, so the network starts with one
  * documented genesis pool, resolved by the admin once, that mints the initial allocation.
  */
-import { type Transfer } from "../../protocol/ledger.js";
+import type { Transfer } from "../../protocol/ledger.js";
 import { GENESIS_POOL, REP_ISSUANCE_ACCOUNT, repLiquidAccount, repStakeAccount } from "../../protocol/rep.js";
 import type { GatewayConfig } from "../config.js";
 import { eachIsolated } from "../cron/isolated.js";
@@ -24,8 +24,8 @@ import {
   repLedgerStatements,
   repSupply,
 } from "../db/rep.js";
-import { ApiError, apiError } from "../errors.js";
 import type { OperationOutcome } from "../economy/operation.js";
+import { ApiError, apiError } from "../errors.js";
 import { runRepOperation } from "./operation.js";
 
 export async function encumber(
@@ -52,23 +52,37 @@ export async function release(
 ): Promise<OperationOutcome<{ release: string; maturesAt: number }>> {
   if (r.amount <= 0n) throw apiError("invalid_amount", "The amount must be more than zero");
   const maturesAt = now + config.repReleaseSeconds * 1000;
-  return runRepOperation(db, { id: r.id, kind: "rep_release", request: r }, now, async () => {
-    const busy = await openPoolsProducedBy(db, r.holder);
-    if (busy.length > 0)
-      throw apiError(
-        "rep_producer_busy",
-        `The holder produces batch ${busy[0].id}, whose validation pool is open until ${new Date(busy[0].closesAt).toISOString()}; release after it resolves`,
-      );
-    const held = pending(r.id, repStakeAccount(r.holder), repLiquidAccount(r.holder), r.amount, "release", r.holder);
-    return {
-      statements: [
-        ...repLedgerStatements(db, [held], now),
-        notProducingStatement(db, r.holder),
-        insertRelease(db, { id: r.id, holder: r.holder, transferId: r.id, amount: Number(r.amount), startedAt: now, maturesAt, state: "releasing" }),
-      ],
-      result: { release: r.id, maturesAt },
-    };
-  }, { stalePool: "producer_busy" });
+  return runRepOperation(
+    db,
+    { id: r.id, kind: "rep_release", request: r },
+    now,
+    async () => {
+      const busy = await openPoolsProducedBy(db, r.holder);
+      if (busy.length > 0)
+        throw apiError(
+          "rep_producer_busy",
+          `The holder produces batch ${busy[0].id}, whose validation pool is open until ${new Date(busy[0].closesAt).toISOString()}; release after it resolves`,
+        );
+      const held = pending(r.id, repStakeAccount(r.holder), repLiquidAccount(r.holder), r.amount, "release", r.holder);
+      return {
+        statements: [
+          ...repLedgerStatements(db, [held], now),
+          notProducingStatement(db, r.holder),
+          insertRelease(db, {
+            id: r.id,
+            holder: r.holder,
+            transferId: r.id,
+            amount: Number(r.amount),
+            startedAt: now,
+            maturesAt,
+            state: "releasing",
+          }),
+        ],
+        result: { release: r.id, maturesAt },
+      };
+    },
+    { stalePool: "producer_busy" },
+  );
 }
 
 /** Cron: returns matured releases to their holders' liquid REP. Returns how many. */
@@ -82,11 +96,23 @@ export async function releaseMaturedRep(db: Database, now: number, limit = 50): 
     (r) => r.id,
     async (r) => {
       const id = `sys/rep-release/${r.id}`;
-      const held: Transfer = pending(r.transferId, repStakeAccount(r.holder), repLiquidAccount(r.holder), BigInt(r.amount), "release", r.holder);
-      const outcome = await runRepOperation(db, { id, kind: "rep_release_return", request: { release: r.id } }, now, async () => ({
-        statements: [...repLedgerStatements(db, [resolve(id, held, "post")], now), releasedStatement(db, r.id, now)],
-        result: r.id,
-      }));
+      const held: Transfer = pending(
+        r.transferId,
+        repStakeAccount(r.holder),
+        repLiquidAccount(r.holder),
+        BigInt(r.amount),
+        "release",
+        r.holder,
+      );
+      const outcome = await runRepOperation(
+        db,
+        { id, kind: "rep_release_return", request: { release: r.id } },
+        now,
+        async () => ({
+          statements: [...repLedgerStatements(db, [resolve(id, held, "post")], now), releasedStatement(db, r.id, now)],
+          result: r.id,
+        }),
+      );
       if (!outcome.alreadyDone) released++;
     },
   );

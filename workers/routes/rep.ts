@@ -78,7 +78,13 @@ const RepHolderSchema = z
     encumbered: minorUnits,
     releasing: minorUnits,
     releases: z.array(
-      z.object({ id: z.string(), amount: minorUnits, startedAt: z.number().int(), maturesAt: z.number().int(), state: z.string() }),
+      z.object({
+        id: z.string(),
+        amount: minorUnits,
+        startedAt: z.number().int(),
+        maturesAt: z.number().int(),
+        state: z.string(),
+      }),
     ),
   })
   .openapi("RepHolder");
@@ -183,7 +189,13 @@ async function holderJson(db: Database, who: string): Promise<z.infer<typeof Rep
     liquid: liquid ? availableOf(liquid).toString() : "0",
     encumbered: stake ? availableOf(stake).toString() : "0",
     releasing: stake ? stake.debitsPending.toString() : "0",
-    releases: releases.map((r) => ({ id: r.id, amount: String(r.amount), startedAt: r.startedAt, maturesAt: r.maturesAt, state: r.state })),
+    releases: releases.map((r) => ({
+      id: r.id,
+      amount: String(r.amount),
+      startedAt: r.startedAt,
+      maturesAt: r.maturesAt,
+      state: r.state,
+    })),
   };
 }
 
@@ -338,7 +350,10 @@ export const repApp = openApiApp()
     const { account, cursor, limit } = c.req.valid("query");
     const page = await listRepTransfers(c.var.db, { account, after: cursor, limit });
     return c.json(
-      { transfers: page.transfers.map((t: StoredRepTransfer) => jsonSafe(t) as z.infer<typeof RepTransferSchema>), next: page.next },
+      {
+        transfers: page.transfers.map((t: StoredRepTransfer) => jsonSafe(t) as z.infer<typeof RepTransferSchema>),
+        next: page.next,
+      },
       200,
     );
   })
@@ -391,4 +406,3 @@ export const repApp = openApiApp()
     const outcome = await repGenesis(c.var.db, c.var.body.allocations, Date.now());
     return operationAnswer(c, "admin/rep-genesis", outcome);
   });
-
