@@ -20,6 +20,7 @@ import { redactedPath } from "./http/redacted-path.js";
 import { jsonAnswer } from "./http/schemas/common.js";
 import { withContext } from "./middleware/context.js";
 import { batchesApp } from "./routes/batches.js";
+import { contributionsApp } from "./routes/contributions.js";
 import { hostsApp } from "./routes/hosts.js";
 import { ledgerApp } from "./routes/ledger.js";
 import { licencesApp } from "./routes/licences.js";
@@ -110,6 +111,7 @@ export const app = $(
   .route("/v1/pipeline", pipelineApp)
   .route("/v1/signing-domain", signingDomainApp)
   .route("/v1/rep", repApp)
+  .route("/v1/contributions", contributionsApp)
   .route("/v1", notInV0App)
   .route("/", relayApp);
 

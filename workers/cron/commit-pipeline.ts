@@ -15,6 +15,7 @@ import { collectDebts } from "../economy/debts.js";
 import { settleFinalBatches } from "../economy/settle-batches.js";
 import { slashJailedHosts } from "../economy/slash-jailed.js";
 import { releaseMaturedUnbondings } from "../economy/staking.js";
+import { commitContributionRoot } from "../rep/contributions.js";
 import { drawProducers, resolveClosedPools } from "../rep/pools.js";
 import { releaseMaturedRep } from "../rep/stakes.js";
 import { describeError } from "./isolated.js";
@@ -31,6 +32,8 @@ export interface CommitTickReport {
   genesis: "sent" | "adopted" | "none" | "failed";
   /** REP (docs/rep.md): producers drawn for new batches, pools resolved, releases returned. */
   rep: { drawn: number; resolved: number; released: number };
+  /** The contribution records' root (docs/rep.md): computed, sent to ProofRegistry, adopted, or unchanged. */
+  contributionRoot: "none" | "computed" | "sent" | "adopted" | "failed";
   /** Steps that failed as a whole this run (each is retried next run; the others ran). */
   failedSteps: { step: string; error: string }[];
 }
@@ -68,6 +71,9 @@ export async function runCommitPipeline(env: Env, now: number): Promise<CommitTi
   const repReleased = await step("rep_release", 0, () => releaseMaturedRep(db, now));
   const collectedDebts = await step("collect_debts", -1, () => collectDebts(db, now));
   const genesis = await step("anchor_genesis", "failed" as const, () => anchorGenesis(db, registryChain(env)));
+  const contributionRoot = await step("contribution_root", "failed" as const, () =>
+    commitContributionRoot(db, registryChain(env), now),
+  );
   return {
     closedSessions,
     newBatch,
@@ -78,6 +84,7 @@ export async function runCommitPipeline(env: Env, now: number): Promise<CommitTi
     collectedDebts,
     genesis,
     rep: { drawn: repDrawn, resolved: repResolved, released: repReleased },
+    contributionRoot,
     failedSteps,
   };
 }
