@@ -4,6 +4,7 @@
  * table, `npm run docs` writes docs/configuration.md from it, and wrangler.toml sets only what
  * differs from it.
  */
+import { DEFAULT_VOTING_MODES, parseCouncil, parseVotingModes, type VotingModes } from "./governance.js";
 import { LICENCE_MAX_SUPPLY } from "./licences.js";
 import { DEFAULT_REWARD_SPLIT, parseRewardSplit, type RewardSplit } from "./rewards.js";
 import {
@@ -52,6 +53,21 @@ export const rewardSplit: VarKind<RewardSplit> = {
   label: "six basis points, comma-separated, summing to 10000",
   parse: (raw) => parseRewardSplit(raw),
   format: (s) => [s.hosts, s.treasury, s.validators, s.fisherman, s.chainPartner, s.burn].join(","),
+};
+
+export const votingModes: VarKind<VotingModes> = {
+  label: "kind=mode pairs, comma-separated (modes: token, quadratic, one_person_one_vote, delegated)",
+  parse: (raw, name) => parseVotingModes(raw, name),
+  format: (m) =>
+    Object.entries(m)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(","),
+};
+
+export const addressList: VarKind<string[]> = {
+  label: "addresses, comma-separated (may be empty)",
+  parse: (raw, name) => parseCouncil(raw, name),
+  format: (list) => list.join(","),
 };
 
 /**
@@ -384,6 +400,103 @@ export const PARAMETERS = {
     unit: "basis points",
     group: "rep",
     description: "What each further citation hop weighs relative to the one before (5000: half).",
+  }),
+  proposalThreshold: varSpec({
+    name: "PROPOSAL_THRESHOLD",
+    kind: amount,
+    default: 1_000_000_000n,
+    unit: "minor units",
+    group: "governance",
+    description: "Least voting power (liquid balance plus bonded stake) a holder needs to submit a proposal. Governed.",
+  }),
+  reviewSeconds: varSpec({
+    name: "GOVERNANCE_REVIEW_SECONDS",
+    kind: positiveInteger,
+    default: 86_400,
+    unit: "s",
+    group: "governance",
+    description:
+      "How long a new proposal is in review (the council may reject it; the proposer may cancel it) before voting may open. Governed.",
+  }),
+  votingSeconds: varSpec({
+    name: "GOVERNANCE_VOTING_SECONDS",
+    kind: positiveInteger,
+    default: 5 * 86_400,
+    unit: "s",
+    group: "governance",
+    description: "How long voting lasts from the snapshot. Governed.",
+  }),
+  timelockSeconds: varSpec({
+    name: "GOVERNANCE_TIMELOCK_SECONDS",
+    kind: positiveInteger,
+    default: 2 * 86_400,
+    unit: "s",
+    group: "governance",
+    description: "How long a queued proposal waits before anyone may execute it. Governed.",
+  }),
+  graceSeconds: varSpec({
+    name: "GOVERNANCE_GRACE_SECONDS",
+    kind: positiveInteger,
+    default: 14 * 86_400,
+    unit: "s",
+    group: "governance",
+    description: "After the timelock, how long a queued proposal stays executable; then it expires. Governed.",
+  }),
+  quorumBps: varSpec({
+    name: "GOVERNANCE_QUORUM_BPS",
+    kind: basisPoints,
+    default: 400n,
+    unit: "basis points",
+    group: "governance",
+    description:
+      "Participation (for, against and abstain) needed, as a part of the snapshot's total voting power (members in one-person-one-vote). Governed.",
+  }),
+  supermajorityBps: varSpec({
+    name: "GOVERNANCE_SUPERMAJORITY_BPS",
+    kind: basisPoints,
+    default: 6_666n,
+    unit: "basis points",
+    group: "governance",
+    description:
+      "Part of for+against that must be for, for parameter changes and treasury spends (others need a simple majority). Governed.",
+  }),
+  councilSpendThreshold: varSpec({
+    name: "COUNCIL_SPEND_THRESHOLD",
+    kind: amount,
+    default: 100_000_000_000n,
+    unit: "minor units",
+    group: "governance",
+    description: "A treasury spend above this also needs the council's M-of-N signatures before it executes. Governed.",
+  }),
+  councilSignatures: varSpec({
+    name: "COUNCIL_SIGNATURES",
+    kind: positiveInteger,
+    default: 3,
+    group: "governance",
+    description: "Signatures (M) of the council's members a large treasury spend needs, until a council election sets its own.",
+  }),
+  council: varSpec({
+    name: "GOVERNANCE_COUNCIL",
+    kind: addressList,
+    default: [] as string[],
+    group: "governance",
+    description:
+      "The first council's members (N addresses), until a council election replaces it; empty: no council (no rejections, no large spends).",
+  }),
+  memberMinStake: varSpec({
+    name: "GOVERNANCE_MEMBER_MIN_STAKE",
+    kind: amount,
+    default: 1_000_000n,
+    unit: "minor units",
+    group: "governance",
+    description: "Least bonded stake at the snapshot that makes a holder a member (one vote) in one-person-one-vote. Governed.",
+  }),
+  votingModes: varSpec({
+    name: "GOVERNANCE_VOTING_MODES",
+    kind: votingModes,
+    default: DEFAULT_VOTING_MODES,
+    group: "governance",
+    description: "The voting mode of each proposal kind, shown on each proposal.",
   }),
 };
 

@@ -631,3 +631,135 @@ export const citationRewards = sqliteTable("citation_rewards", {
   flows: text("flows").notNull(),
   paidAt: integer("paid_at").notNull(),
 });
+
+// Governance v0 (0009_governance.sql): proposals, citations, snapshots, votes, delegations,
+// councils, spend approvals and executed parameter changes.
+
+export const proposals = sqliteTable(
+  "proposals",
+  {
+    seq: integer("seq").primaryKey({ autoIncrement: true }),
+    id: text("id").notNull().unique(),
+    proposer: text("proposer").notNull(),
+    kind: text("kind").notNull(),
+    /** The voting mode of the kind when the proposal was made (shown on the proposal). */
+    mode: text("mode").notNull(),
+    title: text("title").notNull(),
+    description: text("description").notNull(),
+    /** The kind's payload as the proposer signed it (JSON text). */
+    payload: text("payload").notNull(),
+    /** keccak256 of the canonical content (protocol/governance.ts `proposalContentHash`). */
+    contentHash: text("content_hash").notNull(),
+    /** The last stored state (the public state also follows the clock). */
+    state: text("state").notNull(),
+    createdAt: integer("created_at").notNull(),
+    reviewEnds: integer("review_ends").notNull(),
+    votingStarts: integer("voting_starts"),
+    votingEnds: integer("voting_ends"),
+    /** Rules in force when voting opened, kept so a later parameter change cannot change this proposal's count. */
+    quorumBps: integer("quorum_bps"),
+    supermajorityBps: integer("supermajority_bps"),
+    memberMinStake: integer("member_min_stake"),
+    outcome: text("outcome"),
+    forVotes: integer("for_votes"),
+    againstVotes: integer("against_votes"),
+    abstainVotes: integer("abstain_votes"),
+    participation: integer("participation"),
+    eligible: integer("eligible"),
+    eta: integer("eta"),
+    expiresAt: integer("expires_at"),
+    executedAt: integer("executed_at"),
+    cancelledAt: integer("cancelled_at"),
+    rejectedAt: integer("rejected_at"),
+    rejectedBy: text("rejected_by"),
+    rejectReason: text("reject_reason"),
+    /** Bumped by each transition, -1 (`stale_proposal`) when the state it expected had changed. */
+    version: integer("version").notNull().default(0),
+  },
+  (t) => [index("proposals_state").on(t.state, t.seq), index("proposals_proposer").on(t.proposer, t.createdAt)],
+);
+
+export const proposalCitations = sqliteTable(
+  "proposal_citations",
+  {
+    proposalId: text("proposal_id")
+      .notNull()
+      .references(() => proposals.id),
+    citedId: text("cited_id")
+      .notNull()
+      .references(() => proposals.id),
+  },
+  (t) => [primaryKey({ columns: [t.proposalId, t.citedId] }), index("proposal_citations_cited").on(t.citedId)],
+);
+
+export const governanceSnapshots = sqliteTable(
+  "governance_snapshots",
+  {
+    proposalId: text("proposal_id")
+      .notNull()
+      .references(() => proposals.id),
+    holder: text("holder").notNull(),
+    power: integer("power").notNull(),
+    bonded: integer("bonded").notNull(),
+    delegate: text("delegate"),
+  },
+  (t) => [primaryKey({ columns: [t.proposalId, t.holder] })],
+);
+
+export const governanceVotes = sqliteTable(
+  "governance_votes",
+  {
+    proposalId: text("proposal_id")
+      .notNull()
+      .references(() => proposals.id),
+    voter: text("voter").notNull(),
+    support: integer("support").notNull(),
+    votes: integer("votes").notNull(),
+    signature: text("signature").notNull(),
+    castAt: integer("cast_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.proposalId, t.voter] }), index("governance_votes_voter").on(t.voter, t.castAt)],
+);
+
+export const governanceDelegations = sqliteTable("governance_delegations", {
+  holder: text("holder").primaryKey(),
+  delegate: text("delegate").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+export const councils = sqliteTable("councils", {
+  seq: integer("seq").primaryKey({ autoIncrement: true }),
+  /** JSON list of the members' addresses. */
+  members: text("members").notNull(),
+  signatures: integer("signatures").notNull(),
+  proposalId: text("proposal_id")
+    .notNull()
+    .unique()
+    .references(() => proposals.id),
+  since: integer("since").notNull(),
+});
+
+export const councilApprovals = sqliteTable(
+  "council_approvals",
+  {
+    proposalId: text("proposal_id")
+      .notNull()
+      .references(() => proposals.id),
+    member: text("member").notNull(),
+    approvedAt: integer("approved_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.proposalId, t.member] })],
+);
+
+export const parameterChanges = sqliteTable("parameter_changes", {
+  seq: integer("seq").primaryKey({ autoIncrement: true }),
+  name: text("name").notNull(),
+  /** The new value as a decimal string. */
+  value: text("value").notNull(),
+  effectiveEpoch: integer("effective_epoch").notNull(),
+  proposalId: text("proposal_id")
+    .notNull()
+    .unique()
+    .references(() => proposals.id),
+  executedAt: integer("executed_at").notNull(),
+});

@@ -21,6 +21,7 @@ import { jsonAnswer } from "./http/schemas/common.js";
 import { withContext } from "./middleware/context.js";
 import { batchesApp } from "./routes/batches.js";
 import { contributionsApp } from "./routes/contributions.js";
+import { governanceApp } from "./routes/governance.js";
 import { hostsApp } from "./routes/hosts.js";
 import { ledgerApp } from "./routes/ledger.js";
 import { licencesApp } from "./routes/licences.js";
@@ -112,6 +113,7 @@ export const app = $(
   .route("/v1/signing-domain", signingDomainApp)
   .route("/v1/rep", repApp)
   .route("/v1/contributions", contributionsApp)
+  .route("/v1/governance", governanceApp)
   .route("/v1", notInV0App)
   .route("/", relayApp);
 

@@ -15,7 +15,7 @@ export interface ErrorSpec {
   /** When it happens, for the documentation. */
   when: string;
   /** Where the error belongs in the documentation. */
-  group: "request" | "auth" | "relay" | "registry" | "commitments" | "economy" | "licences" | "server";
+  group: "request" | "auth" | "relay" | "registry" | "commitments" | "economy" | "licences" | "server" | "governance";
 }
 
 export const ERRORS = {
@@ -552,6 +552,118 @@ export const ERRORS = {
     group: "economy",
     message: "This contribution record is not in a committed contribution root yet; try again after the next cron run",
     when: "an inclusion proof asked before any root including the record was computed",
+  },
+  unknown_proposal: {
+    status: 404,
+    rpc: -32602,
+    group: "governance",
+    message: "No such proposal",
+    when: "a proposal id that does not exist",
+  },
+  below_proposal_threshold: {
+    status: 403,
+    rpc: -32003,
+    group: "governance",
+    message: "The proposer's voting power is below the proposal threshold",
+    when: "a proposal from a holder with less voting power (liquid balance plus bonded stake) than `PROPOSAL_THRESHOLD`",
+  },
+  invalid_payload: {
+    status: 400,
+    rpc: -32602,
+    group: "governance",
+    message: "The proposal's payload does not fit its kind",
+    when: "a proposal whose payload is not the kind's JSON (a parameter outside its bounds, an unknown parameter, a bad amount, recipient or council); the message says what",
+  },
+  unknown_citation: {
+    status: 400,
+    rpc: -32602,
+    group: "governance",
+    message: "A cited proposal does not exist",
+    when: "a proposal citing an id that is not an earlier proposal",
+  },
+  citation_not_older: {
+    status: 400,
+    rpc: -32602,
+    group: "governance",
+    message: "A proposal may cite only earlier proposals",
+    when: "a proposal citing itself, a proposal twice, or one not created before it (citations form a DAG, never a cycle)",
+  },
+  proposal_state: {
+    status: 409,
+    rpc: -32003,
+    group: "governance",
+    message: "The proposal is not in a state that allows this",
+    when: "an action the proposal's state does not allow now (cancel or reject after review, vote outside voting, queue before it succeeded, execute before the timelock or after the grace period); the message names the state",
+  },
+  proposal_changed: {
+    status: 409,
+    rpc: -32003,
+    group: "governance",
+    message: "The proposal changed while this ran; read it again",
+    when: "another transition of the same proposal landed first",
+  },
+  not_proposer: {
+    status: 403,
+    rpc: -32003,
+    group: "governance",
+    message: "Only the proposer may cancel a proposal",
+    when: "a cancellation signed by someone other than the proposer",
+  },
+  not_council_member: {
+    status: 403,
+    rpc: -32003,
+    group: "governance",
+    message: "Only a council member may do this",
+    when: "a rejection or spend approval signed by someone not on the council in office",
+  },
+  no_voting_power: {
+    status: 403,
+    rpc: -32003,
+    group: "governance",
+    message: "The voter had no voting power at the snapshot",
+    when: "a vote from a holder with no power in the proposal's snapshot (and, in delegated mode, none delegated to it)",
+  },
+  already_voted: {
+    status: 409,
+    rpc: -32003,
+    group: "governance",
+    message: "This holder has already voted on this proposal",
+    when: "a second vote by the same holder on one proposal (one vote per holder per proposal)",
+  },
+  not_a_member: {
+    status: 403,
+    rpc: -32003,
+    group: "governance",
+    message: "The voter was not a member at the snapshot",
+    when: "a one-person-one-vote ballot from a holder whose bonded stake at the snapshot was below `GOVERNANCE_MEMBER_MIN_STAKE`",
+  },
+  votes_over_credits: {
+    status: 400,
+    rpc: -32602,
+    group: "governance",
+    message: "Quadratic votes cost more voice credits than the voter has",
+    when: "a quadratic ballot of n votes where n^2 exceeds the voter's snapshot power",
+  },
+  invalid_votes: {
+    status: 400,
+    rpc: -32602,
+    group: "governance",
+    message: "The ballot's votes do not fit the proposal's mode",
+    when: "votes 0 in quadratic mode, or votes other than 0 in the other modes",
+  },
+  council_signatures_missing: {
+    status: 409,
+    rpc: -32003,
+    group: "governance",
+    message: "This treasury spend needs more council signatures",
+    when: "executing a treasury spend above `COUNCIL_SPEND_THRESHOLD` before M council members approved it",
+  },
+  self_delegation: {
+    status: 400,
+    rpc: -32602,
+    group: "governance",
+    message: "A holder cannot delegate to itself",
+    when: "a delegation naming the signer (send an empty delegate to undelegate)",
   },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -15,6 +15,11 @@ const GROUPS: Record<string, { heading: string; intro?: string }> = {
   commitments: { heading: "Commitments" },
   economy: { heading: "Economy", intro: "Amounts are DB-CPTM minor units: 1 DB-CPTM = 1,000,000." },
   rep: { heading: "REP, validation pools and citations", intro: "REP amounts are integer REP units (docs/rep.md)." },
+  governance: {
+    heading: "Governance",
+    intro:
+      "Defaults only: those marked Governed are read from the governed table once a parameter change executes (docs/governance.md, `GET /v1/governance/parameters`).",
+  },
   chain: { heading: "Chain" },
   storage: { heading: "Storage" },
   dev: { heading: "Development only", intro: 'Never "true" in a deployment; `npm run dev` and the tests turn them on.' },

@@ -13,6 +13,7 @@ const GROUPS: Record<ErrorSpec["group"], string> = {
   economy: "Economy",
   licences: "Licences",
   server: "Server",
+  governance: "Governance",
 };
 
 const cell = (text: string) => {

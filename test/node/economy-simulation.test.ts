@@ -883,7 +883,10 @@ describe("economy simulation", () => {
         expect(seen.get(expected) ?? 0, `${expected} in ${JSON.stringify([...seen])}`).toBeGreaterThan(0);
       }
       const resolved = [...seen.keys()].filter((k) => k.startsWith("rep resolve and settle: done"));
-      expect(resolved.some((k) => k.includes("accepted settle done")), JSON.stringify([...seen])).toBe(true);
+      expect(
+        resolved.some((k) => k.includes("accepted settle done")),
+        JSON.stringify([...seen]),
+      ).toBe(true);
       expect(resolved.some((k) => k.includes("rejected settle batch_not_final"))).toBe(true);
     },
     600_000,

@@ -15,7 +15,9 @@ import { collectDebts } from "../economy/debts.js";
 import { settleFinalBatches } from "../economy/settle-batches.js";
 import { slashJailedHosts } from "../economy/slash-jailed.js";
 import { releaseMaturedUnbondings } from "../economy/staking.js";
-import { commitContributionRoot } from "../rep/contributions.js";
+import { governedConfig } from "../governance/parameters.js";
+import { advanceProposals } from "../governance/proposals.js";
+import { commitContributionRoot, syncProposalContributions } from "../rep/contributions.js";
 import { drawProducers, resolveClosedPools } from "../rep/pools.js";
 import { releaseMaturedRep } from "../rep/stakes.js";
 import { describeError } from "./isolated.js";
@@ -34,6 +36,10 @@ export interface CommitTickReport {
   rep: { drawn: number; resolved: number; released: number };
   /** The contribution records' root (docs/rep.md): computed, sent to ProofRegistry, adopted, or unchanged. */
   contributionRoot: "none" | "computed" | "sent" | "adopted" | "failed";
+  /** Proposals given their contribution record, and executed ones whose reward flowed (-1: the step failed). */
+  contributions: { recorded: number; adopted: number };
+  /** Proposals moved on by time (voting opened, result recorded and queued, expired). */
+  advancedProposals: number;
   /** Steps that failed as a whole this run (each is retried next run; the others ran). */
   failedSteps: { step: string; error: string }[];
 }
@@ -46,7 +52,8 @@ export interface CommitTickReport {
  */
 export async function runCommitPipeline(env: Env, now: number): Promise<CommitTickReport> {
   const db = database(env);
-  const config = gatewayConfig(env);
+  // The governed parameters in force now (docs/governance.md) over the configured defaults.
+  const config = await governedConfig(db, gatewayConfig(env), now);
   const failedSteps: CommitTickReport["failedSteps"] = [];
   const step = async <T>(name: string, fallback: T, work: () => Promise<T>): Promise<T> => {
     try {
@@ -71,6 +78,11 @@ export async function runCommitPipeline(env: Env, now: number): Promise<CommitTi
   const repReleased = await step("rep_release", 0, () => releaseMaturedRep(db, now));
   const collectedDebts = await step("collect_debts", -1, () => collectDebts(db, now));
   const genesis = await step("anchor_genesis", "failed" as const, () => anchorGenesis(db, registryChain(env)));
+  const advancedProposals = await step("advance_proposals", 0, () => advanceProposals(db, config, now));
+  // Contribution records follow the proposals (docs/rep.md), then their root goes on-chain.
+  const contributions = await step("contributions", { recorded: -1, adopted: -1 }, () =>
+    syncProposalContributions(db, config, now),
+  );
   const contributionRoot = await step("contribution_root", "failed" as const, () =>
     commitContributionRoot(db, registryChain(env), now),
   );
@@ -85,6 +97,8 @@ export async function runCommitPipeline(env: Env, now: number): Promise<CommitTi
     genesis,
     rep: { drawn: repDrawn, resolved: repResolved, released: repReleased },
     contributionRoot,
+    contributions,
+    advancedProposals,
     failedSteps,
   };
 }

@@ -2,10 +2,10 @@
  * Repository: contribution records (one per proposal, immutable: triggers refuse any change but
  * the one-way service-record mark), the roots of their tree, and the citation rewards paid.
  */
-import { asc, desc, eq, inArray, isNotNull, sql } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, isNotNull, isNull, sql } from "drizzle-orm";
 import type { ContributionRecord } from "../../protocol/citations.js";
 import type { Hex } from "../../protocol/hex.js";
-import { citationRewards, contributionRecords, contributionRoots } from "../../schema/tables.js";
+import { citationRewards, contributionRecords, contributionRoots, proposalCitations, proposals } from "../../schema/tables.js";
 import type { Database } from "./database.js";
 import type { Statement } from "./ledger.js";
 import { inChunks } from "./limits.js";
@@ -103,4 +103,42 @@ export const insertCitationRewardStatement = (db: Database, r: typeof citationRe
 
 export async function getCitationReward(db: Database, proposalId: string) {
   return (await db.select().from(citationRewards).where(eq(citationRewards.proposalId, proposalId)).get()) ?? null;
+}
+
+/**
+ * Governance's proposals (issue 16, migration 0009) without a contribution record, oldest first,
+ * with their citations: a cited proposal is always older, so in this order its record exists first.
+ */
+export async function proposalsWithoutRecord(db: Database, limit: number) {
+  const rows = await db
+    .select({
+      id: proposals.id,
+      proposer: proposals.proposer,
+      contentHash: proposals.contentHash,
+      createdAt: proposals.createdAt,
+    })
+    .from(proposals)
+    .leftJoin(contributionRecords, eq(contributionRecords.proposalId, proposals.id))
+    .where(isNull(contributionRecords.proposalId))
+    .orderBy(asc(proposals.seq))
+    .limit(limit)
+    .all();
+  const cites = await inChunks(
+    rows.map((r) => r.id),
+    (part) => db.select().from(proposalCitations).where(inArray(proposalCitations.proposalId, part)).all(),
+  );
+  return rows.map((r) => ({ ...r, citations: cites.filter((c) => c.proposalId === r.id).map((c) => c.citedId) }));
+}
+
+/** Executed proposals whose reward has not flowed yet (their record exists), oldest first. */
+export async function executedWithoutReward(db: Database, limit: number) {
+  return db
+    .select({ id: proposals.id })
+    .from(proposals)
+    .innerJoin(contributionRecords, eq(contributionRecords.proposalId, proposals.id))
+    .leftJoin(citationRewards, eq(citationRewards.proposalId, proposals.id))
+    .where(and(eq(proposals.state, "executed"), isNull(citationRewards.proposalId)))
+    .orderBy(asc(proposals.seq))
+    .limit(limit)
+    .all();
 }

@@ -19,16 +19,19 @@ import { availableOf, balanceAccount, smallerAmount, TREASURY_ACCOUNT } from "..
 import { onChainContributionCount, sendContributionRoot } from "../chain/contribution-root.js";
 import type { RegistryChain } from "../chain/registry-client.js";
 import type { GatewayConfig } from "../config.js";
+import { eachIsolated } from "../cron/isolated.js";
 import {
   allContributions,
   type ContributionRow,
   contributionsByIds,
+  executedWithoutReward,
   getContribution,
   getRoot,
   insertCitationRewardStatement,
   insertContributionStatement,
   insertRootStatement,
   markServiceStatement,
+  proposalsWithoutRecord,
   recordRootTx,
   toRecord,
 } from "../db/contributions.js";
@@ -175,4 +178,51 @@ export async function commitContributionRoot(
   }
   await recordRootTx(db, tree.root, await sendContributionRoot(chain, tree.root as Hex, rows.length), now);
   return "sent";
+}
+
+/**
+ * Cron: follows governance (issue 16) without it calling in: gives every proposal without a
+ * record its record (content hash, proposer, citations, created time; oldest first, so cited
+ * records exist first), then adopts every executed proposal whose reward has not flowed yet.
+ */
+export async function syncProposalContributions(
+  db: Database,
+  config: GatewayConfig,
+  now: number,
+  limit = 100,
+): Promise<{ recorded: number; adopted: number }> {
+  let recorded = 0;
+  let adopted = 0;
+  await eachIsolated(
+    db,
+    "contribution_record",
+    now,
+    await proposalsWithoutRecord(db, limit),
+    (p) => p.id,
+    async (p) => {
+      const outcome = await recordContribution(
+        db,
+        {
+          proposalId: p.id,
+          contentHash: p.contentHash,
+          author: p.proposer.toLowerCase(),
+          citations: p.citations,
+          createdAt: p.createdAt,
+        },
+        now,
+      );
+      if (!outcome.alreadyDone) recorded++;
+    },
+  );
+  await eachIsolated(
+    db,
+    "proposal_reward",
+    now,
+    await executedWithoutReward(db, limit),
+    (p) => p.id,
+    async (p) => {
+      if (!(await adoptProposal(db, config, p.id, now)).alreadyDone) adopted++;
+    },
+  );
+  return { recorded, adopted };
 }

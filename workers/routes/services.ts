@@ -29,6 +29,7 @@ export const RESERVED_SERVICE_IDS = new Set([
   "settlements",
   "rep",
   "contributions",
+  "governance",
   ...NOT_IN_V0,
 ]);
 

@@ -1,0 +1,96 @@
+/**
+ * Governed network parameters (docs/governance.md): the parameters a `parameter_change` proposal
+ * may set, each with its bounds. The configuration (protocol/parameters.ts, wrangler vars) gives
+ * each one's default; an executed change takes effect from the epoch after the one it executed
+ * in, so everyone reading the parameters within one epoch sees the same values.
+ */
+import type { VarSpec } from "./vars.js";
+
+/** One governed parameter: which configuration field it overrides and the values a change may set. */
+export interface GovernedParameter {
+  /** The configuration field (a `ProtocolParameters` key) this parameter is. */
+  readonly field: string;
+  /** Smallest and largest value a proposal may set, inclusive. */
+  readonly min: bigint;
+  readonly max: bigint;
+  /** "number" fields are plain numbers in the configuration; "bigint" fields are amounts or basis points. */
+  readonly type: "number" | "bigint";
+}
+
+const DAY = 86_400n;
+const MAX_SUPPLY_AMOUNT = 9_007_199_254_740_991n;
+
+/**
+ * Every governed parameter, keyed by its name in proposals and in `GET /v1/governance/parameters`
+ * (the configuration field's name). Bounds keep a single proposal from breaking the network:
+ * no zero quorum, no unbonding shorter than a minute, no slash above 10 %.
+ */
+export const GOVERNED_PARAMETERS = {
+  unbondingSeconds: { field: "unbondingSeconds", min: 60n, max: 90n * DAY, type: "number" },
+  minHostStake: { field: "minHostStake", min: 1n, max: MAX_SUPPLY_AMOUNT, type: "bigint" },
+  minRequestorStake: { field: "minRequestorStake", min: 0n, max: MAX_SUPPLY_AMOUNT, type: "bigint" },
+  minDelegation: { field: "minDelegation", min: 1n, max: MAX_SUPPLY_AMOUNT, type: "bigint" },
+  validatorMinStake: { field: "validatorMinStake", min: 1n, max: MAX_SUPPLY_AMOUNT, type: "bigint" },
+  validatorSetSize: { field: "validatorSetSize", min: 1n, max: 1_000n, type: "number" },
+  jailSlashBps: { field: "jailSlashBps", min: 1n, max: 1_000n, type: "bigint" },
+  proposalThreshold: { field: "proposalThreshold", min: 1n, max: MAX_SUPPLY_AMOUNT, type: "bigint" },
+  reviewSeconds: { field: "reviewSeconds", min: 1n, max: 30n * DAY, type: "number" },
+  votingSeconds: { field: "votingSeconds", min: 1n, max: 30n * DAY, type: "number" },
+  timelockSeconds: { field: "timelockSeconds", min: 1n, max: 30n * DAY, type: "number" },
+  graceSeconds: { field: "graceSeconds", min: 1n, max: 90n * DAY, type: "number" },
+  quorumBps: { field: "quorumBps", min: 1n, max: 10_000n, type: "bigint" },
+  supermajorityBps: { field: "supermajorityBps", min: 5_001n, max: 10_000n, type: "bigint" },
+  councilSpendThreshold: { field: "councilSpendThreshold", min: 0n, max: MAX_SUPPLY_AMOUNT, type: "bigint" },
+  memberMinStake: { field: "memberMinStake", min: 1n, max: MAX_SUPPLY_AMOUNT, type: "bigint" },
+} as const satisfies Record<string, GovernedParameter>;
+
+export type GovernedName = keyof typeof GOVERNED_PARAMETERS;
+
+export const isGovernedName = (name: string): name is GovernedName => Object.hasOwn(GOVERNED_PARAMETERS, name);
+
+/** Why a change of `name` to `value` is refused, or null when it is within the parameter's bounds. */
+export function parameterChangeRefusal(name: string, value: bigint): string | null {
+  if (!isGovernedName(name)) return `"${name}" is not a governed parameter (${Object.keys(GOVERNED_PARAMETERS).join(", ")})`;
+  const p: GovernedParameter = GOVERNED_PARAMETERS[name];
+  if (value < p.min || value > p.max) return `${name} must be from ${p.min} to ${p.max}, got ${value}`;
+  return null;
+}
+
+/** An executed change: `value` holds from `effectiveEpoch` on (until a later change). */
+export interface ParameterChange {
+  name: GovernedName;
+  value: bigint;
+  effectiveEpoch: number;
+  /** Order of execution: of two changes effective in the same epoch, the later executed wins. */
+  seq: number;
+}
+
+/**
+ * The governed values in force during `epoch`: each parameter's latest change effective at or
+ * before it, otherwise its default from `base` (the configuration).
+ */
+export function governedValues<C extends object>(base: C, changes: readonly ParameterChange[], epoch: number): C {
+  const latest = new Map<GovernedName, ParameterChange>();
+  for (const c of changes) {
+    if (c.effectiveEpoch > epoch) continue;
+    const seen = latest.get(c.name);
+    if (!seen || c.effectiveEpoch > seen.effectiveEpoch || (c.effectiveEpoch === seen.effectiveEpoch && c.seq > seen.seq))
+      latest.set(c.name, c);
+  }
+  const out = { ...base } as Record<string, unknown>;
+  for (const [name, c] of latest) {
+    const p: GovernedParameter = GOVERNED_PARAMETERS[name];
+    out[p.field] = p.type === "number" ? Number(c.value) : c.value;
+  }
+  return out as C;
+}
+
+/** A governed value as a bigint, whatever its configuration type. */
+export const governedBigint = (value: unknown): bigint => (typeof value === "bigint" ? value : BigInt(value as number));
+
+/** Check a var default against the bounds (configuration.test.ts): a default outside them would be unreachable by governance. */
+export function defaultOutsideBounds(name: GovernedName, spec: VarSpec<unknown>): boolean {
+  const p: GovernedParameter = GOVERNED_PARAMETERS[name];
+  const v = governedBigint(spec.default);
+  return v < p.min || v > p.max;
+}
