@@ -11,11 +11,17 @@ import { describe, expect, it } from "vitest";
 import { proofRegistryAbi } from "../../contracts-abi/ProofRegistry.js";
 import { ISSUANCE_ACCOUNT, ledgerViolations, TREASURY_ACCOUNT } from "../../protocol/ledger.js";
 import { verifyProof } from "../../protocol/merkle.js";
+import { proposalCitations, proposals } from "../../schema/tables.js";
 import { registryChain } from "../../workers/chain/registry-client.js";
 import { gatewayConfig } from "../../workers/config.js";
 import { database } from "../../workers/db/database.js";
 import { ledgerSnapshot, ledgerStatements, operationStatement, single } from "../../workers/db/ledger.js";
-import { adoptProposal, commitContributionRoot, recordContribution } from "../../workers/rep/contributions.js";
+import {
+  adoptProposal,
+  commitContributionRoot,
+  recordContribution,
+  syncProposalContributions,
+} from "../../workers/rep/contributions.js";
 import { call, newOperator, unique } from "./helpers.js";
 
 const json = async <T = Record<string, unknown>>(res: Response) => (await res.json()) as T;
@@ -116,6 +122,52 @@ describe("contribution records", () => {
     expect(lone).toMatchObject({ alreadyDone: false, result: { toCitations: 0n, toProposer: config.proposalReward } });
     const l = await ledgerSnapshot(db());
     expect(ledgerViolations(l.accounts, l.recomputed)).toEqual([]);
+  });
+
+  it("follows governance's proposals from cron: a record for each, the reward of an executed one along its citations", async () => {
+    const config = gatewayConfig(env);
+    const fundId = `test/treasury/${unique("f")}`;
+    await db().batch([
+      operationStatement(db(), { id: fundId, kind: "test_fund", request: {} }, Date.now()),
+      ...ledgerStatements(db(), [single(fundId, ISSUANCE_ACCOUNT, TREASURY_ACCOUNT, config.proposalReward, "mint")], Date.now()),
+    ] as never);
+    // Three proposals as governance stores them (issue 16): g3 cites g2, which cites g1; g3 executed.
+    const g = ["g1", "g2", "g3"].map((x) => unique(x));
+    const who = [newOperator(), newOperator(), newOperator()].map((a) => a.address.toLowerCase());
+    const now = Date.now();
+    for (const [i, id] of g.entries()) {
+      await db()
+        .insert(proposals)
+        .values({
+          id,
+          proposer: who[i],
+          kind: "text",
+          mode: "token",
+          title: id,
+          description: "",
+          payload: "{}",
+          contentHash: hashOf(id),
+          state: i === 2 ? "executed" : "review",
+          createdAt: now + i,
+          reviewEnds: now + 1000,
+        });
+      if (i > 0)
+        await db()
+          .insert(proposalCitations)
+          .values({ proposalId: id, citedId: g[i - 1] });
+    }
+    const before = await Promise.all(who.map(balanceOf));
+    const synced = await syncProposalContributions(db(), config, now);
+    expect(synced.recorded).toBeGreaterThanOrEqual(3);
+    expect(synced.adopted).toBeGreaterThanOrEqual(1);
+    const record = await json<{ author: string; citations: string[]; serviceRecord: boolean }>(
+      await call(`/v1/contributions/${g[2]}`),
+    );
+    expect(record).toMatchObject({ author: who[2], citations: [g[1]], serviceRecord: true });
+    // 100 DB-CPTM: 70 to g3's proposer; 30 along citations, g2 (1 hop) 20 and g1 (2 hops) 10.
+    const after = await Promise.all(who.map(balanceOf));
+    expect(after.map((b, i) => b - before[i])).toEqual([10_000_000n, 20_000_000n, 70_000_000n]);
+    expect(await syncProposalContributions(db(), config, now)).toEqual({ recorded: 0, adopted: 0 });
   });
 
   it("commits the records' root on-chain; any record's inclusion proof checks with protocol/ and the contract", async () => {
