@@ -8,6 +8,7 @@
  * documented genesis pool, resolved by the admin once, that mints the initial allocation.
  */
 import type { Transfer } from "../../protocol/ledger.js";
+import { MAX_AMOUNT } from "../../protocol/parameters.js";
 import { GENESIS_POOL, REP_ISSUANCE_ACCOUNT, repLiquidAccount, repStakeAccount } from "../../protocol/rep.js";
 import type { GatewayConfig } from "../config.js";
 import { eachIsolated } from "../cron/isolated.js";
@@ -134,6 +135,8 @@ export async function repGenesis(
     merged.set(a.holder, (merged.get(a.holder) ?? 0n) + a.amount);
   }
   if (merged.size === 0) throw apiError("invalid_field", "The genesis needs at least one allocation");
+  if ([...merged.values()].reduce((n, a) => n + a, 0n) > MAX_AMOUNT)
+    throw apiError("invalid_amount", `The genesis may mint at most ${MAX_AMOUNT} REP in all`);
   const holders = [...merged.keys()].sort();
   const request = { allocations: holders.map((h) => ({ holder: h, amount: merged.get(h) as bigint })) };
   try {
