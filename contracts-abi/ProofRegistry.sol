@@ -288,4 +288,34 @@ contract ProofRegistry {
         bytes32 root = ledgerRoots[epoch];
         return root != bytes32(0) && _verify(proof, root, ledgerLeafHash(holderKey, asset, balance, epoch));
     }
+
+    // --- Contribution records (docs/rep.md, issue 17) -------------------------------------------
+
+    /// @notice Roots of the contribution-record tree (protocol/citations.ts): one leaf per proposal,
+    /// in creation order, with its service-record mark. Maps a committed root to the number of
+    /// records it covers (0: never committed).
+    mapping(bytes32 => uint64) public contributionRoots;
+    /// @notice The last contribution root committed.
+    bytes32 public latestContributionRoot;
+
+    event ContributionRootCommitted(bytes32 indexed root, uint64 count, address submitter);
+
+    error EmptyContributionRoot();
+    error ContributionRootExists();
+
+    /// @notice Commits a root of the contribution records (the gateway does so with the batches,
+    /// whenever records were added or adopted). A root is committed once.
+    function commitContributionRoot(bytes32 root, uint64 count) external {
+        if (!submitters[msg.sender]) revert NotSubmitter();
+        if (root == bytes32(0) || count == 0) revert EmptyContributionRoot();
+        if (contributionRoots[root] != 0) revert ContributionRootExists();
+        contributionRoots[root] = count;
+        latestContributionRoot = root;
+        emit ContributionRootCommitted(root, count, msg.sender);
+    }
+
+    /// @notice True when `leaf` (a contribution record's leaf hash) is in the committed `root`.
+    function verifyContribution(bytes32 root, bytes32 leaf, bytes32[] calldata proof) external view returns (bool) {
+        return contributionRoots[root] != 0 && _verify(proof, root, leaf);
+    }
 }

@@ -451,6 +451,11 @@ export async function startNetwork({
         `REVENUE_LOCK_SECONDS:${process.env.REVENUE_LOCK_SECONDS ?? 60}`,
         // Governance periods are days in production; seconds locally (npm run demo -- governance).
         ...GOVERNANCE_DEV_VARS.flatMap(([name, dev]) => ["--var", `${name}:${process.env[name] ?? dev}`]),
+        // A batch's REP validation pool is open an hour in production; 30 s locally, releases 2 minutes.
+        "--var",
+        `REP_POOL_SECONDS:${process.env.REP_POOL_SECONDS ?? 30}`,
+        "--var",
+        `REP_RELEASE_SECONDS:${process.env.REP_RELEASE_SECONDS ?? 120}`,
         "--test-scheduled",
         ...PASSED_VARS.filter((name) => process.env[name]).flatMap((name) => ["--var", `${name}:${process.env[name]}`]),
       ],

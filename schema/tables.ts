@@ -481,6 +481,159 @@ export const relayMinutes = sqliteTable(
   (t) => [primaryKey({ columns: [t.serviceId, t.minute] })],
 );
 
+/**
+ * REP (0011, docs/rep.md): its own double-entry book, same shape and rules as `accounts` and
+ * `transfers`; the migration's checks refuse REP moving between holders and mints outside pools.
+ */
+export const repAccounts = sqliteTable(
+  "rep_accounts",
+  {
+    id: text("id").primaryKey(),
+    kind: text("kind", { enum: ["system", "liquid", "stake", "pool"] }).notNull(),
+    owner: text("owner"),
+    mayGoNegative: integer("may_go_negative").notNull().default(0),
+    debitsPosted: integer("debits_posted").notNull().default(0),
+    creditsPosted: integer("credits_posted").notNull().default(0),
+    debitsPending: integer("debits_pending").notNull().default(0),
+    creditsPending: integer("credits_pending").notNull().default(0),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("rep_accounts_owner").on(t.owner)],
+);
+
+export const repTransfers = sqliteTable(
+  "rep_transfers",
+  {
+    seq: integer("seq").primaryKey({ autoIncrement: true }),
+    id: text("id").notNull().unique(),
+    debitAccount: text("debit_account")
+      .notNull()
+      .references(() => repAccounts.id),
+    creditAccount: text("credit_account")
+      .notNull()
+      .references(() => repAccounts.id),
+    amount: integer("amount").notNull(),
+    phase: text("phase", { enum: ["single", "pending", "post", "void"] }).notNull(),
+    pendingId: text("pending_id")
+      .unique()
+      .references((): AnySQLiteColumn => repTransfers.id),
+    code: text("code").notNull(),
+    /** The pool (batch id or `genesis`) or the release it belongs to. */
+    reference: text("reference"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [
+    index("rep_transfers_debit").on(t.debitAccount, t.seq),
+    index("rep_transfers_credit").on(t.creditAccount, t.seq),
+    index("rep_transfers_reference").on(t.reference),
+  ],
+);
+
+/** One validation pool per batch (id = batch id) and the genesis pool; the draw is public. */
+export const repPools = sqliteTable(
+  "rep_pools",
+  {
+    id: text("id").primaryKey(),
+    kind: text("kind", { enum: ["batch", "genesis"] }).notNull(),
+    seed: text("seed").notNull(),
+    /** The last REP transfer the draw's weights include. */
+    ledgerSeq: integer("ledger_seq").notNull(),
+    /** JSON [[holder, encumbered], ...] sorted by holder. */
+    candidates: text("candidates").notNull(),
+    totalWeight: integer("total_weight").notNull(),
+    producer: text("producer"),
+    producerStake: integer("producer_stake").notNull().default(0),
+    supply: integer("supply").notNull(),
+    quorum: integer("quorum").notNull(),
+    opensAt: integer("opens_at").notNull(),
+    closesAt: integer("closes_at").notNull(),
+    state: text("state", {
+      enum: ["open", "accepted", "rejected", "tied", "no_quorum", "no_producer", "genesis"],
+    }).notNull(),
+    acceptStake: integer("accept_stake").notNull().default(0),
+    rejectStake: integer("reject_stake").notNull().default(0),
+    voters: integer("voters").notNull().default(0),
+    fees: integer("fees").notNull().default(0),
+    minted: integer("minted").notNull().default(0),
+    forfeited: integer("forfeited").notNull().default(0),
+    resolvedAt: integer("resolved_at"),
+    /** DB-CPTM paid to the producer when the batch settled. */
+    producerReward: integer("producer_reward"),
+    version: integer("version").notNull().default(0),
+  },
+  (t) => [index("rep_pools_state").on(t.state, t.closesAt), index("rep_pools_producer").on(t.producer, t.state)],
+);
+
+export const repVotes = sqliteTable(
+  "rep_votes",
+  {
+    poolId: text("pool_id")
+      .notNull()
+      .references(() => repPools.id),
+    voter: text("voter").notNull(),
+    accept: integer("accept").notNull(),
+    stake: integer("stake").notNull(),
+    signature: text("signature").notNull(),
+    operation: text("operation").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.poolId, t.voter] })],
+);
+
+export const repReleases = sqliteTable(
+  "rep_releases",
+  {
+    id: text("id").primaryKey(),
+    holder: text("holder").notNull(),
+    transferId: text("transfer_id")
+      .notNull()
+      .references(() => repTransfers.id),
+    amount: integer("amount").notNull(),
+    startedAt: integer("started_at").notNull(),
+    maturesAt: integer("matures_at").notNull(),
+    state: text("state", { enum: ["releasing", "released"] }).notNull(),
+    endedAt: integer("ended_at"),
+  },
+  (t) => [index("rep_releases_due").on(t.state, t.maturesAt), index("rep_releases_holder").on(t.holder, t.startedAt)],
+);
+
+/** One immutable record per proposal (triggers refuse changes); adopted ones become service records. */
+export const contributionRecords = sqliteTable("contribution_records", {
+  proposalId: text("proposal_id").primaryKey(),
+  ordinal: integer("ordinal").notNull().unique(),
+  contentHash: text("content_hash").notNull(),
+  author: text("author").notNull(),
+  /** JSON array of cited proposal ids, sorted. */
+  citations: text("citations").notNull(),
+  createdAt: integer("created_at").notNull(),
+  serviceRecord: integer("service_record").notNull().default(0),
+  adoptedAt: integer("adopted_at"),
+});
+
+export const contributionRoots = sqliteTable(
+  "contribution_roots",
+  {
+    root: text("root").primaryKey(),
+    count: integer("count").notNull(),
+    /** JSON array of leaf hashes in tree order. */
+    leaves: text("leaves").notNull(),
+    createdAt: integer("created_at").notNull(),
+    tx: text("tx"),
+    committedAt: integer("committed_at"),
+  },
+  (t) => [index("contribution_roots_created").on(t.createdAt)],
+);
+
+export const citationRewards = sqliteTable("citation_rewards", {
+  proposalId: text("proposal_id").primaryKey(),
+  reward: integer("reward").notNull(),
+  toProposer: integer("to_proposer").notNull(),
+  toCitations: integer("to_citations").notNull(),
+  /** JSON [[author, amount], ...]. */
+  flows: text("flows").notNull(),
+  paidAt: integer("paid_at").notNull(),
+});
+
 // Governance v0 (0009_governance.sql): proposals, citations, snapshots, votes, delegations,
 // councils, spend approvals and executed parameter changes.
 

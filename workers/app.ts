@@ -20,6 +20,7 @@ import { redactedPath } from "./http/redacted-path.js";
 import { jsonAnswer } from "./http/schemas/common.js";
 import { withContext } from "./middleware/context.js";
 import { batchesApp } from "./routes/batches.js";
+import { contributionsApp } from "./routes/contributions.js";
 import { governanceApp } from "./routes/governance.js";
 import { hostsApp } from "./routes/hosts.js";
 import { ledgerApp } from "./routes/ledger.js";
@@ -31,6 +32,7 @@ import { notInV0App } from "./routes/not-in-v0.js";
 import { operatorsApp } from "./routes/operators.js";
 import { pipelineApp } from "./routes/pipeline.js";
 import { registerRelayPaths, relayApp } from "./routes/relay.js";
+import { repApp } from "./routes/rep.js";
 import { reportCardsApp } from "./routes/report-cards.js";
 import { requestorsApp } from "./routes/requestors.js";
 import { servicesApp } from "./routes/services.js";
@@ -111,6 +113,8 @@ export const app = $(
   .route("/v1/network", networkApp)
   .route("/v1/pipeline", pipelineApp)
   .route("/v1/signing-domain", signingDomainApp)
+  .route("/v1/rep", repApp)
+  .route("/v1/contributions", contributionsApp)
   .route("/v1/governance", governanceApp)
   .route("/v1", notInV0App)
   .route("/", relayApp);

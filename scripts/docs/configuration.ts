@@ -14,6 +14,7 @@ const GROUPS: Record<string, { heading: string; intro?: string }> = {
   quality: { heading: "Quality: fishermen, breakers, jail" },
   commitments: { heading: "Commitments" },
   economy: { heading: "Economy", intro: "Amounts are DB-CPTM minor units: 1 DB-CPTM = 1,000,000." },
+  rep: { heading: "REP, validation pools and citations", intro: "REP amounts are integer REP units (docs/rep.md)." },
   governance: {
     heading: "Governance",
     intro:

@@ -24,6 +24,7 @@ import {
 import { LEDGER_ASSET, verifyLedgerProof } from "../../protocol/ledger-root.js";
 import { liquidatesOnSlash } from "../../protocol/licences.js";
 import { readParameters } from "../../protocol/parameters.js";
+import { repLedgerViolations, repLiquidAccount, repPoolAccount } from "../../protocol/rep.js";
 import { poolId } from "../../protocol/staking.js";
 import {
   batches,
@@ -31,6 +32,8 @@ import {
   hosts,
   licences,
   operators,
+  repPools,
+  repReleases,
   requestors,
   services,
   sessionHosts,
@@ -45,6 +48,7 @@ import type { Database } from "../../workers/db/database.js";
 import { debtAudit, requestorDebt } from "../../workers/db/debts.js";
 import { getAccount, getAccounts, ledgerSnapshot } from "../../workers/db/ledger.js";
 import { licencesLiableTo, readNetworkState } from "../../workers/db/licences.js";
+import { repLedgerSnapshot, repLedgerStatements } from "../../workers/db/rep.js";
 import { setServicePartner } from "../../workers/db/services.js";
 import { readPool, sharesOf } from "../../workers/db/stake-pools.js";
 import { collectDebts } from "../../workers/economy/debts.js";
@@ -58,6 +62,8 @@ import { releaseMaturedUnbondings, slashStatements, stake, unstake } from "../..
 import { mint, transfer } from "../../workers/economy/transfers.js";
 import { registerValidator } from "../../workers/economy/validators.js";
 import { ApiError } from "../../workers/errors.js";
+import { drawBatchProducer, vote as repVote, resolveOnePool } from "../../workers/rep/pools.js";
+import { encumber, releaseMaturedRep, repGenesis, release as repRelease } from "../../workers/rep/stakes.js";
 import { governanceSimulation, governanceViolations } from "./governance-simulation.js";
 
 /** mulberry32: a small seeded generator, so a seed replays the same run. */
@@ -96,6 +102,9 @@ const config: GatewayConfig = {
     GOVERNANCE_GRACE_SECONDS: "30",
     COUNCIL_SPEND_THRESHOLD: "200000",
     GOVERNANCE_MEMBER_MIN_STAKE: "1000",
+    REP_POOL_SECONDS: "120",
+    REP_POOL_QUORUM_BPS: "200",
+    REP_RELEASE_SECONDS: "50",
   }),
   registryChainId: 31337,
   signingDomain: { chainId: 31337, verifyingContract: "0x0000000000000000000000000000000000000000" },
@@ -190,7 +199,49 @@ async function checkInvariants(db: Database) {
     if (l?.state !== "redeemed" || t.credit !== `balance:${l.holder}`)
       broken.push(`licence ${t.reference} redeemed into ${t.credit} but is ${l?.state} held by ${l?.holder}`);
   }
+  broken.push(...(await repViolations(db)));
   if (broken.length) throw new Error(broken.join("; "));
+}
+
+/**
+ * REP (docs/rep.md): its book balances on its own (supply = minted, nothing below zero, no REP
+ * between holders, mints only by pools); every mint belongs to an accepted (or the genesis) pool
+ * and adds up to its `minted`; an open pool escrows exactly its votes, a resolved one nothing;
+ * releases reserve exactly what is pending; a rejected batch is never settled.
+ */
+async function repViolations(db: Database): Promise<string[]> {
+  const snapshot = await repLedgerSnapshot(db);
+  const broken = repLedgerViolations(snapshot.accounts, snapshot.recomputed, snapshot.transfers);
+  const pools = await db.select().from(repPools).all();
+  const balance = (id: string) => {
+    const t = snapshot.recomputed.get(id);
+    return t ? t.creditsPosted - t.debitsPosted : 0n;
+  };
+  for (const p of pools) {
+    const mints = snapshot.transfers
+      .filter((t) => t.code === "pool_mint" && t.reference === p.id)
+      .reduce((n, t) => n + t.amount, 0n);
+    if (mints !== BigInt(p.minted)) broken.push(`pool ${p.id}: minted ${mints}, records ${p.minted}`);
+    if (mints > 0n && p.state !== "accepted" && p.state !== "genesis") broken.push(`pool ${p.id} (${p.state}) minted REP`);
+    const escrow = balance(repPoolAccount(p.id));
+    const expected = p.state === "open" ? BigInt(p.acceptStake + p.rejectStake) : 0n;
+    if (escrow !== expected) broken.push(`pool ${p.id} (${p.state}) escrows ${escrow}, expected ${expected}`);
+  }
+  for (const t of snapshot.transfers)
+    if (t.code === "pool_mint" && !pools.some((p) => p.id === t.reference)) broken.push(`REP minted outside a pool: ${t.id}`);
+  const releasing = new Map<string, bigint>();
+  for (const r of await db.select().from(repReleases).where(eq(repReleases.state, "releasing")).all())
+    releasing.set(r.holder, (releasing.get(r.holder) ?? 0n) + BigInt(r.amount));
+  for (const a of snapshot.accounts.filter((x) => x.id.startsWith("rep_stake:"))) {
+    const holder = a.id.slice("rep_stake:".length);
+    if ((releasing.get(holder) ?? 0n) !== a.debitsPending)
+      broken.push(`${a.id}: releases ${releasing.get(holder)} != pending ${a.debitsPending}`);
+  }
+  const [row] = await db.all<{ n: number }>(
+    sql`SELECT COUNT(*) AS n FROM settlements WHERE batch_id IN (SELECT id FROM rep_pools WHERE state IN ('rejected', 'open'))`,
+  );
+  if (Number(row.n) > 0) broken.push("a batch was settled while its REP pool was open or after it rejected the batch");
+  return broken;
 }
 
 /**
@@ -319,6 +370,12 @@ const EXPECTED_REFUSALS = new Set([
   "invalid_votes",
   "council_signatures_missing",
   "self_delegation",
+  "insufficient_rep",
+  "rep_pool_closed",
+  "rep_vote_refused",
+  "rep_already_voted",
+  "rep_producer_busy",
+  "batch_not_final",
 ]);
 
 async function attempt(run: () => Promise<unknown>): Promise<string> {
@@ -381,10 +438,18 @@ async function fabricateBatch(db: Database, r: ReturnType<typeof rng>, prover: s
   return id;
 }
 
-async function simulate(seed: number, steps: number) {
+async function simulate(seed: number, steps: number, { rep = false }: { rep?: boolean } = {}) {
   const db = await freshDatabase(seed);
   const r = rng(seed);
   let now = 1_000;
+  // REP starts from its genesis pool (docs/rep.md): every holder gets some to encumber and vote with.
+  if (rep)
+    await repGenesis(
+      db,
+      HOLDERS.map((holder, i) => ({ holder, amount: BigInt(5_000 * (i + 1)) })),
+      now,
+    );
+  const openPools: string[] = [];
   const done: { run: () => Promise<unknown>; changed: () => Promise<unknown> }[] = [];
   const settled: string[] = [];
   let licenceCounter = 0;
@@ -395,6 +460,111 @@ async function simulate(seed: number, steps: number) {
     const host = HOSTS.find((h) => h.operator === holder);
     return host ? `host:${host.id}` : VALIDATORS.includes(holder) ? `validator:${holder}` : null;
   };
+
+  /** REP operations, mixed in with the DB-CPTM ones when `rep` is on. */
+  const repOperations = (): [number, string, () => Promise<string>][] => [
+    [
+      5,
+      "rep encumber",
+      () => {
+        const holder = r.pick(HOLDERS);
+        return attempt(() => encumber(db, { id: `${holder}/e${r.int(1e9)}`, holder, amount: r.amount(6_000n) }, now));
+      },
+    ],
+    [
+      3,
+      "rep release",
+      () => {
+        const holder = r.pick(HOLDERS);
+        return attempt(() => repRelease(db, config, { id: `${holder}/rl${r.int(1e9)}`, holder, amount: r.amount(1_500n) }, now));
+      },
+    ],
+    [
+      4,
+      "rep batch drawn",
+      async () => {
+        const id = await fabricateBatch(db, r, r.pick([...VALIDATORS, null]));
+        const outcome = await attempt(() => drawBatchProducer(db, config, id, now));
+        const pool = await db.select().from(repPools).where(eq(repPools.id, id)).get();
+        if (pool?.state === "open") {
+          openPools.push(id);
+          // Settlement waits for the pool.
+          return `${outcome} open, settle ${await attempt(() => settleBatch(db, config, id, now))}`;
+        }
+        const settlement = await attempt(() => settleBatch(db, config, id, now));
+        settled.push(id);
+        return `${outcome} ${pool?.state} settle ${settlement}`;
+      },
+    ],
+    [
+      16,
+      "rep vote",
+      async () => {
+        if (!openPools.length) return "nothing";
+        // Mostly pools still taking votes; now and then one whose window has closed.
+        const taking = [];
+        for (const id of openPools)
+          if (((await db.select().from(repPools).where(eq(repPools.id, id)).get())?.closesAt ?? 0) > now) taking.push(id);
+        const pool = taking.length && r.next() < 0.9 ? r.pick(taking) : r.pick(openPools);
+        const voter = r.pick(HOLDERS);
+        const stake = r.amount(4_000n);
+        const id = `${voter}/v${r.int(1e9)}`;
+        return attempt(() => repVote(db, { id, voter, pool, accept: r.next() < 0.6, stake, signature: "0x" }, now));
+      },
+    ],
+    [
+      4,
+      "rep resolve and settle",
+      async () => {
+        const due = [];
+        for (const id of openPools) {
+          const p = await db.select().from(repPools).where(eq(repPools.id, id)).get();
+          if (p && p.closesAt <= now) due.push(id);
+        }
+        if (!due.length) return "nothing due";
+        const id = r.pick(due);
+        const resolved = await attempt(() => resolveOnePool(db, config, id, now));
+        openPools.splice(openPools.indexOf(id), 1);
+        const state = (await db.select().from(repPools).where(eq(repPools.id, id)).get())?.state;
+        const settlement = await attempt(() => settleBatch(db, config, id, now));
+        if (state !== "rejected") settled.push(id);
+        return `${resolved} ${state} settle ${settlement}`;
+      },
+    ],
+    [
+      3,
+      "rep time passes",
+      async () => {
+        now += r.int(30_000);
+        return `released ${await releaseMaturedRep(db, now)}`;
+      },
+    ],
+    [
+      1,
+      "rep transfer between holders",
+      async () => {
+        const before = await repLedgerSnapshot(db);
+        const [from, to] = [r.pick(HOLDERS), r.pick(HOLDERS.filter((h) => h !== HOLDERS[0]))];
+        const sneaky = {
+          id: `sneak${r.int(1e9)}`,
+          debitAccount: repLiquidAccount(from === to ? HOLDERS[0] : from),
+          creditAccount: repLiquidAccount(to),
+          amount: 1n,
+          phase: "single" as const,
+          pendingId: null,
+          code: "vote_forfeit",
+          reference: null,
+        };
+        const refused = await db
+          .batch(repLedgerStatements(db, [sneaky], now) as never)
+          .then(() => false)
+          .catch(() => true);
+        if (!refused) throw new Error("the database let REP move from one holder to another");
+        expect((await repLedgerSnapshot(db)).accounts).toEqual(before.accounts);
+        return "refused";
+      },
+    ],
+  ];
 
   const ops: [number, string, () => Promise<string>][] = [
     [
@@ -789,6 +959,7 @@ async function simulate(seed: number, steps: number) {
         step < steps * 0.6 ? "later" : attempt(() => changePhase(db, config, r.next() < 0.5 ? "mainnet" : "stabilized", now)),
     ],
   ];
+  if (rep) ops.push(...repOperations());
   const total = ops.reduce((n, [w]) => n + w, 0);
   const seen = new Map<string, number>();
   for (step = 0; step < steps; step++) {
@@ -845,6 +1016,31 @@ describe("economy simulation", () => {
       }
       expect([...seen.keys()].some((k) => k.startsWith("replay an operation: already_done"))).toBe(true);
       expect([...seen.keys()].some((k) => k.startsWith("time passes") && k.endsWith("paying debt"))).toBe(true);
+    },
+    600_000,
+  );
+
+  it.each(process.env.SIM_SEED ? [] : [4, 5])(
+    `seed %i with REP: ${steps} random operations (REP encumbrances, draws, votes, pools, releases among them) keep every invariant`,
+    async (seed) => {
+      const { seen } = await simulate(seed, steps, { rep: true });
+      for (const expected of [
+        "rep encumber: done",
+        "rep encumber: insufficient_rep",
+        "rep release: done",
+        "rep batch drawn: done open",
+        "rep vote: done",
+        "rep vote: rep_vote_refused",
+        "rep transfer between holders: refused",
+      ]) {
+        expect(seen.get(expected) ?? 0, `${expected} in ${JSON.stringify([...seen])}`).toBeGreaterThan(0);
+      }
+      const resolved = [...seen.keys()].filter((k) => k.startsWith("rep resolve and settle: done"));
+      expect(
+        resolved.some((k) => k.includes("accepted settle done")),
+        JSON.stringify([...seen]),
+      ).toBe(true);
+      expect(resolved.some((k) => k.includes("rejected settle batch_not_final"))).toBe(true);
     },
     600_000,
   );

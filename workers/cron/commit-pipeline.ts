@@ -19,6 +19,9 @@ import { slashJailedHosts } from "../economy/slash-jailed.js";
 import { releaseMaturedUnbondings } from "../economy/staking.js";
 import { governedConfig } from "../governance/parameters.js";
 import { advanceProposals } from "../governance/proposals.js";
+import { commitContributionRoot, syncProposalContributions } from "../rep/contributions.js";
+import { drawProducers, resolveClosedPools } from "../rep/pools.js";
+import { releaseMaturedRep } from "../rep/stakes.js";
 import { describeError } from "./isolated.js";
 
 export interface CommitTickReport {
@@ -31,6 +34,12 @@ export interface CommitTickReport {
   /** Requestors whose debt was (partly) collected from their balance; -1 when the step failed. */
   collectedDebts: number;
   genesis: "sent" | "adopted" | "none" | "failed";
+  /** REP (docs/rep.md): producers drawn for new batches, pools resolved, releases returned. */
+  rep: { drawn: number; resolved: number; released: number };
+  /** The contribution records' root (docs/rep.md): computed, sent to ProofRegistry, adopted, or unchanged. */
+  contributionRoot: "none" | "computed" | "sent" | "adopted" | "failed";
+  /** Proposals given their contribution record, and executed ones whose reward flowed (-1: the step failed). */
+  contributions: { recorded: number; adopted: number };
   /** Proposals moved on by time (voting opened, result recorded and queued, expired). */
   advancedProposals: number;
   /** The ledger root folded after this run's settlements (its epoch), or null. */
@@ -68,9 +77,13 @@ export async function runCommitPipeline(env: Env, now: number): Promise<CommitTi
   const advancedBatches = await step("advance_batches", 0, () => advanceBatches(env, db, now));
   // The economy's cron steps share this single writer: settlement, slashes and unbonding
   // returns never race each other.
+  // REP: draw each new batch's producer and resolve closed pools before settlement reads them.
+  const repDrawn = await step("rep_draw", 0, () => drawProducers(db, config, now));
+  const repResolved = await step("rep_pools", 0, () => resolveClosedPools(db, config, now));
   const settledBatches = await step("settle_batches", 0, () => settleFinalBatches(db, config, now));
   const slashedJailTerms = await step("slash_jailed", 0, () => slashJailedHosts(db, config, now));
   const releasedUnbondings = await step("release_unbondings", 0, () => releaseMaturedUnbondings(db, now));
+  const repReleased = await step("rep_release", 0, () => releaseMaturedRep(db, now));
   const collectedDebts = await step("collect_debts", -1, () => collectDebts(db, now));
   const genesis = await step("anchor_genesis", "failed" as const, () => anchorGenesis(db, registryChain(env)));
   const advancedProposals = await step("advance_proposals", 0, () => advanceProposals(db, config, now));
@@ -81,6 +94,13 @@ export async function runCommitPipeline(env: Env, now: number): Promise<CommitTi
   const ledgerRootCommits = await step("commit_ledger_roots", { committed: 0, sent: 0, failed: 0 }, () =>
     commitLedgerRoots(db, registryChain(env), now),
   );
+  // Contribution records follow the proposals (docs/rep.md), then their root goes on-chain.
+  const contributions = await step("contributions", { recorded: -1, adopted: -1 }, () =>
+    syncProposalContributions(db, config, now),
+  );
+  const contributionRoot = await step("contribution_root", "failed" as const, () =>
+    commitContributionRoot(db, registryChain(env), now),
+  );
   return {
     closedSessions,
     newBatch,
@@ -90,6 +110,9 @@ export async function runCommitPipeline(env: Env, now: number): Promise<CommitTi
     releasedUnbondings,
     collectedDebts,
     genesis,
+    rep: { drawn: repDrawn, resolved: repResolved, released: repReleased },
+    contributionRoot,
+    contributions,
     advancedProposals,
     ledgerRootEpoch,
     releasedRevenuePayouts,

@@ -15,6 +15,7 @@ import type { Database } from "./database.js";
 import type { Statement } from "./ledger.js";
 import { chunk, inChunks, rowsPerInsert } from "./limits.js";
 import { notHeldBack } from "./pipeline-failures.js";
+import { notHeldByRepPool } from "./rep.js";
 
 export type Settlement = typeof settlements.$inferSelect;
 
@@ -42,6 +43,8 @@ export async function batchesToSettle(db: Database, limit: number, now: number) 
         inArray(batches.state, ["verified", "expired"]),
         isNull(settlements.batchId),
         notHeldBack(db, "settle_batch", batches.id, now),
+        // A batch's REP validation pool must have resolved, and not rejected it (docs/rep.md).
+        notHeldByRepPool(batches.id),
       ),
     )
     .orderBy(asc(batches.updatedAt))

@@ -39,8 +39,10 @@ import { getBatch } from "../db/batches.js";
 import type { Database } from "../db/database.js";
 import { addDebt } from "../db/debts.js";
 import { type Account, getAccounts, ledgerStatements, type Statement, single } from "../db/ledger.js";
+import { getPool } from "../db/rep.js";
 import { batchesToSettle, billableSessions, hostWorkOfSessions, insertSettlement, type Settlement } from "../db/settlements.js";
 import { apiError } from "../errors.js";
+import { producerReward } from "../rep/producer-reward.js";
 import { type OperationOutcome, runOperation } from "./operation.js";
 import { validatorSet } from "./validators.js";
 
@@ -84,6 +86,15 @@ export async function settleBatch(
   if (!batch) throw apiError("unknown_batch", `No batch "${batchId}"`);
   if (batch.state !== "verified" && batch.state !== "expired") {
     throw apiError("batch_not_final", `Batch is ${batch.state}; only verified or expired batches settle`);
+  }
+  const pool = await getPool(db, batchId);
+  if (pool && (pool.state === "open" || pool.state === "rejected")) {
+    throw apiError(
+      "batch_not_final",
+      pool.state === "open"
+        ? "The batch's REP validation pool is still open; it settles after the pool resolves"
+        : "The batch's REP validation pool rejected it; it is never settled",
+    );
   }
   return runOperation(
     db,
@@ -175,7 +186,11 @@ async function chargeAndPay(
     pay(balanceAccount(partner), amount, "chain_partner_reward", `chain-partner/${partner}`);
   pay(CHAIN_PARTNER_ACCOUNT, partners.rest, "chain_partner_reward", "chain-partner");
   pay(BURN_ACCOUNT, split.burn, "burn", "burn");
-  pay(TREASURY_ACCOUNT, split.treasury, "treasury", "treasury");
+  // The batch producer's share comes out of the treasury's part (docs/rep.md).
+  const producer = await producerReward(db, config, batchId, revenue, split.treasury);
+  if (producer) pay(balanceAccount(producer.holder), producer.amount, "producer_reward", "producer");
+  const treasury = split.treasury - (producer?.amount ?? 0n);
+  pay(TREASURY_ACCOUNT, treasury, "treasury", "treasury");
   const record: Settlement = {
     ...emptySettlement(batchId, "paid", prover, now),
     computeUnits,
@@ -183,7 +198,7 @@ async function chargeAndPay(
     charged: Number(revenue),
     uncollected: Number(due - revenue),
     hosts: Number(split.hosts.reduce((n, h) => n + h.amount, 0n)),
-    treasury: Number(split.treasury),
+    treasury: Number(treasury),
     validators: Number(split.validators),
     fisherman: Number(split.fisherman),
     chainPartner: Number(split.chainPartner),
@@ -192,7 +207,10 @@ async function chargeAndPay(
     validatorShareTo: validatorShare.to,
     validatorShareReason: validatorShare.reason,
   };
-  return { statements: [...ledgerStatements(db, list, now), ...debts, insertSettlement(db, record)], result: record };
+  return {
+    statements: [...ledgerStatements(db, list, now), ...debts, insertSettlement(db, record), ...(producer?.statements ?? [])],
+    result: record,
+  };
 }
 
 /**

@@ -30,6 +30,8 @@ export const RESERVED_SERVICE_IDS = new Set([
   "signing-domain",
   "metrics",
   "settlements",
+  "rep",
+  "contributions",
   "governance",
   ...NOT_IN_V0,
 ]);
