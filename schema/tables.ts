@@ -29,6 +29,8 @@ export const services = sqliteTable("services", {
   /** JSON array: refused-namespace methods (or `prefix*`) this service forwards anyway. */
   allowedMethods: text("allowed_methods").notNull().default("[]"),
   createdAt: integer("created_at").notNull(),
+  /** JSON object: the relay engine's policy (hedging, quorum methods, attempt overrides); `{}` is the defaults. */
+  relayPolicy: text("relay_policy").notNull().default("{}"),
 });
 
 export const operators = sqliteTable("operators", {

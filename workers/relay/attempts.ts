@@ -1,8 +1,8 @@
 /**
- * Trying a relay's candidate hosts in order (docs/protocol.md, "Relays and failover"): each attempt has its own
- * timeout, the whole relay a deadline, and a connection error, timeout, 5xx, 429, redirect or
- * unusable answer moves on to the next host. Redirects are never followed: a host must not be
- * able to point the gateway at another address.
+ * One attempt at one host (docs/protocol.md, "Relays and failover"): what it can end in, and the
+ * fetch every relay attempt makes. A connection error, timeout, 5xx, 429, redirect or unusable
+ * answer is a failure the engine (`workers/relay/engine.ts`) fails over from. Redirects are never
+ * followed: a host must not be able to point the gateway at another address.
  */
 import type { SessionHost } from "../sessions/plan-session.js";
 
@@ -56,59 +56,6 @@ export function statusFailure(hostId: string, response: Response): AttemptFailur
     return { hostId, reason: "rate_limited", status, retryAfterMs: retryAfterMs(response.headers.get("retry-after")) };
   if (status >= 300 && status < 400) return { hostId, reason: "redirect", status };
   return null;
-}
-
-/** Every attempt of a finished relay as host observations (failures, then the answer). */
-export function observationsOf(result: AttemptsResult<unknown>) {
-  const failed = result.failures.map((f) => ({
-    hostId: f.hostId,
-    ok: false,
-    latencyMs: f.latencyMs,
-    retryAfterMs: f.retryAfterMs,
-  }));
-  return result.ok ? [...failed, { hostId: result.host.id, ok: true, latencyMs: result.latencyMs }] : failed;
-}
-
-/**
- * Runs `attempt` against candidates in order until one returns an answer. `attempt` receives an
- * abort signal that fires at its timeout; the timer stops when the attempt returns, so a stream
- * it hands over is watched by the stream's own idle timeout from then on.
- */
-export async function tryHosts<T>(
-  budget: AttemptBudget,
-  attempt: (host: SessionHost, signal: AbortSignal) => Promise<AttemptOutcome<T>>,
-): Promise<AttemptsResult<T>> {
-  const failures: TimedFailure[] = [];
-  let attempts = 0;
-  let lastHost: SessionHost | null = null;
-  for (const host of budget.candidates.slice(0, budget.maxAttempts)) {
-    const remaining = budget.deadline - Date.now();
-    if (remaining <= 0) break;
-    attempts += 1;
-    lastHost = host;
-    const controller = new AbortController();
-    const timer = setTimeout(
-      () => controller.abort(new DOMException("attempt timed out", "TimeoutError")),
-      Math.min(budget.attemptTimeoutMs, remaining),
-    );
-    const began = Date.now();
-    try {
-      const outcome = await attempt(host, controller.signal);
-      const latencyMs = Date.now() - began;
-      if (outcome.ok) return { ok: true, host, value: outcome.value, attempts, latencyMs, failures };
-      failures.push({ ...outcome.failure, latencyMs });
-    } catch (error) {
-      failures.push({
-        hostId: host.id,
-        reason: controller.signal.aborted ? "timeout" : "connect_error",
-        latencyMs: Date.now() - began,
-      });
-      if (!controller.signal.aborted) console.warn("relay attempt failed", host.id, String(error));
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-  return { ok: false, attempts, failures, lastHost };
 }
 
 /**
