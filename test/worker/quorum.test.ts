@@ -117,6 +117,32 @@ describe("quorum reads", () => {
     expect(reveal?.samples.some((s) => s.probe === "quorum:eth_getBalance")).toBe(true);
   });
 
+  it("does not accuse a host that does not know the block (a lagging host), only one that answers otherwise", async () => {
+    const { service, key, hosts } = await quorumNetwork({
+      honestA: { mode: "slow", delayMs: 400 },
+      honestB: { mode: "slow", delayMs: 400 },
+      third: { mode: "ok", head: 8 },
+    });
+    // Block 0x10 is above the third host's head: it answers null, which is "I do not know".
+    const lagging = await rpc(service, key, balanceAt("0x10"), PLACES.paris);
+    expect(lagging.status).toBe(200);
+    expect(lagging.headers.get("x-conductor-quorum")).toBe("2/3");
+    await hosts.third.host.set({ mode: "ok", head: 64, wrongAnswers: true });
+    const forked = await rpc(service, key, balanceAt("0x10", 2), PLACES.paris);
+    expect(forked.status).toBe(200);
+    const fisherman = fishermanStub(env, forked.headers.get("x-conductor-session") as string);
+    // The first relay's sample, had there been one, was sent to the fisherman before the second relay began.
+    const samples = await vi.waitFor(
+      async () => {
+        const found = (await fisherman.samples()).filter((s) => s.probe.startsWith("quorum:"));
+        if (found.length === 0) throw new Error("no quorum sample yet");
+        return found;
+      },
+      { timeout: 10_000, interval: 50 },
+    );
+    expect(samples.map((s) => s.hostId)).toEqual([hosts.third.id]);
+  });
+
   it("answers an error with a clear code when no majority agrees, never a guess", async () => {
     const { service, key } = await quorumNetwork({ honest: null, forked: { mode: "ok", wrongAnswers: true } }, 2);
     const res = await rpc(service, key, balanceAt("0x10"), PLACES.paris);

@@ -11,7 +11,13 @@ import type { SessionHost } from "../sessions/plan-session.js";
 import type { AttemptBudget } from "./attempts.js";
 import { type EngineResult, type HedgePlan, hedgeBucketFor } from "./engine.js";
 import { forwardHttp } from "./http-forward.js";
-import { forwardJsonRpc, type JsonRpcAnswer, type JsonRpcForward, jsonRpcAnswerKey } from "./jsonrpc-forward.js";
+import {
+  forwardJsonRpc,
+  type JsonRpcAnswer,
+  type JsonRpcForward,
+  jsonRpcAnswerAccusable,
+  jsonRpcAnswerKey,
+} from "./jsonrpc-forward.js";
 
 /** A relay's attempts and deadline: the service's overrides, else the gateway's configuration. */
 export function policyBudget(
@@ -52,7 +58,9 @@ export function relayJsonRpc(
 ): Promise<EngineResult<JsonRpcAnswer>> {
   const budget = policyBudget(config, policy, candidates, started);
   if (quorumApplies(policy, request.calls, request.batch)) {
-    return forwardJsonRpc(budget, request, { quorum: { size: policy.quorumSize, key: jsonRpcAnswerKey } });
+    return forwardJsonRpc(budget, request, {
+      quorum: { size: policy.quorumSize, key: jsonRpcAnswerKey, accusable: jsonRpcAnswerAccusable },
+    });
   }
   return forwardJsonRpc(budget, request, { hedge: hedgePlan(serviceId, policy, jsonRpcHedgeable(request.calls)) });
 }

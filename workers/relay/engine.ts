@@ -41,6 +41,7 @@ export interface EngineReport {
     agreed: number;
     /** Hosts that gave the majority's answer, the winner excepted. */
     concurring: { hostId: string; latencyMs: number }[];
+    /** Hosts whose answer differed from the majority's and counts against them (`QuorumPlan.accusable`). */
     minority: { hostId: string; latencyMs: number }[];
   };
 }
@@ -76,6 +77,12 @@ export interface QuorumPlan<T> {
   size: number;
   /** The canonical form of an answer: answers with the same key agree. */
   key: (value: T) => string;
+  /**
+   * Whether an answer that differs from the majority's counts against its host (default: yes).
+   * "I do not know" (a null result, an error such as an unknown block from a host a block behind)
+   * is not a wrong answer, so a caller cannot smear a lagging host with calls at the newest block.
+   */
+  accusable?: (value: T) => boolean;
 }
 
 export interface EnginePlan<T> {
@@ -349,7 +356,11 @@ export async function runEngine<T>(
       asked: report.attempts,
       agreed: majorityGroup.length,
       concurring: majorityGroup.filter((a) => a !== winner).map(timed),
-      minority: winner ? [...groups.entries()].filter(([key]) => key !== winningKey).flatMap(([, g]) => g.map(timed)) : [],
+      minority: winner
+        ? [...groups.entries()]
+            .filter(([key]) => key !== winningKey)
+            .flatMap(([, g]) => g.filter((a) => quorum.accusable?.(a.value) ?? true).map(timed))
+        : [],
     };
     for (const group of groups.values()) for (const a of group) if (a !== winner) plan.discard?.(a.value);
     if (!winner) {

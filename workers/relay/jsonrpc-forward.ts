@@ -75,3 +75,9 @@ function namesAnotherChain(method: string, text: string, chainId: number): boole
   const named = method === "eth_chainId" ? Number.parseInt(result, 16) : Number(result);
   return named !== chainId;
 }
+
+/** Whether a differing quorum answer is a wrong answer (a result) rather than "I do not know" (null, or an error). */
+export function jsonRpcAnswerAccusable(answer: JsonRpcAnswer): boolean {
+  const key = jsonRpcAnswerKey(answer);
+  return key !== "result:null" && !key.startsWith("error:");
+}

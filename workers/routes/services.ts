@@ -123,7 +123,12 @@ const relayPolicyObject = z
         .nullable()
         .default(null),
     },
-    { error: "must be an object (see RelayPolicy)" },
+    {
+      error: (issue) =>
+        issue.code === "unrecognized_keys"
+          ? `has no field ${issue.keys.join(", ")} (see RelayPolicy)`
+          : "must be an object (see RelayPolicy)",
+    },
   )
   .strict()
   .openapi("RelayPolicy", {
