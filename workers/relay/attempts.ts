@@ -5,41 +5,37 @@
  * followed: a host must not be able to point the gateway at another address.
  */
 import type { SessionHost } from "../sessions/plan-session.js";
+import {
+  type AttemptBudget,
+  type AttemptFailure,
+  type AttemptOutcome,
+  type EngineResult,
+  engineObservations,
+  runEngine,
+} from "./engine.js";
 
-export interface AttemptFailure {
-  hostId: string;
-  reason:
-    | "connect_error"
-    | "timeout"
-    | "server_error"
-    | "rate_limited"
-    | "redirect"
-    | "bad_response"
-    | "host_error"
-    | "too_large"
-    | "wrong_answer";
-  status?: number;
-  /** From a 429's `Retry-After`, in milliseconds. */
-  retryAfterMs?: number;
+export type {
+  AttemptBudget,
+  AttemptFailure,
+  AttemptOutcome,
+  AttemptsResult,
+  TimedFailure,
+} from "./engine.js";
+
+/**
+ * Tries the candidates in order until one answers: the engine with failover alone (no hedge, no
+ * quorum). Kept for callers written before the engine; new code calls `runEngine` or the entry
+ * points in `engine-relay.ts`.
+ */
+export function tryHosts<T>(
+  budget: AttemptBudget,
+  attempt: (host: SessionHost, signal: AbortSignal) => Promise<AttemptOutcome<T>>,
+): Promise<EngineResult<T>> {
+  return runEngine(budget, attempt);
 }
 
-/** A failure as the attempt loop records it, with how long the attempt took. */
-export type TimedFailure = AttemptFailure & { latencyMs: number };
-
-export interface AttemptBudget {
-  candidates: readonly SessionHost[];
-  maxAttempts: number;
-  attemptTimeoutMs: number;
-  /** Unix milliseconds by which the relay must have an answer. */
-  deadline: number;
-}
-
-/** What one attempt decided: an answer to return, or a failure to fail over from. */
-export type AttemptOutcome<T> = { ok: true; value: T } | { ok: false; failure: AttemptFailure };
-
-export type AttemptsResult<T> =
-  | { ok: true; host: SessionHost; value: T; attempts: number; latencyMs: number; failures: TimedFailure[] }
-  | { ok: false; attempts: number; failures: TimedFailure[]; lastHost: SessionHost | null };
+/** Every attempt of a finished relay as host observations (see `engineObservations`, which this is). */
+export const observationsOf = (result: EngineResult<unknown>) => engineObservations(result);
 
 /** Seconds or an HTTP date in `Retry-After`, as milliseconds from now (capped at ten minutes). */
 function retryAfterMs(header: string | null): number | undefined {

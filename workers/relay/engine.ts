@@ -21,7 +21,42 @@
  * the only state shared between requests is plain numbers (latency samples, hedge tokens).
  */
 import type { SessionHost } from "../sessions/plan-session.js";
-import type { AttemptBudget, AttemptFailure, AttemptOutcome, TimedFailure } from "./attempts.js";
+
+export interface AttemptFailure {
+  hostId: string;
+  reason:
+    | "connect_error"
+    | "timeout"
+    | "server_error"
+    | "rate_limited"
+    | "redirect"
+    | "bad_response"
+    | "host_error"
+    | "too_large"
+    | "wrong_answer";
+  status?: number;
+  /** From a 429's `Retry-After`, in milliseconds. */
+  retryAfterMs?: number;
+}
+
+/** A failure as the attempt loop records it, with how long the attempt took. */
+export type TimedFailure = AttemptFailure & { latencyMs: number };
+
+export interface AttemptBudget {
+  candidates: readonly SessionHost[];
+  maxAttempts: number;
+  attemptTimeoutMs: number;
+  /** Unix milliseconds by which the relay must have an answer. */
+  deadline: number;
+}
+
+/** What one attempt decided: an answer to return, or a failure to fail over from. */
+export type AttemptOutcome<T> = { ok: true; value: T } | { ok: false; failure: AttemptFailure };
+
+/** A relay's attempts as callers before the engine saw them (an `EngineResult` is one). */
+export type AttemptsResult<T> =
+  | { ok: true; host: SessionHost; value: T; attempts: number; latencyMs: number; failures: TimedFailure[] }
+  | { ok: false; attempts: number; failures: TimedFailure[]; lastHost: SessionHost | null };
 
 /** What the engine did for one relay: response headers and the receipt are made from it. */
 export interface EngineReport {
@@ -307,7 +342,16 @@ export async function runEngine<T>(
         winner = { run, value: outcome.value, latencyMs };
         break;
       }
-      const key = quorum.key(outcome.value);
+      let key: string;
+      try {
+        key = quorum.key(outcome.value);
+      } catch {
+        // An answer the comparison cannot read counts as the host's bad answer.
+        failures.push({ hostId: run.host.id, reason: "bad_response", latencyMs });
+        report.failovers += 1;
+        launch();
+        continue;
+      }
       const group = groups.get(key) ?? [];
       group.push({ run, value: outcome.value, latencyMs });
       groups.set(key, group);
