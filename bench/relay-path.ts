@@ -12,8 +12,8 @@ import os from "node:os";
 import path from "node:path";
 import readline from "node:readline";
 
-const CORE_SERVER = "0";
-const CORE_LOAD = "1";
+export const CORE_SERVER = "0";
+export const CORE_LOAD = "1";
 const BODY = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_blockNumber", params: [] });
 
 const has = (command: string) => {
@@ -39,7 +39,7 @@ interface JsonProcess {
 }
 
 /** Starts a process that prints one JSON line when ready, then answers lines on its standard input with JSON lines. */
-async function startJsonProcess(core: string, args: string[]): Promise<JsonProcess> {
+export async function startJsonProcess(core: string, args: string[]): Promise<JsonProcess> {
   const child = pinned(core, process.execPath, args, { stdio: ["pipe", "pipe", "inherit"] });
   const lines = readline.createInterface({ input: child.stdout as NodeJS.ReadableStream });
   const waiting: ((line: string) => void)[] = [];
@@ -68,7 +68,7 @@ async function startJsonProcess(core: string, args: string[]): Promise<JsonProce
   };
 }
 
-const tsx = path.join("node_modules", "tsx", "dist", "cli.mjs");
+export const tsx = path.join("node_modules", "tsx", "dist", "cli.mjs");
 
 export interface LoadFigures {
   /** Requests answered 200. */
@@ -90,7 +90,12 @@ async function collectJson(child: ChildProcess): Promise<Record<string, unknown>
 }
 
 /** Fixed-rate load with microsecond latencies (bench/latency-load.mjs). */
-async function fixedRate(url: string, headers: Record<string, string>, rate: number, seconds: number): Promise<LoadFigures> {
+export async function fixedRate(
+  url: string,
+  headers: Record<string, string>,
+  rate: number,
+  seconds: number,
+): Promise<LoadFigures> {
   const child = pinned(
     CORE_LOAD,
     process.execPath,
@@ -167,7 +172,7 @@ http {
   return { url: `http://127.0.0.1:${port}`, stop: () => child.kill("SIGTERM") };
 }
 
-async function waitForPost(url: string, headers: Record<string, string>) {
+export async function waitForPost(url: string, headers: Record<string, string>) {
   for (let i = 0; i < 100; i++) {
     try {
       const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: BODY });

@@ -6,6 +6,7 @@ import { buildDashboard } from "../dashboard/build.js";
 import { benchBundle } from "./bundle.js";
 import { measureGas } from "./chain-gas.js";
 import { benchDurableObjects } from "./durable-objects.js";
+import { benchHedging, hedgingLines } from "./hedging.js";
 import { merkleSection } from "./merkle.js";
 import { benchRelayPath } from "./relay-path.js";
 import { benchSessions } from "./sessions.js";
@@ -79,6 +80,10 @@ log(
   `session object per reported receipt: ${f(cost.msPerReceipt * 1000, 1)} us (report of ${cost.receiptsPerReport}: ${f(cost.fullReportMs, 3)} ms, empty report ${f(cost.emptyReportMs, 3)} ms, median of ${cost.reports}); one object takes about ${f(1000 / cost.msPerReceipt, 0)} relays/s on this core`,
 );
 
+log("\n== Hedged requests, one slow host (same gateway build, baseline in the same run) ==");
+const hedging = await benchHedging({ build: false });
+for (const line of hedgingLines(hedging)) log(line);
+
 log("\n== Durable Object call cost (admit + complete per relay: the design before leases), same object two ways ==");
 const dob = await benchDurableObjects();
 log(
@@ -110,6 +115,7 @@ const results = {
   date: new Date().toISOString(),
   machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memoryGiB: os.totalmem() / 2 ** 30, node: process.version },
   relay: { ...relay, ratios },
+  hedging,
   durableObjects: dob,
   merkle,
   sessions,

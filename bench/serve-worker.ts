@@ -4,6 +4,9 @@
 //                                                      D1, Durable Objects, a service, one host
 //                                                      (the upstream) and a requestor with a key
 //   tsx bench/serve-worker.ts bare <upstream-url>      a Worker that only forwards with fetch
+//   tsx bench/serve-worker.ts hedge <near> <far>       the gateway with two hosts (near: Frankfurt,
+//                                                      far: Singapore) serving `eth-bench` (no
+//                                                      hedging) and `eth-bench-hedged` (hedging)
 // The gateway answers a line `calls` on its standard input with one JSON line: the calls its
 // session objects (this epoch's and the previous one's) have served so far, by method, and the
 // relays they have leased and had reported; and a line `reportcost` with the session object's cost
@@ -19,7 +22,7 @@ import { MAX_AMOUNT } from "../protocol/parameters.js";
 import { sessionEpoch, sessionIdFromSeed, sessionSeed } from "../protocol/session.js";
 import { bundleWorker, startWorker } from "./miniflare.js";
 
-const [mode, upstream] = process.argv.slice(2);
+const [mode, upstream, farUpstream] = process.argv.slice(2);
 const ADMIN = "bench-admin";
 
 /** The `[vars]` of wrangler.toml (flat `KEY = "value"` lines). */
@@ -29,7 +32,10 @@ function wranglerVars(): Record<string, string> {
   return Object.fromEntries([...section.matchAll(/^([A-Z_]+) = "([^"]*)"$/gm)].map((m) => [m[1], m[2]]));
 }
 
-async function serveGateway() {
+/** The relay policy of `eth-bench-hedged` (hedge mode): hedge after the near host's p95, at least 20 ms, 10 % budget. */
+const BENCH_HEDGE_POLICY = { hedge: true, hedgePercentile: 95, hedgeMinDelayMs: 20, hedgeBudgetPercent: 10 };
+
+async function serveGateway(upstreams: string[], services: { id: string; relayPolicy?: object }[]) {
   const script = ".wrangler/bench/gateway/index.js";
   if (!fs.existsSync(script)) throw new Error(`${script} missing: the benchmark builds it with wrangler deploy --dry-run first`);
   const { url, mf } = await startWorker({
@@ -65,25 +71,34 @@ async function serveGateway() {
     if (!res.ok) throw new Error(`${what}: ${res.status} ${await res.text()}`);
     return res;
   };
-  await ok("service", await api.v1.services.$post(undefined, asAdmin({ id: "eth-bench", kind: "jsonrpc", chainId: 31337 })));
-  const operator = privateKeyToAccount(DEV_KEYS.hostOperators[0]);
-  const message = {
-    operator: operator.address,
-    endpoint: upstream,
-    services: ["eth-bench"],
-    latitudeE6: 50_110_000,
-    longitudeE6: 8_680_000,
-    stake: 1_000_000n,
-    nonce: 0n,
-    deadline: BigInt(Math.floor(Date.now() / 1000) + 600),
-  };
-  await ok(
-    "grant",
-    await api.v1.ledger.mint.$post(undefined, asAdmin({ id: "bench-host", holder: operator.address, amount: "1000000" })),
-  );
+  for (const service of services) {
+    await ok("service", await api.v1.services.$post(undefined, asAdmin({ ...service, kind: "jsonrpc", chainId: 31337 })));
+  }
   const domain = (await (await api.v1["signing-domain"].$get()).json()) as SigningDomain;
-  const body = await signHostMessage(operator, domain, "RegisterHost", message);
-  await ok("register", await api.v1.hosts.$post(undefined, withJson(body)));
+  // Frankfurt, then Singapore: a caller placed in Paris is sent to the first.
+  const places = [
+    [50_110_000, 8_680_000],
+    [1_350_000, 103_820_000],
+  ];
+  for (const [i, endpoint] of upstreams.entries()) {
+    const operator = privateKeyToAccount(DEV_KEYS.hostOperators[i]);
+    const message = {
+      operator: operator.address,
+      endpoint,
+      services: services.map((s) => s.id),
+      latitudeE6: places[i][0],
+      longitudeE6: places[i][1],
+      stake: 1_000_000n,
+      nonce: 0n,
+      deadline: BigInt(Math.floor(Date.now() / 1000) + 600),
+    };
+    await ok(
+      "grant",
+      await api.v1.ledger.mint.$post(undefined, asAdmin({ id: `bench-host-${i}`, holder: operator.address, amount: "1000000" })),
+    );
+    const body = await signHostMessage(operator, domain, "RegisterHost", message);
+    await ok("register", await api.v1.hosts.$post(undefined, withJson(body)));
+  }
   const created = await ok(
     "requestor",
     await api.v1.requestors.$post(undefined, asAdmin({ name: "bench", stake: (MAX_AMOUNT / 2n).toString() })),
@@ -181,7 +196,15 @@ async function serveBare() {
   return { url, mf, path: "/", headers: {}, calls: null, reportCost: null };
 }
 
-const served = mode === "gateway" ? await serveGateway() : await serveBare();
+const served =
+  mode === "gateway"
+    ? await serveGateway([upstream], [{ id: "eth-bench" }])
+    : mode === "hedge"
+      ? await serveGateway(
+          [upstream, farUpstream],
+          [{ id: "eth-bench" }, { id: "eth-bench-hedged", relayPolicy: BENCH_HEDGE_POLICY }],
+        )
+      : await serveBare();
 console.log(JSON.stringify({ url: served.url, path: served.path, headers: served.headers }));
 for await (const line of readline.createInterface({ input: process.stdin })) {
   if (line.trim() === "calls") console.log(JSON.stringify(served.calls ? await served.calls() : null));

@@ -13,6 +13,7 @@ import { DurableObject } from "cloudflare:workers";
 import { type Hex, toHex } from "../protocol/hex.js";
 import { planDraws, probePlanCommitment } from "../protocol/probe-plan.js";
 import type { ProbeSample } from "../protocol/quality.js";
+import { QUORUM_PROBE_PREFIX } from "../protocol/relay-policy.js";
 import { gatewayConfig } from "../workers/config.js";
 import { database } from "../workers/db/database.js";
 import type { ReportCard } from "../workers/db/quality.js";
@@ -21,6 +22,10 @@ import { probeRound } from "../workers/quality/probe-round.js";
 import { writeReportCards } from "../workers/quality/report-cards.js";
 import type { SessionPlan } from "../workers/sessions/plan-session.js";
 import { relaySessionStub } from "../workers/sessions/session-stub.js";
+import { checkInteger, checkString } from "./rpc-input.js";
+
+/** Most samples the relays' quorum reads may add to one session (each is one row). */
+const MAX_RELAY_SAMPLES = 10_000;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS plan (id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL, ended_at INTEGER);
@@ -184,6 +189,37 @@ export class Fisherman extends DurableObject<Env> {
       Date.now(),
     );
     return samples;
+  }
+
+  /**
+   * Records correctness samples the relay path observed (a host in a quorum read's minority:
+   * `workers/relay/engine-samples.ts`). Only `quorum:` samples of the session's own hosts, while
+   * the session runs; they are outside the probe rounds, and the cards count them like any sample.
+   */
+  recordRelaySamples(samples: ProbeSample[]): number {
+    const plan = this.plan;
+    if (!plan || this.endedAt !== null || this.ending || !Array.isArray(samples)) return 0;
+    const hosts = new Set(plan.hosts.map((h) => h.id));
+    const stored = this.ctx.storage.sql
+      .exec<{ n: number }>("SELECT count(*) AS n FROM samples WHERE round IS NULL AND probe LIKE 'quorum:%'")
+      .one().n;
+    let recorded = 0;
+    for (const s of samples.slice(0, Math.max(0, MAX_RELAY_SAMPLES - stored))) {
+      const m = "recordRelaySamples";
+      const probe = checkString(m, "probe", s?.probe, 160);
+      if (!probe.startsWith(QUORUM_PROBE_PREFIX) || !hosts.has(s.hostId)) continue;
+      this.ctx.storage.sql.exec(
+        "INSERT INTO samples (host_id, at, probe, ok, latency_ms, first_byte_ms, checks, round, seq, request) VALUES (?, ?, ?, 1, ?, NULL, ?, NULL, NULL, ?)",
+        s.hostId,
+        checkInteger(m, "at", s.at, 0, Number.MAX_SAFE_INTEGER),
+        probe,
+        checkInteger(m, "latencyMs", s.latencyMs, 0, 3_600_000),
+        JSON.stringify({ quorum: 0 }),
+        checkString(m, "request", s.request ?? "", 1024),
+      );
+      recorded += 1;
+    }
+    return recorded;
   }
 
   /** Every sample so far, in order. */

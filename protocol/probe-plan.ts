@@ -12,6 +12,7 @@ import { type Hex, toHex } from "./hex.js";
 import { encodeWords } from "./merkle.js";
 import { PROMPT_CORPUS, reanchor, SAMPLING_CORPUS, type TrafficShape } from "./probe-shapes.js";
 import { type ProbeSample, samplesHash } from "./quality.js";
+import { QUORUM_PROBE_PREFIX } from "./relay-policy.js";
 
 /** The derivation below; in the commitment, so a verifier knows which derivation to run. */
 export const PROBE_PLAN_VERSION = 1;
@@ -212,12 +213,17 @@ export function checkProbePlan(
   }
   const byRoundAndHost = new Map<string, ProbeSample[]>();
   const hosts = new Set(reveal.hostIds);
+  let accounted = 0;
   for (const s of reveal.samples) {
     if (!hosts.has(s.hostId)) return `a sample of host ${s.hostId}, which is not a host of the session`;
+    // A quorum read's minority sample: recorded by the relay path, outside every round.
+    if ((s.round === undefined || s.round === null) && s.probe.startsWith(QUORUM_PROBE_PREFIX)) {
+      accounted += 1;
+      continue;
+    }
     const key = `${s.round}|${s.hostId}`;
     byRoundAndHost.set(key, [...(byRoundAndHost.get(key) ?? []), s]);
   }
-  let accounted = 0;
   for (const [i, r] of reveal.rounds.entries()) {
     if (r.round !== i) return `round ${i} is missing (found round ${r.round} in its place)`;
     let planned: PlannedRound;

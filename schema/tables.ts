@@ -31,6 +31,8 @@ export const services = sqliteTable("services", {
   createdAt: integer("created_at").notNull(),
   /** The chain partner holder (0010) paid this service's partner share of settlements; null: `system:chain_partner`. */
   partner: text("partner"),
+  /** JSON object: the relay engine's policy (hedging, quorum methods, attempt overrides); `{}` is the defaults. */
+  relayPolicy: text("relay_policy").notNull().default("{}"),
 });
 
 export const operators = sqliteTable("operators", {

@@ -693,6 +693,20 @@ export const ERRORS = {
     message: "A holder cannot delegate to itself",
     when: "a delegation naming the signer (send an empty delegate to undelegate)",
   },
+  quorum_disagreement: {
+    status: 502,
+    rpc: -32002,
+    group: "relay",
+    message: "The hosts asked for a quorum read disagree and no majority formed",
+    when: "a method the service's relay policy reads by quorum, answered differently by its hosts with no majority (never a guess)",
+  },
+  quorum_unavailable: {
+    status: 503,
+    rpc: -32002,
+    group: "relay",
+    message: "Too few hosts answered a quorum read to form a majority",
+    when: "a method the service's relay policy reads by quorum, when fewer hosts than a majority of `quorumSize` answered",
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -8,7 +8,8 @@
 //   POST /__control/reset    mode "ok" again and the request counters at zero (lasting knobs stay)
 //   GET  /__control/stats    { requests, byMode, last, history } (requests as { method, path, headers, body })
 // Modes: ok, status (answer `status`), rate_limit (429 + Retry-After), reset (destroy the
-// socket), silent (never answer), slow (wait `delayMs`, then answer), garbage (200, not JSON),
+// socket), silent (never answer), slow (wait `delayMs`, then answer), slow_some (every `every`-th
+// request waits `delayMs`, the others answer at once: a tail), garbage (200, not JSON),
 // cut (half a body, then destroy), cut_stream (SSE: two chunks, then destroy), no_done (SSE
 // ends without [DONE]), hold_stream (SSE: first chunk, then wait for /__control/release),
 // raw (answer `status`, `contentType`, `headers` and the exact `body` given), heartbeat (SSE
@@ -34,6 +35,7 @@ export type FaultMode =
   | "reset"
   | "silent"
   | "slow"
+  | "slow_some"
   | "garbage"
   | "cut"
   | "cut_stream"
@@ -48,8 +50,10 @@ export type FaultMode =
 interface RequestFault {
   mode: FaultMode;
   times?: number;
-  /** For modes "slow" (the wait) and "heartbeat" (between comments). */
+  /** For modes "slow" and "slow_some" (the wait) and "heartbeat" (between comments). */
   delayMs?: number;
+  /** For mode "slow_some": one request in this many waits `delayMs` (default 20). */
+  every?: number;
   /** For modes "status" and "raw". */
   status?: number;
   /** For mode "rate_limit": the Retry-After header, in seconds. */
@@ -199,6 +203,8 @@ export async function startFaultHost({
   let wrongAnswers = false;
   let spotProbes = false;
   let lastRequestAt = 0;
+  /** Requests seen in mode "slow_some" (every `every`-th one waits). */
+  let slowSomeSeen = 0;
   /** Requests served per mode (any string a control request named). */
   const byMode: Record<string, number> = {};
   let last: ReceivedRequest | null = null;
@@ -340,6 +346,7 @@ export async function startFaultHost({
       contentType: next.contentType,
       headers: next.headers,
       size: next.size,
+      every: next.every,
     };
     return json(res, 200, { ok: true, fault });
   };
@@ -373,6 +380,12 @@ export async function startFaultHost({
           return; // holds the connection open and never answers
         case "slow":
           await new Promise((resolve) => setTimeout(resolve, current.delayMs ?? 5000));
+          break;
+        case "slow_some":
+          slowSomeSeen += 1;
+          if (slowSomeSeen % (current.every ?? 20) === 0) {
+            await new Promise((resolve) => setTimeout(resolve, current.delayMs ?? 200));
+          }
           break;
         case "garbage":
           res.writeHead(200, { "content-type": "application/json" });

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { balanceAccount, ISSUANCE_ACCOUNT } from "../../protocol/ledger.js";
+import { DEFAULT_RELAY_POLICY } from "../../protocol/relay-policy.js";
 import { services } from "../../schema/tables.js";
 import { batchMembers, getBatch, insertBatch, markSessionClosed, reportCardsOfSessions } from "../../workers/db/batches.js";
 import type { Database } from "../../workers/db/database.js";
@@ -30,6 +31,7 @@ async function newService(db: Database) {
         computeUnits: { default: 1, methods: { eth_getLogs: 5 } },
         pricePerComputeUnit: 10,
         allowedMethods: [],
+        relayPolicy: DEFAULT_RELAY_POLICY,
       },
       NOW,
     ),
@@ -81,6 +83,7 @@ export function repositorySuite(driver: string, getDb: () => Database) {
             computeUnits: { default: 2, methods: {} },
             pricePerComputeUnit: 10,
             allowedMethods: [],
+            relayPolicy: DEFAULT_RELAY_POLICY,
           },
           NOW,
         ),
@@ -94,6 +97,7 @@ export function repositorySuite(driver: string, getDb: () => Database) {
         pricePerComputeUnit: 10,
         allowedMethods: [],
         partner: null,
+        relayPolicy: DEFAULT_RELAY_POLICY,
       });
     });
 

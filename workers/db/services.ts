@@ -1,6 +1,7 @@
 /** Repository: services (what hosts serve and how relays to them are priced). */
 import { asc, eq } from "drizzle-orm";
 import type { ComputeUnitTable } from "../../protocol/jsonrpc.js";
+import { parseRelayPolicy, type RelayPolicy } from "../../protocol/relay-policy.js";
 import { services } from "../../schema/tables.js";
 import type { Database } from "./database.js";
 
@@ -24,6 +25,8 @@ export interface Service {
    * chain-partner share of each settlement; null or absent: `system:chain_partner`.
    */
   partner?: string | null;
+  /** How the relay engine treats this service's relays: hedging, quorum methods, attempt overrides. */
+  relayPolicy: RelayPolicy;
 }
 
 type ServiceRow = typeof services.$inferSelect;
@@ -38,6 +41,7 @@ function toService(row: ServiceRow): Service {
     pricePerComputeUnit: row.pricePerComputeUnit,
     allowedMethods: JSON.parse(row.allowedMethods),
     partner: row.partner,
+    relayPolicy: parseRelayPolicy(row.relayPolicy),
   };
 }
 
@@ -61,6 +65,16 @@ export async function setAllowedMethods(db: Database, id: string, allowedMethods
   return updated.length === 1;
 }
 
+/** Replaces a service's relay policy; false when there is no such service. */
+export async function setRelayPolicy(db: Database, id: string, relayPolicy: RelayPolicy): Promise<boolean> {
+  const updated = await db
+    .update(services)
+    .set({ relayPolicy: JSON.stringify(relayPolicy) })
+    .where(eq(services.id, id))
+    .returning({ id: services.id });
+  return updated.length === 1;
+}
+
 /** Creates a service; false when the id is taken. */
 export async function createService(db: Database, service: Service, now: number): Promise<boolean> {
   const inserted = await db
@@ -75,6 +89,7 @@ export async function createService(db: Database, service: Service, now: number)
       pricePerComputeUnit: service.pricePerComputeUnit,
       allowedMethods: JSON.stringify(service.allowedMethods),
       partner: service.partner ?? null,
+      relayPolicy: JSON.stringify(service.relayPolicy),
       createdAt: now,
     })
     .onConflictDoNothing()

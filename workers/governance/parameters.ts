@@ -18,25 +18,43 @@ import { sessionEpoch } from "../../protocol/session.js";
 import type { GatewayConfig } from "../config.js";
 import type { Database } from "../db/database.js";
 import { listParameterChanges } from "../db/governance.js";
+import { TtlCache } from "../relay/ttl-cache.js";
 
 const CACHE_MS = 1_000;
-/** Keyed by the configuration object, which `gatewayConfig` keeps once per deployment's `env`. */
-let cache = new WeakMap<GatewayConfig, { at: number; changes: ParameterChange[] }>();
+
+/**
+ * Per configuration object (`gatewayConfig` keeps one per deployment's `env`): the list of
+ * changes, loaded once for every concurrent request that misses (a cold isolate under a burst
+ * of relays makes one query, not one per relay: see `TtlCache`), and the configuration last
+ * computed from it, so a request allocates nothing when neither the list nor the epoch moved.
+ */
+interface IsolateCache {
+  changes: TtlCache<ParameterChange[]>;
+  computed?: { changes: ParameterChange[]; epoch: number; config: GatewayConfig };
+}
+let caches = new WeakMap<GatewayConfig, IsolateCache>();
 
 /** The configuration with the governed values in force at `now`; `fresh` skips the cache. */
 export async function governedConfig(db: Database, base: GatewayConfig, now: number, fresh = false): Promise<GatewayConfig> {
-  const wallClock = Date.now();
-  let entry = cache.get(base);
-  if (fresh || !entry || wallClock - entry.at > CACHE_MS) {
-    entry = { at: wallClock, changes: await listParameterChanges(db) };
-    cache.set(base, entry);
+  let cache = caches.get(base);
+  if (!cache) {
+    cache = { changes: new TtlCache<ParameterChange[]>(CACHE_MS) };
+    caches.set(base, cache);
   }
-  return governedValues(base, entry.changes, sessionEpoch(now, base.sessionSeconds));
+  if (fresh) cache.changes.delete("changes");
+  const changes = (await cache.changes.get("changes", Date.now(), () => listParameterChanges(db))) ?? [];
+  if (changes.length === 0) return base; // nothing ever governed: the configuration's defaults
+  const epoch = sessionEpoch(now, base.sessionSeconds);
+  const computed = cache.computed;
+  if (computed && computed.changes === changes && computed.epoch === epoch) return computed.config;
+  const config = governedValues(base, changes, epoch);
+  cache.computed = { changes, epoch, config };
+  return config;
 }
 
 /** Forgets the cached lists (after this isolate executed a change). */
 export function forgetGovernedCache(): void {
-  cache = new WeakMap();
+  caches = new WeakMap();
 }
 
 export interface GovernedParameterView {

@@ -1,45 +1,41 @@
 /**
- * Trying a relay's candidate hosts in order (docs/protocol.md, "Relays and failover"): each attempt has its own
- * timeout, the whole relay a deadline, and a connection error, timeout, 5xx, 429, redirect or
- * unusable answer moves on to the next host. Redirects are never followed: a host must not be
- * able to point the gateway at another address.
+ * One attempt at one host (docs/protocol.md, "Relays and failover"): what it can end in, and the
+ * fetch every relay attempt makes. A connection error, timeout, 5xx, 429, redirect or unusable
+ * answer is a failure the engine (`workers/relay/engine.ts`) fails over from. Redirects are never
+ * followed: a host must not be able to point the gateway at another address.
  */
 import type { SessionHost } from "../sessions/plan-session.js";
+import {
+  type AttemptBudget,
+  type AttemptFailure,
+  type AttemptOutcome,
+  type EngineResult,
+  engineObservations,
+  runEngine,
+} from "./engine.js";
 
-export interface AttemptFailure {
-  hostId: string;
-  reason:
-    | "connect_error"
-    | "timeout"
-    | "server_error"
-    | "rate_limited"
-    | "redirect"
-    | "bad_response"
-    | "host_error"
-    | "too_large"
-    | "wrong_answer";
-  status?: number;
-  /** From a 429's `Retry-After`, in milliseconds. */
-  retryAfterMs?: number;
+export type {
+  AttemptBudget,
+  AttemptFailure,
+  AttemptOutcome,
+  AttemptsResult,
+  TimedFailure,
+} from "./engine.js";
+
+/**
+ * Tries the candidates in order until one answers: the engine with failover alone (no hedge, no
+ * quorum). Kept for callers written before the engine; new code calls `runEngine` or the entry
+ * points in `engine-relay.ts`.
+ */
+export function tryHosts<T>(
+  budget: AttemptBudget,
+  attempt: (host: SessionHost, signal: AbortSignal) => Promise<AttemptOutcome<T>>,
+): Promise<EngineResult<T>> {
+  return runEngine(budget, attempt);
 }
 
-/** A failure as the attempt loop records it, with how long the attempt took. */
-export type TimedFailure = AttemptFailure & { latencyMs: number };
-
-export interface AttemptBudget {
-  candidates: readonly SessionHost[];
-  maxAttempts: number;
-  attemptTimeoutMs: number;
-  /** Unix milliseconds by which the relay must have an answer. */
-  deadline: number;
-}
-
-/** What one attempt decided: an answer to return, or a failure to fail over from. */
-export type AttemptOutcome<T> = { ok: true; value: T } | { ok: false; failure: AttemptFailure };
-
-export type AttemptsResult<T> =
-  | { ok: true; host: SessionHost; value: T; attempts: number; latencyMs: number; failures: TimedFailure[] }
-  | { ok: false; attempts: number; failures: TimedFailure[]; lastHost: SessionHost | null };
+/** Every attempt of a finished relay as host observations (see `engineObservations`, which this is). */
+export const observationsOf = (result: EngineResult<unknown>) => engineObservations(result);
 
 /** Seconds or an HTTP date in `Retry-After`, as milliseconds from now (capped at ten minutes). */
 function retryAfterMs(header: string | null): number | undefined {
@@ -56,59 +52,6 @@ export function statusFailure(hostId: string, response: Response): AttemptFailur
     return { hostId, reason: "rate_limited", status, retryAfterMs: retryAfterMs(response.headers.get("retry-after")) };
   if (status >= 300 && status < 400) return { hostId, reason: "redirect", status };
   return null;
-}
-
-/** Every attempt of a finished relay as host observations (failures, then the answer). */
-export function observationsOf(result: AttemptsResult<unknown>) {
-  const failed = result.failures.map((f) => ({
-    hostId: f.hostId,
-    ok: false,
-    latencyMs: f.latencyMs,
-    retryAfterMs: f.retryAfterMs,
-  }));
-  return result.ok ? [...failed, { hostId: result.host.id, ok: true, latencyMs: result.latencyMs }] : failed;
-}
-
-/**
- * Runs `attempt` against candidates in order until one returns an answer. `attempt` receives an
- * abort signal that fires at its timeout; the timer stops when the attempt returns, so a stream
- * it hands over is watched by the stream's own idle timeout from then on.
- */
-export async function tryHosts<T>(
-  budget: AttemptBudget,
-  attempt: (host: SessionHost, signal: AbortSignal) => Promise<AttemptOutcome<T>>,
-): Promise<AttemptsResult<T>> {
-  const failures: TimedFailure[] = [];
-  let attempts = 0;
-  let lastHost: SessionHost | null = null;
-  for (const host of budget.candidates.slice(0, budget.maxAttempts)) {
-    const remaining = budget.deadline - Date.now();
-    if (remaining <= 0) break;
-    attempts += 1;
-    lastHost = host;
-    const controller = new AbortController();
-    const timer = setTimeout(
-      () => controller.abort(new DOMException("attempt timed out", "TimeoutError")),
-      Math.min(budget.attemptTimeoutMs, remaining),
-    );
-    const began = Date.now();
-    try {
-      const outcome = await attempt(host, controller.signal);
-      const latencyMs = Date.now() - began;
-      if (outcome.ok) return { ok: true, host, value: outcome.value, attempts, latencyMs, failures };
-      failures.push({ ...outcome.failure, latencyMs });
-    } catch (error) {
-      failures.push({
-        hostId: host.id,
-        reason: controller.signal.aborted ? "timeout" : "connect_error",
-        latencyMs: Date.now() - began,
-      });
-      if (!controller.signal.aborted) console.warn("relay attempt failed", host.id, String(error));
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-  return { ok: false, attempts, failures, lastHost };
 }
 
 /**

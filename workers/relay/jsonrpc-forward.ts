@@ -1,6 +1,7 @@
 /** Forwarding a JSON-RPC relay: the answer is read whole (up to a cap) and checked before it is returned. */
 import { checkAnswer, type JsonRpcCall } from "../../protocol/jsonrpc.js";
-import { type AttemptBudget, type AttemptsResult, fetchFromHost, tryHosts } from "./attempts.js";
+import { type AttemptBudget, fetchFromHost } from "./attempts.js";
+import { canonicalJson, type EnginePlan, type EngineResult, runEngine } from "./engine.js";
 import { AnswerTooLarge, readTextCapped } from "./read-capped.js";
 
 export interface JsonRpcAnswer {
@@ -24,29 +25,47 @@ export interface JsonRpcForward {
  * host-trouble error code, or that is larger than the cap counts as a host failure and fails
  * over; so does an `eth_chainId`/`net_version` answer naming another chain (the per-request check).
  */
-export function forwardJsonRpc(budget: AttemptBudget, request: JsonRpcForward): Promise<AttemptsResult<JsonRpcAnswer>> {
+export function forwardJsonRpc(
+  budget: AttemptBudget,
+  request: JsonRpcForward,
+  plan: EnginePlan<JsonRpcAnswer> = {},
+): Promise<EngineResult<JsonRpcAnswer>> {
   const { body, calls, batch, maxResponseBytes, expectedChainId } = request;
-  return tryHosts(budget, async (host, signal) => {
-    const headers = { "content-type": "application/json", accept: "application/json" };
-    const fetched = await fetchFromHost(host.id, host.endpoint, { method: "POST", headers, body }, signal);
-    if (!fetched.ok) return fetched;
-    const response = fetched.value;
-    let text: string;
-    try {
-      text = await readTextCapped(response, maxResponseBytes);
-    } catch (error) {
-      if (error instanceof AnswerTooLarge) {
-        return { ok: false, failure: { hostId: host.id, reason: "too_large", status: response.status } };
+  return runEngine(
+    budget,
+    async (host, signal) => {
+      const headers = { "content-type": "application/json", accept: "application/json" };
+      const fetched = await fetchFromHost(host.id, host.endpoint, { method: "POST", headers, body }, signal);
+      if (!fetched.ok) return fetched;
+      const response = fetched.value;
+      let text: string;
+      try {
+        text = await readTextCapped(response, maxResponseBytes);
+      } catch (error) {
+        if (error instanceof AnswerTooLarge) {
+          return { ok: false, failure: { hostId: host.id, reason: "too_large", status: response.status } };
+        }
+        throw error;
       }
-      throw error;
-    }
-    const checked = checkAnswer(text, calls, batch);
-    if (!checked.ok) return { ok: false, failure: { hostId: host.id, reason: checked.reason, status: response.status } };
-    if (expectedChainId && !batch && namesAnotherChain(calls[0].method, text, expectedChainId)) {
-      return { ok: false, failure: { hostId: host.id, reason: "wrong_answer", status: response.status } };
-    }
-    return { ok: true, value: { status: response.status, body: checked.body } };
-  });
+      const checked = checkAnswer(text, calls, batch);
+      if (!checked.ok) return { ok: false, failure: { hostId: host.id, reason: checked.reason, status: response.status } };
+      if (expectedChainId && !batch && namesAnotherChain(calls[0].method, text, expectedChainId)) {
+        return { ok: false, failure: { hostId: host.id, reason: "wrong_answer", status: response.status } };
+      }
+      return { ok: true, value: { status: response.status, body: checked.body } };
+    },
+    plan,
+  );
+}
+
+/**
+ * The canonical form of a checked single answer, for quorum comparison: its `result`, or its
+ * error's code and data (messages differ between node clients), with object keys sorted.
+ */
+export function jsonRpcAnswerKey(answer: JsonRpcAnswer): string {
+  const parsed = JSON.parse(answer.body) as { result?: unknown; error?: { code?: unknown; data?: unknown } };
+  if (parsed.error) return `error:${canonicalJson({ code: parsed.error.code, data: parsed.error.data })}`;
+  return `result:${canonicalJson(parsed.result ?? null)}`;
 }
 
 function namesAnotherChain(method: string, text: string, chainId: number): boolean {
@@ -55,4 +74,10 @@ function namesAnotherChain(method: string, text: string, chainId: number): boole
   if (typeof result !== "string") return false;
   const named = method === "eth_chainId" ? Number.parseInt(result, 16) : Number(result);
   return named !== chainId;
+}
+
+/** Whether a differing quorum answer is a wrong answer (a result) rather than "I do not know" (null, or an error). */
+export function jsonRpcAnswerAccusable(answer: JsonRpcAnswer): boolean {
+  const key = jsonRpcAnswerKey(answer);
+  return key !== "result:null" && !key.startsWith("error:");
 }

@@ -5,6 +5,8 @@
  * `application/octet-stream`), the browser is told not to sniff and to sandbox the answer, and
  * the host's caching instructions never reach shared caches (answers are per key).
  */
+import type { EngineReport } from "./engine.js";
+
 const PASSED_MEDIA_TYPES = [
   "application/json",
   "application/x-ndjson",
@@ -40,5 +42,18 @@ export function relayedResponseHeaders(upstream: Headers, conductor: Record<stri
   headers.set("x-content-type-options", "nosniff");
   headers.set("content-security-policy", "default-src 'none'; sandbox");
   headers.set("cache-control", "no-store");
+  return headers;
+}
+
+/**
+ * What the relay engine did, as response headers (docs/protocol.md, "The relay engine"):
+ * `X-Conductor-Failovers` (failed attempts before the answer), `X-Conductor-Hedged` (`first` or
+ * `hedge`: whose answer this is, when a hedge was sent) and `X-Conductor-Quorum` (`agreed/asked`,
+ * for a quorum read).
+ */
+export function engineHeaders(report: EngineReport): Record<string, string> {
+  const headers: Record<string, string> = { "x-conductor-failovers": String(report.failovers) };
+  if (report.hedged) headers["x-conductor-hedged"] = report.hedgeWon ? "hedge" : "first";
+  if (report.quorum) headers["x-conductor-quorum"] = `${report.quorum.agreed}/${report.quorum.asked}`;
   return headers;
 }

@@ -18,12 +18,13 @@ import type { GatewayConfig } from "../config.js";
 import type { Service } from "../db/services.js";
 import { type ApiError, apiError, quotaExhausted, sessionBusy } from "../errors.js";
 import { readBodyCapped } from "../http/body.js";
-import { type AttemptBudget, type AttemptFailure, type AttemptsResult, observationsOf } from "../relay/attempts.js";
+import type { AttemptFailure } from "../relay/attempts.js";
 import { callerLocation } from "../relay/caller-location.js";
-import { forwardHttp } from "../relay/http-forward.js";
-import { forwardJsonRpc } from "../relay/jsonrpc-forward.js";
+import { type EngineResult, engineObservations } from "../relay/engine.js";
+import { relayHttp as engineHttp, relayJsonRpc as engineJsonRpc } from "../relay/engine-relay.js";
+import { recordQuorumMinority } from "../relay/engine-samples.js";
 import { isEventStream, observeStream } from "../relay/observed-stream.js";
-import { relayedResponseHeaders } from "../relay/response-headers.js";
+import { engineHeaders, relayedResponseHeaders } from "../relay/response-headers.js";
 import { cachedService } from "../relay/service-cache.js";
 import { type Admission, admitRelay, completeRelay } from "../relay/session-lease.js";
 import type { ReportedReceipt } from "../sessions/session-messages.js";
@@ -31,7 +32,7 @@ import { sessionForRequest } from "../sessions/session-stub.js";
 
 type RelayContext = Context<AppEnv>;
 type Admitted = Extract<Admission, { ok: true }>;
-type AttemptsFailed = Extract<AttemptsResult<unknown>, { ok: false }>;
+type AttemptsFailed = Extract<EngineResult<unknown>, { ok: false }>;
 
 function admissionError(result: Exclude<Admission, { ok: true }>): ApiError {
   if (result.reason === "quota_exhausted") return quotaExhausted(result.retryAfterSeconds);
@@ -40,12 +41,18 @@ function admissionError(result: Exclude<Admission, { ok: true }>): ApiError {
   return apiError("session_closed");
 }
 
-function relayHeaders(sessionId: string, relayIndex: number, hostId: string | null, attempts: number): Record<string, string> {
+function relayHeaders(
+  sessionId: string,
+  relayIndex: number,
+  hostId: string | null,
+  result: EngineResult<unknown>,
+): Record<string, string> {
   return {
     "x-conductor-session": sessionId,
     "x-conductor-relay": String(relayIndex),
     "x-conductor-host": hostId ?? "none",
-    "x-conductor-attempts": String(attempts),
+    "x-conductor-attempts": String(result.attempts),
+    ...engineHeaders(result.engine),
   };
 }
 
@@ -79,23 +86,15 @@ async function relay(c: RelayContext, serviceId: string, key: string | null, sub
       started,
       (work) => c.executionCtx.waitUntil(work),
     );
-  const budget = (admitted: Admitted): AttemptBudget => ({
-    candidates: admitted.candidates,
-    maxAttempts: config.maxAttempts,
-    attemptTimeoutMs: config.attemptTimeoutMs,
-    deadline: started + config.relayDeadlineMs,
-  });
-
   return service.kind === "jsonrpc"
-    ? relayJsonRpc(c, config, { service, body, admit, budget, started })
-    : relayHttp(c, config, { service, body, admit, budget, started, subpath });
+    ? relayJsonRpc(c, config, { service, body, admit, started })
+    : relayHttp(c, config, { service, body, admit, started, subpath });
 }
 
 interface RelayParts {
   service: Service;
   body: Uint8Array<ArrayBuffer>;
   admit: (computeUnits: number) => Promise<Admission>;
-  budget: (admitted: Admitted) => AttemptBudget;
   started: number;
 }
 
@@ -109,7 +108,7 @@ function completeReceipt(
   { started }: RelayParts,
   admitted: Admitted,
   requestDigest: string,
-  result: AttemptsResult<unknown>,
+  result: EngineResult<unknown>,
   fields: Pick<ReportedReceipt, "hostId" | "responseDigest" | "status" | "outcome">,
   shapes: readonly TrafficShape[] = [],
 ): void {
@@ -124,7 +123,7 @@ function completeReceipt(
     completedAt: now,
     ...fields,
   };
-  const reporting = completeRelay(c.env, admitted, receipt, observationsOf(result), now, shapes);
+  const reporting = completeRelay(c.env, admitted, receipt, engineObservations(result), now, shapes);
   if (reporting) c.executionCtx.waitUntil(reporting);
 }
 
@@ -136,7 +135,15 @@ function allHostsFailed(
   requestDigest: string,
   result: AttemptsFailed,
 ): never {
-  const error = apiError("no_host_available", `No host of this session answered: ${describeFailures(result.failures)}`);
+  const error =
+    result.quorumFailure === "disagreement"
+      ? apiError("quorum_disagreement", `The hosts asked disagree and no majority formed (${result.attempts} asked)`)
+      : result.quorumFailure === "too_few"
+        ? apiError(
+            "quorum_unavailable",
+            `Too few hosts answered to form a majority of ${result.engine.quorum?.size}: ${describeFailures(result.failures)}`,
+          )
+        : apiError("no_host_available", `No host of this session answered: ${describeFailures(result.failures)}`);
   const hostId = result.lastHost?.id ?? null;
   completeReceipt(c, parts, admitted, requestDigest, result, {
     hostId,
@@ -144,12 +151,12 @@ function allHostsFailed(
     status: error.status,
     outcome: "failed",
   });
-  const headers = relayHeaders(admitted.sessionId, admitted.relayIndex, hostId, result.attempts);
+  const headers = relayHeaders(admitted.sessionId, admitted.relayIndex, hostId, result);
   throw apiError(error.code, error.message, headers);
 }
 
 async function relayJsonRpc(c: RelayContext, config: GatewayConfig, parts: RelayParts): Promise<Response> {
-  const { service, body, admit, budget } = parts;
+  const { service, body, admit, started } = parts;
   const parsed = parseJsonRpc(new TextDecoder().decode(body));
   if (!parsed.ok) {
     throw apiError(parsed.code === -32700 ? "malformed_json" : "invalid_request", parsed.message);
@@ -166,15 +173,18 @@ async function relayJsonRpc(c: RelayContext, config: GatewayConfig, parts: Relay
   const admitted = await admit(computeUnitsFor(parsed.calls, service.computeUnits));
   if (!admitted.ok) throw admissionError(admitted);
 
-  const result = await forwardJsonRpc(budget(admitted), {
+  const result = await engineJsonRpc(config, service.id, service.relayPolicy, admitted.candidates, started, {
     body,
     calls: parsed.calls,
     batch: parsed.batch,
     maxResponseBytes: config.maxResponseBytes,
     expectedChainId: service.chainId,
   });
+  // Hosts whose answer differed from a quorum's majority: a correctness sample against each.
+  const minority = recordQuorumMinority(c.env, admitted.sessionId, parsed.calls[0], result, Date.now());
+  if (minority) c.executionCtx.waitUntil(minority);
   if (!result.ok) return allHostsFailed(c, parts, admitted, requestDigest, result);
-  const headers = relayHeaders(admitted.sessionId, admitted.relayIndex, result.host.id, result.attempts);
+  const headers = relayHeaders(admitted.sessionId, admitted.relayIndex, result.host.id, result);
   completeReceipt(
     c,
     parts,
@@ -197,7 +207,7 @@ async function relayJsonRpc(c: RelayContext, config: GatewayConfig, parts: Relay
 }
 
 async function relayHttp(c: RelayContext, config: GatewayConfig, parts: RelayParts & { subpath: string }): Promise<Response> {
-  const { body, admit, budget, service, subpath } = parts;
+  const { body, admit, service, subpath, started } = parts;
   const method = c.req.method;
   const hasBody = method !== "GET" && method !== "HEAD";
   const search = new URL(c.req.url).search;
@@ -205,7 +215,7 @@ async function relayHttp(c: RelayContext, config: GatewayConfig, parts: RelayPar
   const admitted = await admit(service.computeUnits.default);
   if (!admitted.ok) throw admissionError(admitted);
 
-  const result = await forwardHttp(budget(admitted), {
+  const result = await engineHttp(config, service.id, service.relayPolicy, admitted.candidates, started, {
     method,
     subpath,
     search,
@@ -217,7 +227,7 @@ async function relayHttp(c: RelayContext, config: GatewayConfig, parts: RelayPar
   const upstream = result.value;
   const headers = relayedResponseHeaders(
     upstream.headers,
-    relayHeaders(admitted.sessionId, admitted.relayIndex, result.host.id, result.attempts),
+    relayHeaders(admitted.sessionId, admitted.relayIndex, result.host.id, result),
   );
   if (!upstream.body) {
     completeReceipt(c, parts, admitted, requestDigest, result, {
@@ -283,7 +293,21 @@ export function registerRelayPaths(registry: OpenAPIHono["openAPIRegistry"]): vo
   const answered = {
     200: {
       description:
-        "The host's answer, with `X-Conductor-Session`, `X-Conductor-Relay`, `X-Conductor-Host`, `X-Conductor-Attempts`",
+        "The host's answer, with `X-Conductor-Session`, `X-Conductor-Relay`, `X-Conductor-Host`, `X-Conductor-Attempts`, and what the relay engine did: `X-Conductor-Failovers` (failed attempts before the answer), `X-Conductor-Hedged` (`first` or `hedge`, when a hedge was sent: whose answer this is), `X-Conductor-Quorum` (`agreed/asked`, for a quorum read). The service's `relayPolicy` (GET /v1/services/{id}) says what the engine may do",
+      headers: z.object({
+        "X-Conductor-Session": z.string().openapi({ description: "The session's id" }),
+        "X-Conductor-Relay": z.string().openapi({ description: "The relay's index in the session" }),
+        "X-Conductor-Host": z.string().openapi({ description: "The host whose answer this is" }),
+        "X-Conductor-Attempts": z.string().openapi({ description: "Attempts started (hedges and quorum members included)" }),
+        "X-Conductor-Failovers": z.string().openapi({ description: "Attempts that failed before the answer" }),
+        "X-Conductor-Hedged": z.enum(["first", "hedge"]).optional().openapi({
+          description: "Sent when a hedge was sent: `first` when the first host's answer won, `hedge` when the hedge's did",
+        }),
+        "X-Conductor-Quorum": z
+          .string()
+          .optional()
+          .openapi({ description: "For a quorum read: hosts that agreed / hosts asked, e.g. `2/3`" }),
+      }),
       content: { "application/json": { schema: z.unknown() }, "text/event-stream": { schema: z.string() } },
     },
     default: {

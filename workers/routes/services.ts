@@ -4,7 +4,16 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import { ALLOW_LIST_ENTRY, MAX_ALLOW_LIST_LENGTH } from "../../protocol/jsonrpc.js";
-import { createService, getService, listServices, type Service, setAllowedMethods, setServicePartner } from "../db/services.js";
+import { DEFAULT_RELAY_POLICY, HEDGEABLE_METHODS, RELAY_POLICY_BOUNDS, type RelayPolicy } from "../../protocol/relay-policy.js";
+import {
+  createService,
+  getService,
+  listServices,
+  type Service,
+  setAllowedMethods,
+  setRelayPolicy,
+  setServicePartner,
+} from "../db/services.js";
 import { apiError } from "../errors.js";
 import { jsonBody, openApiApp } from "../http/openapi.js";
 import { holder, jsonAnswer, serviceId, text } from "../http/schemas/common.js";
@@ -72,24 +81,81 @@ const computeUnits = z
   .openapi("ComputeUnits", { description: "Compute units per call: `default`, and `methods` by name" });
 
 /** `allowedMethods`: a list of method names or `prefix*` entries (absent: none). */
-const allowedMethodEntries = z
+const allowedMethodsList = z
   .array(z.string().regex(ALLOW_LIST_ENTRY), {
     error: `must be a list of at most ${MAX_ALLOW_LIST_LENGTH} method names (letters, digits, "_"), each optionally ending in "*"`,
   })
   .max(MAX_ALLOW_LIST_LENGTH, {
     error: `must be a list of at most ${MAX_ALLOW_LIST_LENGTH} method names (letters, digits, "_"), each optionally ending in "*"`,
-  });
-
-const allowedMethods = allowedMethodEntries
-  .default([])
-  .transform((list) => [...new Set(list)])
+  })
   .openapi({ description: 'Refused-namespace methods this service forwards anyway: names, or prefixes ending in "*"' });
+const dedupe = (list: string[]) => [...new Set(list)];
+const allowedMethods = allowedMethodsList.default([]).transform(dedupe);
 
-/** In a change: absent leaves the list as it is (no default, unlike creation). */
-const allowedMethodsChange = allowedMethodEntries
-  .transform((list) => [...new Set(list)])
-  .optional()
-  .openapi({ description: "The new list of refused-namespace methods this service forwards anyway (absent: unchanged)" });
+/** An integer field of the relay policy within its bounds (`protocol/relay-policy.ts`). */
+const policyInteger = (field: keyof typeof RELAY_POLICY_BOUNDS, description: string) => {
+  const [min, max] = RELAY_POLICY_BOUNDS[field];
+  const error = `must be an integer from ${min} to ${max}`;
+  return z.number({ error }).int({ error }).min(min, { error }).max(max, { error }).openapi({ description });
+};
+
+const QUORUM_METHODS_MESSAGE = `must be a list of at most ${RELAY_POLICY_BOUNDS.quorumMethods[1]} read-only JSON-RPC methods (eth_call, eth_getBalance, eth_getTransactionReceipt, ...)`;
+
+/**
+ * `relayPolicy`: how the relay engine treats the service's relays (docs/protocol.md, "The relay
+ * engine"). Fields left out take their defaults; the whole policy is replaced when it is changed.
+ */
+const relayPolicyObject = z
+  .object(
+    {
+      hedge: z
+        .boolean({ error: "must be true or false" })
+        .default(DEFAULT_RELAY_POLICY.hedge)
+        .openapi({ description: "Send a read to a second host when the first has not answered by the hedge delay" }),
+      hedgePercentile: policyInteger(
+        "hedgePercentile",
+        "The hedge delay is this percentile of the first host's recent latencies (in the isolate)",
+      ).default(DEFAULT_RELAY_POLICY.hedgePercentile),
+      hedgeMinDelayMs: policyInteger("hedgeMinDelayMs", "The hedge delay's floor, in ms").default(
+        DEFAULT_RELAY_POLICY.hedgeMinDelayMs,
+      ),
+      hedgeBudgetPercent: policyInteger("hedgeBudgetPercent", "At most this share of relays is hedged, in percent").default(
+        DEFAULT_RELAY_POLICY.hedgeBudgetPercent,
+      ),
+      quorumMethods: z
+        .array(
+          z.string().refine((m) => HEDGEABLE_METHODS.has(m)),
+          { error: QUORUM_METHODS_MESSAGE },
+        )
+        .max(RELAY_POLICY_BOUNDS.quorumMethods[1], { error: QUORUM_METHODS_MESSAGE })
+        .default([])
+        .transform((list) => [...new Set(list)])
+        .openapi({ description: "Read methods answered only when a majority of `quorumSize` hosts agree" }),
+      quorumSize: policyInteger("quorumSize", "Hosts asked for a quorum read").default(DEFAULT_RELAY_POLICY.quorumSize),
+      maxAttempts: policyInteger("maxAttempts", "Hosts tried per relay (default: `MAX_ATTEMPTS`)").nullable().default(null),
+      attemptTimeoutMs: policyInteger("attemptTimeoutMs", "Timeout of one attempt, in ms (default: `ATTEMPT_TIMEOUT_MS`)")
+        .nullable()
+        .default(null),
+    },
+    {
+      error: (issue) =>
+        issue.code === "unrecognized_keys"
+          ? `has no field ${issue.keys.join(", ")} (see RelayPolicy)`
+          : "must be an object (see RelayPolicy)",
+    },
+  )
+  .strict()
+  .openapi("RelayPolicy", {
+    description: "The relay engine's policy for this service: hedging, quorum reads, attempt overrides",
+  });
+const relayPolicy = relayPolicyObject.default(DEFAULT_RELAY_POLICY);
+
+/** A quorum is for JSON-RPC services only. */
+function checkPolicyFor(kind: "jsonrpc" | "http", policy: RelayPolicy): void {
+  if (kind === "http" && policy.quorumMethods.length > 0) {
+    throw apiError("invalid_field", "relayPolicy.quorumMethods: quorum reads are for JSON-RPC services");
+  }
+}
 
 const common = {
   id: serviceId,
@@ -106,6 +172,7 @@ const common = {
     description:
       "The chain partner holder paid this service's chain-partner share of each settlement (null: the system chain-partner account)",
   }),
+  relayPolicy,
 };
 
 const NewServiceSchema = z
@@ -136,6 +203,18 @@ export const ServiceSchema = z
     pricePerComputeUnit: z.number().int(),
     allowedMethods: z.array(z.string()),
     partner: z.string().nullable().optional().openapi({ description: "The chain partner holder, or null" }),
+    relayPolicy: z
+      .object({
+        hedge: z.boolean(),
+        hedgePercentile: z.number().int(),
+        hedgeMinDelayMs: z.number().int(),
+        hedgeBudgetPercent: z.number().int(),
+        quorumMethods: z.array(z.string()),
+        quorumSize: z.number().int(),
+        maxAttempts: z.number().int().nullable(),
+        attemptTimeoutMs: z.number().int().nullable(),
+      })
+      .openapi("ServiceRelayPolicy"),
   })
   .openapi("Service");
 
@@ -173,7 +252,8 @@ const patchRoute = createRoute({
   method: "patch",
   path: "/{id}",
   tags,
-  summary: "Set the methods of refused namespaces this service forwards anyway, or its chain partner (admin)",
+  summary:
+    "Set the methods of refused namespaces this service forwards anyway, replace its relay policy, or name its chain partner (admin); a body naming none of them clears the allow list",
   security: [{ bearer: [] }],
   request: { params: serviceParam },
   middleware: [
@@ -181,7 +261,8 @@ const patchRoute = createRoute({
     jsonBody(
       z
         .object({
-          allowedMethods: allowedMethodsChange,
+          allowedMethods: allowedMethodsList.transform(dedupe).optional(),
+          relayPolicy: relayPolicyObject.optional(),
           partner: holder.nullable().optional().openapi({ description: "The new chain partner holder; null removes it" }),
         })
         .openapi("ServiceChange"),
@@ -212,7 +293,9 @@ export const servicesApp = openApiApp()
       pricePerComputeUnit: body.pricePerComputeUnit,
       allowedMethods: body.allowedMethods,
       partner: body.partner,
+      relayPolicy: body.relayPolicy,
     };
+    checkPolicyFor(service.kind, service.relayPolicy);
     if (!(await createService(c.var.db, service, Date.now()))) {
       throw apiError("service_exists", `A service "${body.id}" already exists`);
     }
@@ -221,9 +304,18 @@ export const servicesApp = openApiApp()
   .openapi(patchRoute, async (c) => {
     const db = c.var.db;
     const { id } = c.req.valid("param");
-    const { allowedMethods: methods, partner } = c.var.body;
-    if (!(await getService(db, id))) throw apiError("unknown_service", `No service "${id}"`);
-    if (methods !== undefined) await setAllowedMethods(db, id, methods);
-    if (partner !== undefined) await setServicePartner(db, id, partner);
+    const body = c.var.body;
+    const existing = await getService(db, id);
+    if (!existing) throw apiError("unknown_service", `No service "${id}"`);
+    if (body.relayPolicy) {
+      checkPolicyFor(existing.kind, body.relayPolicy);
+      if (!(await setRelayPolicy(db, id, body.relayPolicy))) throw apiError("unknown_service", `No service "${id}"`);
+    }
+    if (body.partner !== undefined) await setServicePartner(db, id, body.partner);
+    if (body.allowedMethods !== undefined || (body.relayPolicy === undefined && body.partner === undefined)) {
+      if (!(await setAllowedMethods(db, id, body.allowedMethods ?? []))) {
+        throw apiError("unknown_service", `No service "${id}"`);
+      }
+    }
     return c.json((await getService(db, id)) as Service, 200);
   });
