@@ -51,8 +51,8 @@ import { apiError } from "../errors.js";
 /** Rows read per page while folding or proving. */
 export const LEDGER_PAGE_ROWS = 2_000;
 
-/** Version inserts per batch (25 rows each): about 2,000 holders per write. */
-const VERSION_STATEMENTS_PER_BATCH = 80;
+/** Holders' versions written per batch (80 inserts of 25 rows). */
+const VERSION_ROWS_PER_BATCH = 2_000;
 
 const ZERO = `0x${"0".repeat(64)}`;
 
@@ -119,8 +119,9 @@ export async function foldLedgerRoot(db: Database, now: number): Promise<FoldedL
   // A fold that died between the two left versions of this epoch: they go first (the retry's
   // changes may not cover the same holders).
   await dropOrphanVersions(db, previousEpoch);
-  for (const part of chunk(insertBalanceVersions(db, LEDGER_ASSET, epoch, versions), VERSION_STATEMENTS_PER_BATCH)) {
-    await db.batch(part as [Statement, ...Statement[]]);
+  // Statements are built a batch at a time, so a first fold never holds one per holder.
+  for (const part of chunk(versions, VERSION_ROWS_PER_BATCH)) {
+    await db.batch(insertBalanceVersions(db, LEDGER_ASSET, epoch, part) as [Statement, ...Statement[]]);
   }
   await db.batch([
     insertLedgerRoot(db, {
