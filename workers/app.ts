@@ -26,6 +26,7 @@ import { licencesApp } from "./routes/licences.js";
 import { metricsApp } from "./routes/metrics.js";
 import { networkApp } from "./routes/network.js";
 import { notInV0App } from "./routes/not-in-v0.js";
+import { offersApp } from "./routes/offers.js";
 import { operatorsApp } from "./routes/operators.js";
 import { pipelineApp } from "./routes/pipeline.js";
 import { registerRelayPaths, relayApp } from "./routes/relay.js";
@@ -108,6 +109,7 @@ export const app = $(
   .route("/v1/network", networkApp)
   .route("/v1/pipeline", pipelineApp)
   .route("/v1/signing-domain", signingDomainApp)
+  .route("/v1/offers", offersApp)
   .route("/v1", notInV0App)
   .route("/", relayApp);
 

@@ -483,6 +483,34 @@ export const ERRORS = {
     message: "The gateway failed to handle this request",
     when: "a bug: the gateway logs it (never with a key from the path)",
   },
+  offer_price_out_of_bounds: {
+    status: 400,
+    rpc: -32600,
+    group: "registry",
+    message: "The offered price per compute unit is outside the allowed bounds",
+    when: "a `PublishOffer` price below `MARKET_MIN_PRICE` or above `MARKET_MAX_PRICE`",
+  },
+  host_not_serving_service: {
+    status: 409,
+    rpc: -32000,
+    group: "registry",
+    message: "The host does not serve this service",
+    when: "an offer for a service the host is not registered for",
+  },
+  invalid_requirement: {
+    status: 400,
+    rpc: -32602,
+    group: "relay",
+    message: "A requirement is malformed",
+    when: "an `X-Conductor-Region`, `-Model`, `-Min-Score`, `-Max-Price` or `-Priority` header (or a key's requirements) that does not parse; the message names it",
+  },
+  requirements_unsatisfiable: {
+    status: 422,
+    rpc: -32003,
+    group: "relay",
+    message: "No host meets the requirements",
+    when: "session selection kept no host: the message and the `X-Conductor-Excluded-By` header name the requirement that excluded every host",
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;
