@@ -114,6 +114,9 @@ export function sessionSeedFor(coordinates: SessionCoordinates, requirements: st
   return sha256Hex(`conductor-session-v2|${requestorId}|${serviceId}|${epoch}|${requirements}`);
 }
 
+/** Names the selection of a session with requirements: `SELECTION_ALGORITHM` over the hosts `matchingHosts` keeps. */
+export const MARKET_SELECTION_ALGORITHM = "market-v1";
+
 /** Parses `canonicalRequirements` output back (for recomputing a session from its public record). */
 export function parseCanonicalRequirements(text: string): Requirements {
   const r: Requirements = {};

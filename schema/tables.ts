@@ -509,6 +509,11 @@ export const hostOffers = sqliteTable(
     nonce: integer("nonce").notNull(),
     signature: text("signature").notNull(),
     updatedAt: integer("updated_at").notNull(),
+    /** The first epoch whose sessions see this offer. */
+    fromEpoch: integer("from_epoch").notNull(),
   },
-  (t) => [primaryKey({ columns: [t.hostId, t.serviceId] }), index("host_offers_service").on(t.serviceId, t.hostId)],
+  (t) => [
+    primaryKey({ columns: [t.hostId, t.serviceId, t.fromEpoch] }),
+    index("host_offers_service").on(t.serviceId, t.fromEpoch),
+  ],
 );

@@ -16,9 +16,12 @@ CREATE TABLE host_offers (
   nonce INTEGER NOT NULL,
   signature TEXT NOT NULL,
   updated_at INTEGER NOT NULL,
-  PRIMARY KEY (host_id, service_id)
+  -- The first epoch whose sessions see this offer (the next one; the current one in dev mode),
+  -- so a session's selection stays recomputable: it reads each host's latest offer from before.
+  from_epoch INTEGER NOT NULL,
+  PRIMARY KEY (host_id, service_id, from_epoch)
 );
-CREATE INDEX host_offers_service ON host_offers(service_id, host_id);
+CREATE INDEX host_offers_service ON host_offers(service_id, from_epoch);
 
 -- A key's standing requirements (canonical JSON of protocol/market.ts Requirements; '' for none).
 ALTER TABLE api_keys ADD COLUMN requirements TEXT NOT NULL DEFAULT '';

@@ -1,5 +1,8 @@
-/** Repository: host offers (docs/market.md) and API keys' standing requirements. */
-import { and, asc, eq, gt, isNull } from "drizzle-orm";
+/**
+ * Repository: host offers (docs/market.md) and API keys' standing requirements. An offer is kept
+ * per epoch it takes effect from, so the offers a past session was selected with stay readable.
+ */
+import { and, asc, desc, eq, isNull, lte } from "drizzle-orm";
 import type { Offer } from "../../protocol/market.js";
 import { apiKeys, hostOffers } from "../../schema/tables.js";
 import type { Database } from "./database.js";
@@ -11,6 +14,7 @@ export interface HostOffer extends Offer {
   nonce: number;
   signature: string;
   updatedAt: number;
+  fromEpoch: number;
 }
 
 type OfferRow = typeof hostOffers.$inferSelect;
@@ -19,14 +23,14 @@ function toOffer(row: OfferRow): HostOffer {
   return { ...row, models: JSON.parse(row.models) };
 }
 
-/** Publishes (or replaces) a host's offer for a service. */
+/** Publishes a host's offer for a service from `fromEpoch` (replacing one published for the same epoch). */
 export async function putOffer(db: Database, offer: HostOffer): Promise<void> {
   const values = { ...offer, models: JSON.stringify(offer.models) };
   await db
     .insert(hostOffers)
     .values(values)
     .onConflictDoUpdate({
-      target: [hostOffers.hostId, hostOffers.serviceId],
+      target: [hostOffers.hostId, hostOffers.serviceId, hostOffers.fromEpoch],
       set: {
         pricePerComputeUnit: values.pricePerComputeUnit,
         region: values.region,
@@ -40,49 +44,63 @@ export async function putOffer(db: Database, offer: HostOffer): Promise<void> {
     });
 }
 
-export async function getOffer(db: Database, hostId: string, serviceId: string): Promise<HostOffer | null> {
-  const row = await db
-    .select()
-    .from(hostOffers)
-    .where(and(eq(hostOffers.hostId, hostId), eq(hostOffers.serviceId, serviceId)))
-    .get();
-  return row ? toOffer(row) : null;
+/** The latest offer of each (host, service) in effect at `epoch`, from rows ordered by from_epoch descending. */
+function latestPerHost(rows: OfferRow[]): HostOffer[] {
+  const seen = new Set<string>();
+  const out: HostOffer[] = [];
+  for (const row of rows) {
+    const key = `${row.hostId}\n${row.serviceId}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(toOffer(row));
+  }
+  return out.sort((a, b) => (a.hostId === b.hostId ? (a.serviceId < b.serviceId ? -1 : 1) : a.hostId < b.hostId ? -1 : 1));
 }
 
-/** Offers, by (service, host), paginated by host id within a service when `service` is given. */
+/**
+ * Offers in effect at `epoch` (each host's latest offer per service with `fromEpoch <= epoch`),
+ * by host id, for a service or a host; `after` pages by host id.
+ */
 export async function listOffers(
   db: Database,
-  { service, host, after, limit }: { service?: string; host?: string; after?: string; limit: number },
+  { service, host, epoch, after, limit }: { service?: string; host?: string; epoch: number; after?: string; limit: number },
 ): Promise<HostOffer[]> {
-  const where = and(
-    service ? eq(hostOffers.serviceId, service) : undefined,
-    host ? eq(hostOffers.hostId, host) : undefined,
-    after ? gt(hostOffers.hostId, after) : undefined,
-  );
   const rows = await db
     .select()
     .from(hostOffers)
-    .where(where)
-    .orderBy(asc(hostOffers.hostId), asc(hostOffers.serviceId))
-    .limit(limit)
+    .where(
+      and(
+        service ? eq(hostOffers.serviceId, service) : undefined,
+        host ? eq(hostOffers.hostId, host) : undefined,
+        lte(hostOffers.fromEpoch, epoch),
+      ),
+    )
+    .orderBy(desc(hostOffers.fromEpoch))
     .all();
-  return rows.map(toOffer);
+  return latestPerHost(rows)
+    .filter((o) => after === undefined || o.hostId > after)
+    .slice(0, limit);
 }
 
-/** Every offer for a service, by host id: what session selection reads once when a session opens. */
-export async function offersForService(db: Database, serviceId: string): Promise<Map<string, Offer>> {
-  const rows = await db.select().from(hostOffers).where(eq(hostOffers.serviceId, serviceId)).all();
+/** Every offer in effect for a service at `epoch`, by host id: what session selection reads once when a session opens. */
+export async function offersForService(db: Database, serviceId: string, epoch: number): Promise<Map<string, Offer>> {
+  const offers = await listOffers(db, { service: serviceId, epoch, limit: Number.MAX_SAFE_INTEGER });
   return new Map(
-    rows.map((r) => [
-      r.hostId,
-      {
-        pricePerComputeUnit: r.pricePerComputeUnit,
-        region: r.region,
-        models: JSON.parse(r.models),
-        contextLength: r.contextLength,
-      },
+    offers.map((o) => [
+      o.hostId,
+      { pricePerComputeUnit: o.pricePerComputeUnit, region: o.region, models: o.models, contextLength: o.contextLength },
     ]),
   );
+}
+
+export async function getOffer(db: Database, hostId: string, serviceId: string, fromEpoch: number): Promise<HostOffer | null> {
+  const row = await db
+    .select()
+    .from(hostOffers)
+    .where(and(eq(hostOffers.hostId, hostId), eq(hostOffers.serviceId, serviceId), eq(hostOffers.fromEpoch, fromEpoch)))
+    .orderBy(asc(hostOffers.fromEpoch))
+    .get();
+  return row ? toOffer(row) : null;
 }
 
 /** Sets a live key's standing requirements; false when the requestor has no such live key. */

@@ -16,6 +16,7 @@
  */
 import { admitThrough, type BreakerParameters } from "../../protocol/breaker.js";
 import type { GeoPoint } from "../../protocol/geo.js";
+import type { SelectionRequirement } from "../../protocol/market.js";
 import { MAX_KEPT_SHAPES, MAX_REPORTED_SHAPES, shapeKey, type TrafficShape } from "../../protocol/probe-shapes.js";
 import { DEFAULT_LATENCY_PROFILES } from "../../protocol/quality.js";
 import { availableNow, type LiveHost, observeHost, rankHosts } from "../../protocol/routing.js";
@@ -68,7 +69,8 @@ export type Admission =
       service: SessionService;
     }
   | { ok: false; reason: "quota_exhausted" | "busy"; retryAfterSeconds: number }
-  | { ok: false; reason: "session_closed" | "no_hosts" };
+  | { ok: false; reason: "session_closed" }
+  | { ok: false; reason: "no_hosts"; excludedBy?: SelectionRequirement };
 
 /** One session's lease, buffered receipts and routing state in this isolate. */
 class SessionLeases {
@@ -289,6 +291,7 @@ class SessionLeases {
           requestorId: this.session.requestorId,
           serviceId: this.session.serviceId,
           epoch: this.session.epoch,
+          ...(this.session.requirements ? { requirements: this.session.requirements } : {}),
         },
         requestorStake,
         relays,

@@ -3,6 +3,9 @@
  * the host's operator (the registry's nonce and domain), and public reads; plus a requestor key's
  * standing requirements (`/v1/offers/requirements/{keyId}`, the account scope).
  *
+ * An offer takes effect from the next epoch (the current one in dev mode), so sessions already
+ * selected keep theirs and `GET /v1/offers?epoch=` shows what a session was selected with.
+ *
  * Every check (fields, deadline, signature, price bounds, ownership, service) runs before the
  * nonce is spent, so a refused request changes nothing.
  */
@@ -17,6 +20,8 @@ import {
   REGION_PATTERN,
   type Requirements,
 } from "../../protocol/market.js";
+import { sessionEpoch } from "../../protocol/session.js";
+import { forgetKey } from "../auth.js";
 import { getHost } from "../db/hosts.js";
 import { getKeyRequirements, getOffer, listOffers, putOffer, setKeyRequirements } from "../db/offers.js";
 import { apiError } from "../errors.js";
@@ -60,6 +65,7 @@ const OfferSchema = z
     nonce: z.number().int(),
     signature: z.string(),
     updatedAt: z.number().int(),
+    fromEpoch: z.number().int(),
   })
   .openapi("Offer");
 
@@ -81,11 +87,16 @@ const listRoute = createRoute({
   method: "get",
   path: "/",
   tags,
-  summary: "Host offers (price per compute unit, region, models), by host id, paginated",
+  summary: "Host offers in effect at an epoch (price per compute unit, region, models), by host id, paginated",
   request: {
     query: z.object({
-      service: z.string().optional().openapi({ description: "Only offers for this service" }),
-      host: z.string().optional().openapi({ description: "Only this host's offers" }),
+      service: z.string().optional().openapi({ description: "Offers for this service (this or `host` is required)" }),
+      host: z.string().optional().openapi({ description: "This host's offers" }),
+      epoch: z
+        .string()
+        .regex(/^\d{1,15}$/, { error: "must be a non-negative integer" })
+        .optional()
+        .openapi({ type: "integer", description: "Default: the current epoch (what a session of that epoch was selected with)" }),
       cursor: z.string().optional().openapi({ description: "`next` of the previous page (a host id)" }),
       limit: pageLimit,
     }),
@@ -130,8 +141,10 @@ const putRequirementsRoute = createRoute({
 
 export const offersApp = openApiApp()
   .openapi(listRoute, async (c) => {
-    const { service, host, cursor, limit } = c.req.valid("query");
-    const rows = await listOffers(c.var.db, { service, host, after: cursor, limit: limit + 1 });
+    const { service, host, cursor, limit, epoch: raw } = c.req.valid("query");
+    if (!service && !host) throw apiError("invalid_field", 'Give "service" or "host"');
+    const epoch = raw === undefined ? sessionEpoch(Date.now(), c.var.config.sessionSeconds) : Number(raw);
+    const rows = await listOffers(c.var.db, { service, host, epoch, after: cursor, limit: limit + 1 });
     const page = rows.slice(0, limit);
     // A host has at most one offer per service: with `service` set, host ids are unique in a page.
     const next = rows.length > limit && service ? page[page.length - 1].hostId : null;
@@ -164,7 +177,10 @@ export const offersApp = openApiApp()
     }
     await checkNextNonce(db, envelope);
     await spendNonce(db, envelope);
+    // Sessions already selected this epoch keep the offers they were selected with (dev mode: this epoch, like host activation).
+    const fromEpoch = sessionEpoch(now, config.sessionSeconds) + (config.devMode ? 0 : 1);
     await putOffer(db, {
+      fromEpoch,
       hostId: m.hostId,
       serviceId: m.serviceId,
       pricePerComputeUnit: Number(price),
@@ -176,7 +192,10 @@ export const offersApp = openApiApp()
       signature: envelope.signature,
       updatedAt: now,
     });
-    return c.json((await getOffer(db, m.hostId, m.serviceId)) as NonNullable<Awaited<ReturnType<typeof getOffer>>>, 200);
+    return c.json(
+      (await getOffer(db, m.hostId, m.serviceId, fromEpoch)) as NonNullable<Awaited<ReturnType<typeof getOffer>>>,
+      200,
+    );
   })
   .openapi(getRequirementsRoute, async (c) => {
     const caller = c.var.caller;
@@ -194,5 +213,7 @@ export const offersApp = openApiApp()
     if (!(await setKeyRequirements(c.var.db, caller.requestor.id, c.req.valid("param").keyId, stored))) {
       throw apiError("unknown_key", "The requestor has no live key with this id");
     }
+    // This isolate sees the change at once; others within KEY_CACHE_MS, as with a revoked key.
+    forgetKey(c.req.valid("param").keyId);
     return c.json(requirements, 200);
   });
