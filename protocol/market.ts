@@ -282,3 +282,71 @@ export async function signOfferMessage(
   const json = Object.fromEntries(Object.entries(message).map(([k, v]) => [k, typeof v === "bigint" ? v.toString() : v]));
   return { message: json, signature };
 }
+
+/**
+ * Settlement at offered prices with SLA credits (docs/market.md), in integer minor units.
+ *
+ * - A session's requestor owes, per host, the host's served compute units x the price frozen in
+ *   the session's plan (its offer, or the service's price); a session without frozen prices owes
+ *   compute units x the service's price, as before.
+ * - The hosts' part of the revenue is paid in proportion to each host's `basis` x score, where the
+ *   basis is what its relays brought in (compute units x its price) when any session of the batch
+ *   has frozen prices, else its relays (the rule before offers).
+ * - What a score below 1 withholds from a (session, host) goes to the treasury, except when that
+ *   host served the session below the service's SLA (report-card availability or latency score
+ *   under its threshold): then it is credited to the session's requestor. Each credit is at most
+ *   the part withheld from that (session, host), so credits never exceed what scores withheld.
+ */
+export interface SettlementRow {
+  sessionId: string;
+  requestorId: string;
+  hostId: string;
+  relays: number;
+  computeUnits: number;
+  /** The host's frozen price in that session, or null when the session has none (the service's price applies). */
+  price: number | null;
+  servicePrice: number;
+  /** Report-card score in parts per million (the fallback for an unscored card already applied). */
+  scorePpm: bigint;
+  /** Report-card availability and latency score (null: no card). */
+  availability: number | null;
+  latencyScore: number | null;
+  /** The service's SLA thresholds (0: none). */
+  slaMinAvailability: number;
+  slaMinLatency: number;
+}
+
+/** Whether a (session, host) was served below the service's SLA, from its report card. */
+export function belowSla(row: Pick<SettlementRow, "availability" | "latencyScore" | "slaMinAvailability" | "slaMinLatency">) {
+  if (row.availability === null) return false;
+  if (row.slaMinAvailability > 0 && row.availability < row.slaMinAvailability) return true;
+  return row.slaMinLatency > 0 && row.latencyScore !== null && row.latencyScore < row.slaMinLatency;
+}
+
+/** What each (session, host) row owes at its price. */
+export function rowDue(row: Pick<SettlementRow, "computeUnits" | "price" | "servicePrice">): bigint {
+  return BigInt(row.computeUnits) * BigInt(row.price ?? row.servicePrice);
+}
+
+/** Each row's basis for the hosts' part: value (compute units x price) when the batch has prices, else relays. */
+export function rowBasis(rows: readonly SettlementRow[]): bigint[] {
+  const priced = rows.some((r) => r.price !== null);
+  return rows.map((r) => (priced ? rowDue(r) : BigInt(r.relays)));
+}
+
+/**
+ * SLA credits per requestor: for each row below its SLA, the part of `hostsPart` its score
+ * withheld, `floor(hostsPart x basis x (1 - score) / total basis)`.
+ */
+export function slaCredits(rows: readonly SettlementRow[], basis: readonly bigint[], hostsPart: bigint): Map<string, bigint> {
+  const total = basis.reduce((n, b) => n + b, 0n);
+  const credits = new Map<string, bigint>();
+  if (total === 0n) return credits;
+  const SCALE = 1_000_000n;
+  rows.forEach((row, i) => {
+    if (!belowSla(row)) return;
+    const withheld = (hostsPart * basis[i] * (SCALE - row.scorePpm)) / (total * SCALE);
+    if (withheld > 0n) credits.set(row.requestorId, (credits.get(row.requestorId) ?? 0n) + withheld);
+  });
+  return credits;
+}

@@ -426,6 +426,8 @@ export const settlements = sqliteTable("settlements", {
   /** Where the validators' share went (0005): the prover's pool account or `system:treasury`; null when nothing was paid. */
   validatorShareTo: text("validator_share_to"),
   validatorShareReason: text("validator_share_reason", { enum: ["active_prover", "prover_not_active", "no_prover"] }),
+  /** Credited to requestors served below their SLA, from `withheldByScore` (0012, docs/market.md). */
+  slaCredits: integer("sla_credits").notNull().default(0),
 });
 
 /**

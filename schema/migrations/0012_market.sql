@@ -73,3 +73,6 @@ CREATE INDEX sessions_unbatched ON sessions(batch_id, closed_at);
 ALTER TABLE services ADD COLUMN tokens_per_compute_unit INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE services ADD COLUMN sla_min_availability REAL NOT NULL DEFAULT 0;
 ALTER TABLE services ADD COLUMN sla_min_latency REAL NOT NULL DEFAULT 0;
+
+-- What a settlement credited requestors served below their SLA, from the part scores withheld.
+ALTER TABLE settlements ADD COLUMN sla_credits INTEGER NOT NULL DEFAULT 0;

@@ -1,16 +1,13 @@
-import type { LocalAccount } from "viem";
 import { describe, expect, it } from "vitest";
 import {
   call,
   createRequestor,
   createService,
-  inAnHour,
   newOperator,
   operatorNonce,
   PLACES,
   postSigned,
   registerHost,
-  signingDomain,
   unique,
 } from "./helpers.js";
 import { publishOffer, signOffer } from "./market-helpers.js";

@@ -19,6 +19,11 @@ export interface Service {
    * this service forwards anyway: names, or prefixes ending in `*`.
    */
   allowedMethods: string[];
+  /** Inference metering (docs/market.md): prompt + completion tokens per compute unit; 0 charges per request. */
+  tokensPerComputeUnit: number;
+  /** SLA thresholds on report-card availability and latency score (0: none). */
+  slaMinAvailability: number;
+  slaMinLatency: number;
 }
 
 type ServiceRow = typeof services.$inferSelect;
@@ -32,6 +37,9 @@ function toService(row: ServiceRow): Service {
     computeUnits: { default: row.defaultComputeUnits, methods: JSON.parse(row.methodComputeUnits) },
     pricePerComputeUnit: row.pricePerComputeUnit,
     allowedMethods: JSON.parse(row.allowedMethods),
+    tokensPerComputeUnit: row.tokensPerComputeUnit,
+    slaMinAvailability: row.slaMinAvailability,
+    slaMinLatency: row.slaMinLatency,
   };
 }
 
@@ -56,7 +64,13 @@ export async function setAllowedMethods(db: Database, id: string, allowedMethods
 }
 
 /** Creates a service; false when the id is taken. */
-export async function createService(db: Database, service: Service, now: number): Promise<boolean> {
+type MarketFields = "tokensPerComputeUnit" | "slaMinAvailability" | "slaMinLatency";
+
+export async function createService(
+  db: Database,
+  service: Omit<Service, MarketFields> & Partial<Pick<Service, MarketFields>>,
+  now: number,
+): Promise<boolean> {
   const inserted = await db
     .insert(services)
     .values({
@@ -68,6 +82,9 @@ export async function createService(db: Database, service: Service, now: number)
       methodComputeUnits: JSON.stringify(service.computeUnits.methods),
       pricePerComputeUnit: service.pricePerComputeUnit,
       allowedMethods: JSON.stringify(service.allowedMethods),
+      tokensPerComputeUnit: service.tokensPerComputeUnit ?? 0,
+      slaMinAvailability: service.slaMinAvailability ?? 0,
+      slaMinLatency: service.slaMinLatency ?? 0,
       createdAt: now,
     })
     .onConflictDoNothing()

@@ -57,6 +57,9 @@ export async function billableSessions(db: Database, batchId: string) {
       requestorId: sessions.requestorId,
       computeUnits: batchSessions.computeUnits,
       price: services.pricePerComputeUnit,
+      hostPrices: sessions.hostPrices,
+      slaMinAvailability: services.slaMinAvailability,
+      slaMinLatency: services.slaMinLatency,
     })
     .from(batchSessions)
     .innerJoin(sessions, eq(sessions.id, batchSessions.sessionId))
@@ -74,8 +77,11 @@ export async function hostWorkOfSessions(db: Database, sessionIds: string[]) {
         sessionId: sessionHosts.sessionId,
         hostId: sessionHosts.hostId,
         relays: sessionHosts.relays,
+        computeUnits: sessionHosts.computeUnits,
         operator: hosts.operator,
         score: reportCards.score,
+        availability: reportCards.availability,
+        latencyScore: reportCards.latencyScore,
       })
       .from(sessionHosts)
       .innerJoin(hosts, eq(hosts.id, sessionHosts.hostId))

@@ -12,6 +12,10 @@
  *   pool (so its delegators share it) when it is an active validator at settlement, otherwise to
  *   the treasury; the settlement records which (`validatorShareTo`, `validatorShareReason`).
  *
+ * Market (docs/market.md): sessions with frozen host prices are charged at each host's offered
+ * price, hosts are paid in proportion to what their relays brought in, and requestors served below
+ * their service's SLA are credited, from what scores withheld, before the treasury takes the rest.
+ *
  * All of it is one operation (`sys/settle/<batch>`) in one batch with the settlement row, whose
  * primary key is the batch: a batch is settled exactly once.
  */
@@ -27,6 +31,7 @@ import {
   TREASURY_ACCOUNT,
   type Transfer,
 } from "../../protocol/ledger.js";
+import { rowBasis, rowDue, type SettlementRow, slaCredits } from "../../protocol/market.js";
 import { distribute, scorePpm } from "../../protocol/rewards.js";
 import { poolId } from "../../protocol/staking.js";
 import type { GatewayConfig } from "../config.js";
@@ -68,6 +73,7 @@ const emptySettlement = (batchId: string, outcome: Settlement["outcome"], prover
   settledAt: now,
   validatorShareTo: null,
   validatorShareReason: null,
+  slaCredits: 0,
 });
 
 export async function settleBatch(
@@ -108,11 +114,41 @@ async function chargeAndPay(
   now: number,
 ) {
   const sessions = await billableSessions(db, batchId);
+  const work = await hostWorkOfSessions(
+    db,
+    sessions.map((s) => s.sessionId),
+  );
+  // Offered prices (docs/market.md): a session with frozen host prices owes each host's compute
+  // units at its price; one without owes its compute units at the service's price, as before.
+  const sessionOf = new Map(sessions.map((s) => [s.sessionId, s]));
+  const pricesOf = new Map(sessions.map((s) => [s.sessionId, JSON.parse(s.hostPrices) as Record<string, number>]));
+  const rows: SettlementRow[] = work.map((w) => {
+    const s = sessionOf.get(w.sessionId) as (typeof sessions)[number];
+    const prices = pricesOf.get(w.sessionId) as Record<string, number>;
+    return {
+      sessionId: w.sessionId,
+      requestorId: s.requestorId,
+      hostId: w.hostId,
+      relays: w.relays,
+      computeUnits: w.computeUnits,
+      price: Object.keys(prices).length ? (prices[w.hostId] ?? s.price) : null,
+      servicePrice: s.price,
+      scorePpm: scorePpm(w.score, config.unscoredHostScore),
+      availability: w.availability,
+      latencyScore: w.latencyScore,
+      slaMinAvailability: s.slaMinAvailability,
+      slaMinLatency: s.slaMinLatency,
+    };
+  });
   const dueBy = new Map<string, bigint>();
   let computeUnits = 0;
   for (const s of sessions) {
     computeUnits += s.computeUnits;
-    dueBy.set(s.requestorId, (dueBy.get(s.requestorId) ?? 0n) + BigInt(s.computeUnits) * BigInt(s.price));
+    const priced = Object.keys(pricesOf.get(s.sessionId) as Record<string, number>).length > 0;
+    const owed = priced
+      ? rows.filter((r) => r.sessionId === s.sessionId).reduce((n, r) => n + rowDue(r), 0n)
+      : BigInt(s.computeUnits) * BigInt(s.price);
+    dueBy.set(s.requestorId, (dueBy.get(s.requestorId) ?? 0n) + owed);
   }
   const payers = [...dueBy.keys()].sort();
   const balances = await getAccounts(db, payers.map(balanceAccount));
@@ -143,16 +179,31 @@ async function chargeAndPay(
         ),
       );
   }
-  const work = await hostWorkOfSessions(
-    db,
-    sessions.map((s) => s.sessionId),
-  );
   const operatorOf = new Map(work.map((w) => [w.hostId, w.operator]));
+  const basis = rowBasis(rows);
   const split = distribute(
     revenue,
-    work.map((w) => ({ hostId: w.hostId, relays: w.relays, scorePpm: scorePpm(w.score, config.unscoredHostScore) })),
+    rows.map((r, i) => ({ hostId: r.hostId, relays: r.relays, scorePpm: r.scorePpm, basis: basis[i] })),
     config.rewardSplit,
   );
+  // SLA credits come out of what scores withheld (which would otherwise go to the treasury).
+  const credits = slaCredits(rows, basis, (revenue * config.rewardSplit.hosts) / 10_000n);
+  let credited = 0n;
+  for (const requestor of [...credits.keys()].sort()) {
+    const amount = credits.get(requestor) as bigint;
+    credited += amount;
+    if (amount > 0n)
+      list.push(
+        single(
+          `settle/${batchId}/sla/${requestor}`,
+          SETTLEMENT_CLEARING_ACCOUNT,
+          balanceAccount(requestor),
+          amount,
+          "sla_credit",
+          batchId,
+        ),
+      );
+  }
   const pay = (to: string, amount: bigint, code: string, key: string) => {
     if (amount > 0n) list.push(single(`settle/${batchId}/${key}`, SETTLEMENT_CLEARING_ACCOUNT, to, amount, code, batchId));
   };
@@ -163,7 +214,7 @@ async function chargeAndPay(
   pay(FISHERMEN_ACCOUNT, split.fisherman, "fisherman_reward", "fisherman");
   pay(CHAIN_PARTNER_ACCOUNT, split.chainPartner, "chain_partner_reward", "chain-partner");
   pay(BURN_ACCOUNT, split.burn, "burn", "burn");
-  pay(TREASURY_ACCOUNT, split.treasury, "treasury", "treasury");
+  pay(TREASURY_ACCOUNT, split.treasury - credited, "treasury", "treasury");
   const record: Settlement = {
     ...emptySettlement(batchId, "paid", prover, now),
     computeUnits,
@@ -171,7 +222,7 @@ async function chargeAndPay(
     charged: Number(revenue),
     uncollected: Number(due - revenue),
     hosts: Number(split.hosts.reduce((n, h) => n + h.amount, 0n)),
-    treasury: Number(split.treasury),
+    treasury: Number(split.treasury - credited),
     validators: Number(split.validators),
     fisherman: Number(split.fisherman),
     chainPartner: Number(split.chainPartner),
@@ -179,6 +230,7 @@ async function chargeAndPay(
     withheldByScore: Number(split.withheldByScore),
     validatorShareTo: validatorShare.to,
     validatorShareReason: validatorShare.reason,
+    slaCredits: Number(credited),
   };
   return { statements: [...ledgerStatements(db, list, now), ...debts, insertSettlement(db, record)], result: record };
 }

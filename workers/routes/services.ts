@@ -88,6 +88,26 @@ const common = {
     .default(DEFAULT_PRICE_PER_COMPUTE_UNIT)
     .openapi({ description: "DB-CPTM minor units per compute unit" }),
   allowedMethods,
+  // The market (docs/market.md): token metering for inference, and the SLA credited at settlement.
+  tokensPerComputeUnit: z
+    .number()
+    .int()
+    .min(0)
+    .max(1_000_000)
+    .default(0)
+    .openapi({ description: "Inference: prompt + completion tokens per compute unit (0: charged per request)" }),
+  slaMinAvailability: z
+    .number()
+    .min(0)
+    .max(1)
+    .default(0)
+    .openapi({ description: "SLA: report-card availability below this credits the requestor (0: none)" }),
+  slaMinLatency: z
+    .number()
+    .min(0)
+    .max(1)
+    .default(0)
+    .openapi({ description: "SLA: report-card latency score below this credits the requestor (0: none)" }),
 };
 
 const NewServiceSchema = z
@@ -117,6 +137,9 @@ export const ServiceSchema = z
     computeUnits: z.object({ default: z.number().int(), methods: z.record(z.string(), z.number().int()) }),
     pricePerComputeUnit: z.number().int(),
     allowedMethods: z.array(z.string()),
+    tokensPerComputeUnit: z.number().int(),
+    slaMinAvailability: z.number(),
+    slaMinLatency: z.number(),
   })
   .openapi("Service");
 
@@ -181,6 +204,9 @@ export const servicesApp = openApiApp()
       computeUnits: body.computeUnits,
       pricePerComputeUnit: body.pricePerComputeUnit,
       allowedMethods: body.allowedMethods,
+      tokensPerComputeUnit: body.tokensPerComputeUnit,
+      slaMinAvailability: body.slaMinAvailability,
+      slaMinLatency: body.slaMinLatency,
     };
     if (!(await createService(c.var.db, service, Date.now()))) {
       throw apiError("service_exists", `A service "${body.id}" already exists`);
