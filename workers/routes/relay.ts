@@ -103,6 +103,7 @@ async function relay(c: RelayContext, serviceId: string, key: string | null, sub
       () => callerLocation(c.req.raw, config.devMode),
       started,
       (work) => c.executionCtx.waitUntil(work),
+      wanted.priority,
     );
   const budget = (admitted: Admitted): AttemptBudget => ({
     candidates: admitted.candidates,
