@@ -94,6 +94,7 @@ CREATE TABLE IF NOT EXISTS leases (
 CREATE TABLE IF NOT EXISTS free_ranges (first INTEGER PRIMARY KEY, end INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS counters (id INTEGER PRIMARY KEY CHECK (id = 1), next_index INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS traffic_shapes (key TEXT PRIMARY KEY, method TEXT NOT NULL, params TEXT NOT NULL, seen INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS requirement_sets (requirements TEXT PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS quota_pool (id INTEGER PRIMARY KEY CHECK (id = 1), quota INTEGER, lent INTEGER NOT NULL, borrowed INTEGER NOT NULL);`;
 
 /** Live routing state of one host in this session, kept in memory and written through to `host_live`. */
@@ -121,7 +122,9 @@ function baseCoordinates(plan: SessionPlan): SessionCoordinates {
   return { requestorId: plan.requestorId, serviceId: plan.serviceId, epoch: plan.epoch };
 }
 
-const MAX_TIME = 2 ** 48; // Unix milliseconds, far beyond any real time
+const MAX_TIME = 2 ** 48;
+/** Distinct requirement sets (sessions with requirements) one requestor may open per service and epoch. */
+export const MAX_REQUIREMENT_SETS = 8; // Unix milliseconds, far beyond any real time
 const MAX_ID_LENGTH = 128;
 /** Most relay indexes in one lease, and most receipts or observations in one report. */
 export const MAX_LEASE_RELAYS = 8_192;
@@ -465,6 +468,18 @@ export class RelaySession extends DurableObject<Env> {
     if (!this.plan && now >= epochStartMs(request.coordinates.epoch + 1, config.sessionSeconds)) {
       return { ok: false, reason: "session_closed" };
     }
+    const wanted = request.coordinates.requirements;
+    if (!this.plan && wanted) {
+      // Each requirement set opens a session (and its fisherman): the plain session's object caps how many.
+      const base = {
+        requestorId: request.coordinates.requestorId,
+        serviceId: request.coordinates.serviceId,
+        epoch: request.coordinates.epoch,
+      };
+      if (!(await relaySessionStub(this.env, sessionIdFor(base)).registerRequirements(base, wanted))) {
+        return { ok: false, reason: "too_many_requirement_sets" };
+      }
+    }
     const plan = await this.openPlan(request.coordinates, request.requestorStake);
     if (request.report) this.ctx.waitUntil(this.countRelays(this.applyReport(request.report, now)));
     const grace = config.rolloverGraceSeconds * 1000;
@@ -525,6 +540,22 @@ export class RelaySession extends DurableObject<Env> {
       endsAt: plan.endsAt,
       routing: this.routing(),
     };
+  }
+
+  /**
+   * Records one of the requestor's requirement sets for this plain session's service and epoch;
+   * false when `MAX_REQUIREMENT_SETS` others are already recorded (docs/market.md).
+   */
+  registerRequirements(coordinates: SessionCoordinates, requirements: string): boolean {
+    this.count("registerRequirements");
+    checkString("registerRequirements", "coordinates.requestorId", coordinates?.requestorId, MAX_ID_LENGTH);
+    checkString("registerRequirements", "requirements", requirements, 1024);
+    const sql = this.ctx.storage.sql;
+    if (sql.exec("SELECT 1 FROM requirement_sets WHERE requirements = ?", requirements).toArray().length) return true;
+    const count = sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM requirement_sets").one().n;
+    if (count >= MAX_REQUIREMENT_SETS) return false;
+    sql.exec("INSERT INTO requirement_sets (requirements) VALUES (?)", requirements);
+    return true;
   }
 
   /** What this session may reserve: its plan's quota less what it lent, or (with requirements) what it borrowed. */

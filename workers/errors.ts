@@ -511,6 +511,14 @@ export const ERRORS = {
     message: "No host meets the requirements",
     when: "session selection kept no host: the message and the `X-Conductor-Excluded-By` header name the requirement that excluded every host",
   },
+  too_many_requirement_sets: {
+    status: 429,
+    rpc: -32005,
+    group: "relay",
+    message:
+      "This requestor already has 8 sessions with other requirements for this service in this epoch; reuse one of them or wait for the next session",
+    when: "a relay whose requirements would open a ninth distinct requirement set for the requestor, service and epoch (each opens a session and its fisherman)",
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

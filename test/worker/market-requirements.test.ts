@@ -201,4 +201,20 @@ describe("market requirements in session selection", () => {
     expect(servedBy.plain).toBeGreaterThan(0);
     expect(servedBy.eu).toBeGreaterThan(0);
   });
+
+  it("caps the requirement sets one requestor opens per service and epoch at 8 (each is a session with its fisherman)", async () => {
+    const { service, requestor } = await marketNetwork();
+    for (let price = 20; price < 28; price++) {
+      const res = await rpc(service, requestor.key, eth("eth_chainId"), PLACES.paris, { "x-conductor-max-price": String(price) });
+      expect(res.status).toBe(200);
+    }
+    const ninth = await rpc(service, requestor.key, eth("eth_chainId"), PLACES.paris, { "x-conductor-max-price": "28" });
+    expect(ninth.status).toBe(429);
+    expect((await errorOf(ninth)).data?.code).toBe("too_many_requirement_sets");
+    // A set already open still relays, and so does the plain session.
+    expect((await rpc(service, requestor.key, eth("eth_chainId"), PLACES.paris, { "x-conductor-max-price": "20" })).status).toBe(
+      200,
+    );
+    expect((await rpc(service, requestor.key, eth("eth_chainId"), PLACES.paris)).status).toBe(200);
+  });
 });

@@ -72,7 +72,7 @@ export type Admission =
       service: SessionService;
     }
   | { ok: false; reason: "quota_exhausted" | "busy"; retryAfterSeconds: number }
-  | { ok: false; reason: "session_closed" }
+  | { ok: false; reason: "session_closed" | "too_many_requirement_sets" }
   | { ok: false; reason: "no_hosts"; excludedBy?: SelectionRequirement };
 
 /** One session's lease, buffered receipts and routing state in this isolate. */

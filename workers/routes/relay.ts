@@ -45,6 +45,7 @@ function admissionError(result: Exclude<Admission, { ok: true }>): ApiError {
       { "X-Conductor-Excluded-By": result.excludedBy },
     );
   }
+  if (result.reason === "too_many_requirement_sets") return apiError("too_many_requirement_sets");
   if (result.reason === "no_hosts") return apiError("no_host_available", "No host serves this service in the current session");
   return apiError("session_closed");
 }

@@ -61,7 +61,7 @@ export type LeaseResult =
       routing: HostRouting[];
     }
   | { ok: false; reason: "quota_exhausted"; retryAfterSeconds: number }
-  | { ok: false; reason: "session_closed" }
+  | { ok: false; reason: "session_closed" | "too_many_requirement_sets" }
   /** `excludedBy`: the requirement that left the session without hosts (docs/market.md). */
   | { ok: false; reason: "no_hosts"; excludedBy?: SelectionRequirement };
 
