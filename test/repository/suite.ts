@@ -93,6 +93,10 @@ export function repositorySuite(driver: string, getDb: () => Database) {
         computeUnits: { default: 1, methods: { eth_getLogs: 5 } },
         pricePerComputeUnit: 10,
         allowedMethods: [],
+        // The market's per-service settings (0012), at their defaults.
+        tokensPerComputeUnit: 0,
+        slaMinAvailability: 0,
+        slaMinLatency: 0,
       });
     });
 
