@@ -30,13 +30,14 @@ import {
   trafficShapeOf,
 } from "../protocol/probe-shapes.js";
 import { DEFAULT_LATENCY_PROFILES } from "../protocol/quality.js";
+import { sessionQuota } from "../protocol/quota.js";
 import { observeHost } from "../protocol/routing.js";
 import { epochStartMs, type SessionCoordinates } from "../protocol/session.js";
 import { gatewayConfig } from "../workers/config.js";
 import { database } from "../workers/db/database.js";
 import { addRelayMinutes, type CountedRelay, relayMinuteCounts } from "../workers/db/relay-minutes.js";
 import { recordSession } from "../workers/db/sessions.js";
-import { planSession, type SessionPlan } from "../workers/sessions/plan-session.js";
+import { planSession, type SessionPlan, sessionIdFor } from "../workers/sessions/plan-session.js";
 import {
   closeMarginMs,
   type HostObservation,
@@ -51,7 +52,7 @@ import {
   type SessionClosure,
   type SessionUsage,
 } from "../workers/sessions/session-messages.js";
-import { fishermanStub } from "../workers/sessions/session-stub.js";
+import { fishermanStub, relaySessionStub } from "../workers/sessions/session-stub.js";
 import { buildStoredSessionTree, storedProof } from "../workers/sessions/session-tree.js";
 import { checkBoolean, checkDigest, checkInteger, checkOneOf, checkString, InvalidRpcInput, UINT32_MAX } from "./rpc-input.js";
 
@@ -92,7 +93,9 @@ CREATE TABLE IF NOT EXISTS leases (
 );
 CREATE TABLE IF NOT EXISTS free_ranges (first INTEGER PRIMARY KEY, end INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS counters (id INTEGER PRIMARY KEY CHECK (id = 1), next_index INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS traffic_shapes (key TEXT PRIMARY KEY, method TEXT NOT NULL, params TEXT NOT NULL, seen INTEGER NOT NULL);`;
+CREATE TABLE IF NOT EXISTS traffic_shapes (key TEXT PRIMARY KEY, method TEXT NOT NULL, params TEXT NOT NULL, seen INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS requirement_sets (requirements TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS quota_pool (id INTEGER PRIMARY KEY CHECK (id = 1), quota INTEGER, lent INTEGER NOT NULL, borrowed INTEGER NOT NULL);`;
 
 /** Live routing state of one host in this session, kept in memory and written through to `host_live`. */
 interface HostLiveState {
@@ -114,7 +117,14 @@ interface LeaseRow {
   returnedAt: number | null;
 }
 
-const MAX_TIME = 2 ** 48; // Unix milliseconds, far beyond any real time
+/** The plain session of a session with requirements: the one whose object holds the requestor's quota for the service and epoch. */
+function baseCoordinates(plan: SessionPlan): SessionCoordinates {
+  return { requestorId: plan.requestorId, serviceId: plan.serviceId, epoch: plan.epoch };
+}
+
+const MAX_TIME = 2 ** 48;
+/** Distinct requirement sets (sessions with requirements) one requestor may open per service and epoch. */
+export const MAX_REQUIREMENT_SETS = 8; // Unix milliseconds, far beyond any real time
 const MAX_ID_LENGTH = 128;
 /** Most relay indexes in one lease, and most receipts or observations in one report. */
 export const MAX_LEASE_RELAYS = 8_192;
@@ -186,6 +196,7 @@ function checkLeaseRequest(input: LeaseRequest): void {
   checkString(m, "coordinates.requestorId", c?.requestorId, MAX_ID_LENGTH);
   checkString(m, "coordinates.serviceId", c?.serviceId, MAX_ID_LENGTH);
   checkInteger(m, "coordinates.epoch", c?.epoch, 0, MAX_TIME);
+  if (c.requirements !== undefined) checkString(m, "coordinates.requirements", c.requirements, 1024);
   if (typeof input.requestorStake !== "bigint" || input.requestorStake < 0n) {
     throw new InvalidRpcInput(m, "requestorStake", "a non-negative bigint");
   }
@@ -207,6 +218,15 @@ export class RelaySession extends DurableObject<Env> {
   private reportedRelays = 0;
   private servedComputeUnits = 0;
   private calls: ObjectCallCounts = {};
+  /**
+   * Quota shared between a requestor's sessions of one service and epoch (docs/market.md): the
+   * plain session's object holds the pool (`poolQuota`, set from its plan or the first share) and
+   * has lent `lent` units to sessions with requirements; a session with requirements admits only
+   * what it has `borrowed` from it. So requirements never multiply a requestor's quota.
+   */
+  private poolQuota: number | null = null;
+  private lent = 0;
+  private borrowed = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -230,6 +250,16 @@ export class RelaySession extends DurableObject<Env> {
         };
         this.leases.push(lease);
         this.leaseById.set(lease.id, lease);
+      }
+      const pool = this.ctx.storage.sql
+        .exec<{ quota: number | null; lent: number; borrowed: number }>(
+          "SELECT quota, lent, borrowed FROM quota_pool WHERE id = 1",
+        )
+        .toArray()[0];
+      if (pool) {
+        this.poolQuota = pool.quota;
+        this.lent = pool.lent;
+        this.borrowed = pool.borrowed;
       }
       this.nextIndex =
         this.ctx.storage.sql.exec<{ next_index: number }>("SELECT next_index FROM counters WHERE id = 1").toArray()[0]
@@ -293,6 +323,8 @@ export class RelaySession extends DurableObject<Env> {
         endsAt: plan.endsAt,
         createdAt: Date.now(),
         probePlanCommitment,
+        requirements: plan.requirements ?? "",
+        hostPrices: JSON.stringify(Object.fromEntries(plan.hosts.map((h) => [h.id, h.price ?? 0]))),
       });
       this.ctx.storage.sql.exec("INSERT INTO plan (id, body) VALUES (1, ?)", JSON.stringify(plan));
       this.adoptPlan(plan);
@@ -436,13 +468,39 @@ export class RelaySession extends DurableObject<Env> {
     if (!this.plan && now >= epochStartMs(request.coordinates.epoch + 1, config.sessionSeconds)) {
       return { ok: false, reason: "session_closed" };
     }
+    const wanted = request.coordinates.requirements;
+    if (!this.plan && wanted) {
+      // Each requirement set opens a session (and its fisherman): the plain session's object caps how many.
+      const base = {
+        requestorId: request.coordinates.requestorId,
+        serviceId: request.coordinates.serviceId,
+        epoch: request.coordinates.epoch,
+      };
+      if (!(await relaySessionStub(this.env, sessionIdFor(base)).registerRequirements(base, wanted))) {
+        return { ok: false, reason: "too_many_requirement_sets" };
+      }
+    }
     const plan = await this.openPlan(request.coordinates, request.requestorStake);
     if (request.report) this.ctx.waitUntil(this.countRelays(this.applyReport(request.report, now)));
     const grace = config.rolloverGraceSeconds * 1000;
     if (this.closure || now >= plan.endsAt + grace) return { ok: false, reason: "session_closed" };
-    if (plan.hosts.length === 0) return { ok: false, reason: "no_hosts" };
+    if (plan.hosts.length === 0) {
+      return plan.excludedBy ? { ok: false, reason: "no_hosts", excludedBy: plan.excludedBy } : { ok: false, reason: "no_hosts" };
+    }
+    if (plan.requirements && this.quotaLimit(plan) - this.reservedQuota() < request.minimumComputeUnits) {
+      // Borrow from the plain session's pool first (one call per lease, never per relay).
+      const want = Math.max(request.minimumComputeUnits, request.computeUnits);
+      const granted = await relaySessionStub(this.env, sessionIdFor(baseCoordinates(plan))).shareQuota(
+        baseCoordinates(plan),
+        request.requestorStake,
+        want,
+        request.minimumComputeUnits,
+        now,
+      );
+      if (granted > 0) this.changePool({ borrowed: granted });
+    }
     const reserved = this.reservedQuota();
-    const available = plan.quota - reserved;
+    const available = this.quotaLimit(plan) - reserved;
     if (available < request.minimumComputeUnits) {
       // Quota held by other isolates' leases comes back within seconds; spent quota at the next session.
       const heldElsewhere = reserved > this.servedComputeUnits;
@@ -482,6 +540,88 @@ export class RelaySession extends DurableObject<Env> {
       endsAt: plan.endsAt,
       routing: this.routing(),
     };
+  }
+
+  /**
+   * Records one of the requestor's requirement sets for this plain session's service and epoch;
+   * false when `MAX_REQUIREMENT_SETS` others are already recorded (docs/market.md).
+   */
+  registerRequirements(coordinates: SessionCoordinates, requirements: string): boolean {
+    this.count("registerRequirements");
+    checkString("registerRequirements", "coordinates.requestorId", coordinates?.requestorId, MAX_ID_LENGTH);
+    checkString("registerRequirements", "requirements", requirements, 1024);
+    const sql = this.ctx.storage.sql;
+    if (sql.exec("SELECT 1 FROM requirement_sets WHERE requirements = ?", requirements).toArray().length) return true;
+    const count = sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM requirement_sets").one().n;
+    if (count >= MAX_REQUIREMENT_SETS) return false;
+    sql.exec("INSERT INTO requirement_sets (requirements) VALUES (?)", requirements);
+    return true;
+  }
+
+  /** What this session may reserve: its plan's quota less what it lent, or (with requirements) what it borrowed. */
+  private quotaLimit(plan: SessionPlan): number {
+    if (plan.requirements) return this.borrowed;
+    return Math.min(plan.quota, this.poolQuota ?? plan.quota) - this.lent;
+  }
+
+  private changePool({ lent = 0, borrowed = 0 }: { lent?: number; borrowed?: number }): void {
+    this.lent += lent;
+    this.borrowed += borrowed;
+    this.ctx.storage.sql.exec(
+      "INSERT OR REPLACE INTO quota_pool (id, quota, lent, borrowed) VALUES (1, ?, ?, ?)",
+      this.poolQuota,
+      this.lent,
+      this.borrowed,
+    );
+  }
+
+  /**
+   * Lends up to `want` compute units of the plain session's quota to one of the requestor's
+   * sessions with requirements (at most a quarter of what is left, never less than `minimum`,
+   * else nothing); `want` < 0 gives `-want` back. Called by the other session's object, once
+   * per lease it cannot cover.
+   */
+  shareQuota(coordinates: SessionCoordinates, requestorStake: bigint, want: number, minimum: number, now: number): number {
+    this.count("shareQuota");
+    const m = "shareQuota";
+    checkString(m, "coordinates.requestorId", coordinates?.requestorId, MAX_ID_LENGTH);
+    checkString(m, "coordinates.serviceId", coordinates?.serviceId, MAX_ID_LENGTH);
+    checkInteger(m, "coordinates.epoch", coordinates?.epoch, 0, MAX_TIME);
+    checkInteger(m, "want", Math.abs(want), 0, Number.MAX_SAFE_INTEGER);
+    checkInteger(m, "minimum", minimum, 0, UINT32_MAX);
+    checkInteger(m, "now", now, 0, MAX_TIME);
+    if (want < 0) {
+      this.changePool({ lent: -Math.min(-want, this.lent) });
+      return 0;
+    }
+    const config = gatewayConfig(this.env);
+    if (this.closure || now >= epochStartMs(coordinates.epoch + 1, config.sessionSeconds) + config.rolloverGraceSeconds * 1000)
+      return 0;
+    if (this.poolQuota === null) this.poolQuota = this.plan?.quota ?? sessionQuota(requestorStake, config.stakePerComputeUnit);
+    const quota = Math.min(this.poolQuota, this.plan?.quota ?? this.poolQuota);
+    const available = quota - this.lent - this.reservedQuota();
+    if (available < minimum || available <= 0) return 0;
+    const granted = Math.min(want, available, Math.max(minimum, Math.floor(available / 4)));
+    this.changePool({ lent: granted });
+    return granted;
+  }
+
+  /** Gives back to the plain session what this session with requirements borrowed and no lease holds. */
+  private returnBorrowed(): void {
+    const plan = this.plan;
+    if (!plan?.requirements) return;
+    const spare = this.borrowed - this.reservedQuota();
+    if (spare <= 0) return;
+    this.changePool({ borrowed: -spare });
+    const base = baseCoordinates(plan);
+    this.ctx.waitUntil(
+      relaySessionStub(this.env, sessionIdFor(base))
+        .shareQuota(base, 0n, -spare, 0, Date.now())
+        .then(
+          () => undefined,
+          (error: unknown) => console.error("borrowed quota not given back", plan.sessionId, String(error)),
+        ),
+    );
   }
 
   /** Takes a batch of receipts and observations (idempotent by relay index) and gives back unused lease tails. */
@@ -600,6 +740,7 @@ export class RelaySession extends DurableObject<Env> {
       touched.add(lease);
     }
     for (const lease of touched) this.saveLease(lease);
+    if (report.returned.length) this.returnBorrowed();
     return accepted;
   }
 

@@ -515,6 +515,22 @@ export const PARAMETERS = {
     group: "economy",
     description: "Part of a hybrid revenue distribution shared by bonded stake; the rest is shared by governance activity.",
   }),
+  marketMinPrice: varSpec({
+    name: "MARKET_MIN_PRICE",
+    kind: positiveInteger,
+    default: 1,
+    unit: "minor units",
+    group: "economy",
+    description: "Lowest price per compute unit a host may offer (docs/market.md); governance will set it once it exists.",
+  }),
+  marketMaxPrice: varSpec({
+    name: "MARKET_MAX_PRICE",
+    kind: positiveInteger,
+    default: 1_000_000,
+    unit: "minor units",
+    group: "economy",
+    description: "Highest price per compute unit a host may offer (docs/market.md); governance will set it once it exists.",
+  }),
 };
 
 /** The protocol parameters as the code uses them: one field per `PARAMETERS` entry, with its meaning there. */

@@ -58,6 +58,8 @@ export interface HostWork {
   hostId: string;
   relays: number;
   scorePpm: bigint;
+  /** What the host's share is in proportion to, instead of `relays` (offered prices, docs/market.md: compute units x price). */
+  basis?: bigint;
 }
 
 export interface Distribution {
@@ -75,9 +77,10 @@ export interface Distribution {
 export function distribute(revenue: bigint, work: readonly HostWork[], split: RewardSplit): Distribution {
   const part = (bps: bigint) => (revenue * bps) / 10_000n;
   const hostsPart = part(split.hosts);
-  const totalRelays = BigInt(work.reduce((n, w) => n + w.relays, 0));
+  const basisOf = (w: HostWork) => w.basis ?? BigInt(w.relays);
+  const totalRelays = work.reduce((n, w) => n + basisOf(w), 0n);
   const weights = new Map<string, bigint>();
-  for (const w of work) weights.set(w.hostId, (weights.get(w.hostId) ?? 0n) + BigInt(w.relays) * w.scorePpm);
+  for (const w of work) weights.set(w.hostId, (weights.get(w.hostId) ?? 0n) + basisOf(w) * w.scorePpm);
   const hosts = [];
   let paidToHosts = 0n;
   if (totalRelays > 0n) {

@@ -35,6 +35,12 @@ export interface SessionCoordinates {
   requestorId: string;
   serviceId: string;
   epoch: number;
+  /**
+   * The requestor's selection requirements in canonical form (`protocol/market.ts`
+   * `canonicalRequirements`); absent or "" for none. A non-empty one makes another session, with
+   * seed input version 2 (`sessionSeedFor`).
+   */
+  requirements?: string;
 }
 
 /** The epoch containing `nowMs`. */

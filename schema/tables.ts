@@ -33,6 +33,12 @@ export const services = sqliteTable("services", {
   partner: text("partner"),
   /** JSON object: the relay engine's policy (hedging, quorum methods, attempt overrides); `{}` is the defaults. */
   relayPolicy: text("relay_policy").notNull().default("{}"),
+
+  /** Inference metering (0012): prompt + completion tokens per compute unit; 0 charges per request. */
+  tokensPerComputeUnit: integer("tokens_per_compute_unit").notNull().default(0),
+  /** SLA (0012): report-card availability and latency scores below these credit the requestor; 0 is no SLA. */
+  slaMinAvailability: real("sla_min_availability").notNull().default(0),
+  slaMinLatency: real("sla_min_latency").notNull().default(0),
 });
 
 export const operators = sqliteTable("operators", {
@@ -101,6 +107,8 @@ export const apiKeys = sqliteTable(
     revokedAt: integer("revoked_at"),
     /** "relay", "account" or "account,relay" (0005): what the key may do. */
     scopes: text("scopes").notNull().default("relay"),
+    /** The key's standing requirements (0012): JSON of protocol/market.ts `Requirements`, '' for none. */
+    requirements: text("requirements").notNull().default(""),
   },
   (t) => [index("api_keys_requestor").on(t.requestorId)],
 );
@@ -139,9 +147,13 @@ export const sessions = sqliteTable(
     /** The plan seed, revealed once the fisherman has finished (after the grace window). */
     probePlanSeed: text("probe_plan_seed"),
     probePlanRevealedAt: integer("probe_plan_revealed_at"),
+    /** The canonical requirements text the seed was computed from (0012): '' for a plain session. */
+    requirements: text("requirements").notNull().default(""),
+    /** JSON object host id -> offered price per compute unit, frozen when the session opened (0012). */
+    hostPrices: text("host_prices").notNull().default("{}"),
   },
   (t) => [
-    unique().on(t.requestorId, t.serviceId, t.epoch),
+    unique().on(t.requestorId, t.serviceId, t.epoch, t.requirements),
     index("sessions_ends_at").on(t.endsAt),
     index("sessions_open").on(t.closedAt, t.endsAt),
     index("sessions_unbatched").on(t.batchId, t.closedAt),
@@ -419,6 +431,8 @@ export const settlements = sqliteTable("settlements", {
   /** Where the validators' share went (0005): the prover's pool account or `system:treasury`; null when nothing was paid. */
   validatorShareTo: text("validator_share_to"),
   validatorShareReason: text("validator_share_reason", { enum: ["active_prover", "prover_not_active", "no_prover"] }),
+  /** Credited to requestors served below their SLA, from `withheldByScore` (0012, docs/market.md). */
+  slaCredits: integer("sla_credits").notNull().default(0),
 });
 
 /**
@@ -831,4 +845,32 @@ export const ledgerRoots = sqliteTable(
     committedAt: integer("committed_at"),
   },
   (t) => [index("ledger_roots_pending").on(t.state, t.epoch)],
+);
+
+/** A host's offer for one service (0012, docs/market.md): price, region, models, signed by its operator. */
+export const hostOffers = sqliteTable(
+  "host_offers",
+  {
+    hostId: text("host_id")
+      .notNull()
+      .references(() => hosts.id),
+    serviceId: text("service_id")
+      .notNull()
+      .references(() => services.id),
+    pricePerComputeUnit: integer("price_per_compute_unit").notNull(),
+    region: text("region").notNull(),
+    /** JSON array of model names. */
+    models: text("models").notNull().default("[]"),
+    contextLength: integer("context_length").notNull().default(0),
+    operator: text("operator").notNull(),
+    nonce: integer("nonce").notNull(),
+    signature: text("signature").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+    /** The first epoch whose sessions see this offer. */
+    fromEpoch: integer("from_epoch").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.hostId, t.serviceId, t.fromEpoch] }),
+    index("host_offers_service").on(t.serviceId, t.fromEpoch),
+  ],
 );

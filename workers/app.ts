@@ -29,6 +29,7 @@ import { licencesApp } from "./routes/licences.js";
 import { metricsApp } from "./routes/metrics.js";
 import { networkApp } from "./routes/network.js";
 import { notInV0App } from "./routes/not-in-v0.js";
+import { offersApp } from "./routes/offers.js";
 import { operatorsApp } from "./routes/operators.js";
 import { pipelineApp } from "./routes/pipeline.js";
 import { registerRelayPaths, relayApp } from "./routes/relay.js";
@@ -116,6 +117,7 @@ export const app = $(
   .route("/v1/rep", repApp)
   .route("/v1/contributions", contributionsApp)
   .route("/v1/governance", governanceApp)
+  .route("/v1/offers", offersApp)
   .route("/v1", notInV0App)
   .route("/", relayApp);
 

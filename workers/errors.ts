@@ -707,6 +707,42 @@ export const ERRORS = {
     message: "Too few hosts answered a quorum read to form a majority",
     when: "a method the service's relay policy reads by quorum, when fewer hosts than a majority of `quorumSize` answered",
   },
+  offer_price_out_of_bounds: {
+    status: 400,
+    rpc: -32600,
+    group: "registry",
+    message: "The offered price per compute unit is outside the allowed bounds",
+    when: "a `PublishOffer` price below `MARKET_MIN_PRICE` or above `MARKET_MAX_PRICE`",
+  },
+  host_not_serving_service: {
+    status: 409,
+    rpc: -32000,
+    group: "registry",
+    message: "The host does not serve this service",
+    when: "an offer for a service the host is not registered for",
+  },
+  invalid_requirement: {
+    status: 400,
+    rpc: -32602,
+    group: "relay",
+    message: "A requirement is malformed",
+    when: "an `X-Conductor-Region`, `-Model`, `-Min-Score`, `-Max-Price` or `-Priority` header (or a key's requirements) that does not parse; the message names it",
+  },
+  requirements_unsatisfiable: {
+    status: 422,
+    rpc: -32003,
+    group: "relay",
+    message: "No host meets the requirements",
+    when: "session selection kept no host: the message and the `X-Conductor-Excluded-By` header name the requirement that excluded every host",
+  },
+  too_many_requirement_sets: {
+    status: 429,
+    rpc: -32005,
+    group: "relay",
+    message:
+      "This requestor already has 8 sessions with other requirements for this service in this epoch; reuse one of them or wait for the next session",
+    when: "a relay whose requirements would open a ninth distinct requirement set for the requestor, service and epoch (each opens a session and its fisherman)",
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

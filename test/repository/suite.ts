@@ -98,6 +98,10 @@ export function repositorySuite(driver: string, getDb: () => Database) {
         allowedMethods: [],
         partner: null,
         relayPolicy: DEFAULT_RELAY_POLICY,
+        // The market's per-service settings (0012), at their defaults.
+        tokensPerComputeUnit: 0,
+        slaMinAvailability: 0,
+        slaMinLatency: 0,
       });
     });
 

@@ -86,6 +86,8 @@ export interface KeyHolder {
   requestor: Requestor;
   keyId: string;
   scopes: KeyScope[];
+  /** The key's standing requirements (protocol/market.ts `Requirements` as JSON), '' for none. */
+  requirements: string;
 }
 
 /** The requestor owning a live (unrevoked) key with this hash, with the key's id and scopes. */
@@ -96,6 +98,7 @@ export async function findRequestorByKeyHash(db: Database, keyHash: string): Pro
       requestor: requestors,
       keyId: apiKeys.id,
       scopes: apiKeys.scopes,
+      requirements: apiKeys.requirements,
       creditsPosted: accounts.creditsPosted,
       debitsPosted: accounts.debitsPosted,
       debitsPending: accounts.debitsPending,
@@ -111,6 +114,7 @@ export async function findRequestorByKeyHash(db: Database, keyHash: string): Pro
         requestor: { ...row.requestor, debt: BigInt(row.requestor.debt), stake: availableOf(accountTotalsOf(row)) },
         keyId: row.keyId,
         scopes: scopesOf(row.scopes),
+        requirements: row.requirements,
       }
     : null;
 }

@@ -27,6 +27,11 @@ export interface Service {
   partner?: string | null;
   /** How the relay engine treats this service's relays: hedging, quorum methods, attempt overrides. */
   relayPolicy: RelayPolicy;
+  /** Inference metering (docs/market.md): prompt + completion tokens per compute unit; 0 charges per request. */
+  tokensPerComputeUnit: number;
+  /** SLA thresholds on report-card availability and latency score (0: none). */
+  slaMinAvailability: number;
+  slaMinLatency: number;
 }
 
 type ServiceRow = typeof services.$inferSelect;
@@ -42,6 +47,9 @@ function toService(row: ServiceRow): Service {
     allowedMethods: JSON.parse(row.allowedMethods),
     partner: row.partner,
     relayPolicy: parseRelayPolicy(row.relayPolicy),
+    tokensPerComputeUnit: row.tokensPerComputeUnit,
+    slaMinAvailability: row.slaMinAvailability,
+    slaMinLatency: row.slaMinLatency,
   };
 }
 
@@ -76,7 +84,13 @@ export async function setRelayPolicy(db: Database, id: string, relayPolicy: Rela
 }
 
 /** Creates a service; false when the id is taken. */
-export async function createService(db: Database, service: Service, now: number): Promise<boolean> {
+type MarketFields = "tokensPerComputeUnit" | "slaMinAvailability" | "slaMinLatency";
+
+export async function createService(
+  db: Database,
+  service: Omit<Service, MarketFields> & Partial<Pick<Service, MarketFields>>,
+  now: number,
+): Promise<boolean> {
   const inserted = await db
     .insert(services)
     .values({
@@ -90,6 +104,9 @@ export async function createService(db: Database, service: Service, now: number)
       allowedMethods: JSON.stringify(service.allowedMethods),
       partner: service.partner ?? null,
       relayPolicy: JSON.stringify(service.relayPolicy),
+      tokensPerComputeUnit: service.tokensPerComputeUnit ?? 0,
+      slaMinAvailability: service.slaMinAvailability ?? 0,
+      slaMinLatency: service.slaMinLatency ?? 0,
       createdAt: now,
     })
     .onConflictDoNothing()

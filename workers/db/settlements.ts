@@ -62,6 +62,9 @@ export async function billableSessions(db: Database, batchId: string) {
       price: services.pricePerComputeUnit,
       serviceId: sessions.serviceId,
       partner: services.partner,
+      hostPrices: sessions.hostPrices,
+      slaMinAvailability: services.slaMinAvailability,
+      slaMinLatency: services.slaMinLatency,
     })
     .from(batchSessions)
     .innerJoin(sessions, eq(sessions.id, batchSessions.sessionId))
@@ -79,8 +82,11 @@ export async function hostWorkOfSessions(db: Database, sessionIds: string[]) {
         sessionId: sessionHosts.sessionId,
         hostId: sessionHosts.hostId,
         relays: sessionHosts.relays,
+        computeUnits: sessionHosts.computeUnits,
         operator: hosts.operator,
         score: reportCards.score,
+        availability: reportCards.availability,
+        latencyScore: reportCards.latencyScore,
       })
       .from(sessionHosts)
       .innerJoin(hosts, eq(hosts.id, sessionHosts.hostId))

@@ -14,6 +14,10 @@
  *   pool (so its delegators share it) when it is an active validator at settlement, otherwise to
  *   the treasury; the settlement records which (`validatorShareTo`, `validatorShareReason`).
  *
+ * Market (docs/market.md): sessions with frozen host prices are charged at each host's offered
+ * price, hosts are paid in proportion to what their relays brought in, and requestors served below
+ * their service's SLA are credited, from what scores withheld, before the treasury takes the rest.
+ *
  * All of it is one operation (`sys/settle/<batch>`) in one batch with the settlement row, whose
  * primary key is the batch: a batch is settled exactly once.
  */
@@ -31,6 +35,7 @@ import {
   TREASURY_ACCOUNT,
   type Transfer,
 } from "../../protocol/ledger.js";
+import { rowBasis, rowDue, type SettlementRow, slaCredits } from "../../protocol/market.js";
 import { distribute, scorePpm } from "../../protocol/rewards.js";
 import { poolId } from "../../protocol/staking.js";
 import type { GatewayConfig } from "../config.js";
@@ -74,6 +79,7 @@ const emptySettlement = (batchId: string, outcome: Settlement["outcome"], prover
   settledAt: now,
   validatorShareTo: null,
   validatorShareReason: null,
+  slaCredits: 0,
 });
 
 export async function settleBatch(
@@ -123,15 +129,44 @@ async function chargeAndPay(
   now: number,
 ) {
   const sessions = await billableSessions(db, batchId);
+  const work = await hostWorkOfSessions(
+    db,
+    sessions.map((s) => s.sessionId),
+  );
+  // Offered prices (docs/market.md): a session with frozen host prices owes each host's compute
+  // units at its price; one without owes its compute units at the service's price, as before.
+  const sessionOf = new Map(sessions.map((s) => [s.sessionId, s]));
+  const pricesOf = new Map(sessions.map((s) => [s.sessionId, JSON.parse(s.hostPrices) as Record<string, number>]));
+  const rows: SettlementRow[] = work.map((w) => {
+    const s = sessionOf.get(w.sessionId) as (typeof sessions)[number];
+    const prices = pricesOf.get(w.sessionId) as Record<string, number>;
+    return {
+      sessionId: w.sessionId,
+      requestorId: s.requestorId,
+      hostId: w.hostId,
+      relays: w.relays,
+      computeUnits: w.computeUnits,
+      price: Object.keys(prices).length ? (prices[w.hostId] ?? s.price) : null,
+      servicePrice: s.price,
+      scorePpm: scorePpm(w.score, config.unscoredHostScore),
+      availability: w.availability,
+      latencyScore: w.latencyScore,
+      slaMinAvailability: s.slaMinAvailability,
+      slaMinLatency: s.slaMinLatency,
+    };
+  });
   const dueBy = new Map<string, bigint>();
   const dueByService = new Map<string, ServiceDue>();
   let computeUnits = 0;
   for (const s of sessions) {
     computeUnits += s.computeUnits;
-    const due = BigInt(s.computeUnits) * BigInt(s.price);
-    dueBy.set(s.requestorId, (dueBy.get(s.requestorId) ?? 0n) + due);
+    const priced = Object.keys(pricesOf.get(s.sessionId) as Record<string, number>).length > 0;
+    const owed = priced
+      ? rows.filter((r) => r.sessionId === s.sessionId).reduce((n, r) => n + rowDue(r), 0n)
+      : BigInt(s.computeUnits) * BigInt(s.price);
+    dueBy.set(s.requestorId, (dueBy.get(s.requestorId) ?? 0n) + owed);
     const service = dueByService.get(s.serviceId) ?? { service: s.serviceId, partner: s.partner, due: 0n };
-    service.due += due;
+    service.due += owed;
     dueByService.set(s.serviceId, service);
   }
   const payers = [...dueBy.keys()].sort();
@@ -163,16 +198,31 @@ async function chargeAndPay(
         ),
       );
   }
-  const work = await hostWorkOfSessions(
-    db,
-    sessions.map((s) => s.sessionId),
-  );
   const operatorOf = new Map(work.map((w) => [w.hostId, w.operator]));
+  const basis = rowBasis(rows);
   const split = distribute(
     revenue,
-    work.map((w) => ({ hostId: w.hostId, relays: w.relays, scorePpm: scorePpm(w.score, config.unscoredHostScore) })),
+    rows.map((r, i) => ({ hostId: r.hostId, relays: r.relays, scorePpm: r.scorePpm, basis: basis[i] })),
     config.rewardSplit,
   );
+  // SLA credits come out of what scores withheld (which would otherwise go to the treasury).
+  const credits = slaCredits(rows, basis, (revenue * config.rewardSplit.hosts) / 10_000n);
+  let credited = 0n;
+  for (const requestor of [...credits.keys()].sort()) {
+    const amount = credits.get(requestor) as bigint;
+    credited += amount;
+    if (amount > 0n)
+      list.push(
+        single(
+          `settle/${batchId}/sla/${requestor}`,
+          SETTLEMENT_CLEARING_ACCOUNT,
+          balanceAccount(requestor),
+          amount,
+          "sla_credit",
+          batchId,
+        ),
+      );
+  }
   const pay = (to: string, amount: bigint, code: string, key: string) => {
     if (amount > 0n) list.push(single(`settle/${batchId}/${key}`, SETTLEMENT_CLEARING_ACCOUNT, to, amount, code, batchId));
   };
@@ -186,10 +236,10 @@ async function chargeAndPay(
     pay(balanceAccount(partner), amount, "chain_partner_reward", `chain-partner/${partner}`);
   pay(CHAIN_PARTNER_ACCOUNT, partners.rest, "chain_partner_reward", "chain-partner");
   pay(BURN_ACCOUNT, split.burn, "burn", "burn");
-  // The batch producer's share comes out of the treasury's part (docs/rep.md).
-  const producer = await producerReward(db, config, batchId, revenue, split.treasury);
+  // The batch producer's share comes out of the treasury's part (docs/rep.md), after the SLA credits.
+  const producer = await producerReward(db, config, batchId, revenue, split.treasury - credited);
   if (producer) pay(balanceAccount(producer.holder), producer.amount, "producer_reward", "producer");
-  const treasury = split.treasury - (producer?.amount ?? 0n);
+  const treasury = split.treasury - credited - (producer?.amount ?? 0n);
   pay(TREASURY_ACCOUNT, treasury, "treasury", "treasury");
   const record: Settlement = {
     ...emptySettlement(batchId, "paid", prover, now),
@@ -206,6 +256,7 @@ async function chargeAndPay(
     withheldByScore: Number(split.withheldByScore),
     validatorShareTo: validatorShare.to,
     validatorShareReason: validatorShare.reason,
+    slaCredits: Number(credited),
   };
   return {
     statements: [...ledgerStatements(db, list, now), ...debts, insertSettlement(db, record), ...(producer?.statements ?? [])],

@@ -16,11 +16,13 @@
  */
 import { admitThrough, type BreakerParameters } from "../../protocol/breaker.js";
 import type { GeoPoint } from "../../protocol/geo.js";
+import { DEFAULT_PRIORITY, type SelectionRequirement } from "../../protocol/market.js";
 import { MAX_KEPT_SHAPES, MAX_REPORTED_SHAPES, shapeKey, type TrafficShape } from "../../protocol/probe-shapes.js";
 import { DEFAULT_LATENCY_PROFILES } from "../../protocol/quality.js";
 import { availableNow, type LiveHost, observeHost, rankHosts } from "../../protocol/routing.js";
 import type { SessionCoordinates } from "../../protocol/session.js";
 import type { GatewayConfig } from "../config.js";
+import { PriorityQueue } from "../market/priority-queue.js";
 import type { SessionHost, SessionService } from "../sessions/plan-session.js";
 import {
   type HostObservation,
@@ -52,6 +54,8 @@ const MAX_CHAINED_REPORTS = 2;
 export const REPORT_BATCH = 256;
 /** Most receipts held back when the object cannot be reached (older ones are dropped: they end `unreported`). */
 const MAX_HELD_RECEIPTS = 20_000;
+/** Longest a relay waits for a slot under the in-flight limit before 429 `session_busy`. */
+const QUEUE_WAIT_MS = 2_000;
 
 export interface SessionRef extends SessionCoordinates {
   sessionId: string;
@@ -68,7 +72,8 @@ export type Admission =
       service: SessionService;
     }
   | { ok: false; reason: "quota_exhausted" | "busy"; retryAfterSeconds: number }
-  | { ok: false; reason: "session_closed" | "no_hosts" };
+  | { ok: false; reason: "session_closed" | "too_many_requirement_sets" }
+  | { ok: false; reason: "no_hosts"; excludedBy?: SelectionRequirement };
 
 /** One session's lease, buffered receipts and routing state in this isolate. */
 class SessionLeases {
@@ -80,6 +85,10 @@ class SessionLeases {
   private endsAt = 0;
   private live = new Map<string, LiveHost>();
   private inFlight = 0;
+  /** Relays waiting for a slot under the in-flight limit, highest priority first (docs/market.md). */
+  private queue: PriorityQueue;
+  /** Slots handed to woken waiters that have not taken them yet. */
+  private handedOff = 0;
   private acquiring: Promise<LeaseResult> | null = null;
   /** The next lease, taken while the current one still has room, so no relay waits for one. */
   private spare: GrantedLease | null = null;
@@ -109,7 +118,9 @@ class SessionLeases {
   constructor(
     readonly session: SessionRef,
     private readonly config: GatewayConfig,
-  ) {}
+  ) {
+    this.queue = new PriorityQueue(config.sessionMaxInFlight);
+  }
 
   /** True once the session is over and nothing is left to report (the holder can be forgotten). */
   finished(now: number): boolean {
@@ -118,6 +129,7 @@ class SessionLeases {
       this.endsAt > 0 &&
       now > this.endsAt + grace &&
       this.inFlight === 0 &&
+      this.queue.size === 0 &&
       this.receipts.length === 0 &&
       this.returned.length === 0 &&
       this.lease === null &&
@@ -143,8 +155,31 @@ class SessionLeases {
     caller: CallerLocation,
     now: number,
     keepAlive: (work: Promise<void>) => void,
+    priority = DEFAULT_PRIORITY,
   ): Promise<Admission> {
-    if (this.inFlight >= this.config.sessionMaxInFlight) return { ok: false, reason: "busy", retryAfterSeconds: 1 };
+    let at = now;
+    if (this.inFlight + this.handedOff >= this.config.sessionMaxInFlight) {
+      // At the limit, wait for a slot: the highest priority gets the next one (bounded by half the relay deadline).
+      const waitMs = Math.min(QUEUE_WAIT_MS, this.config.relayDeadlineMs / 2);
+      if (!(await this.queue.wait(priority, waitMs))) return { ok: false, reason: "busy", retryAfterSeconds: 1 };
+      this.handedOff -= 1;
+      at = Math.max(now, Date.now());
+    }
+    const admission = await this.admitNow(env, requestorStake, cost, caller, at, keepAlive);
+    // A slot this relay did not take goes to the next waiter.
+    if (!admission.ok && this.inFlight + this.handedOff < this.config.sessionMaxInFlight && this.queue.wake())
+      this.handedOff += 1;
+    return admission;
+  }
+
+  private async admitNow(
+    env: Env,
+    requestorStake: bigint,
+    cost: number,
+    caller: CallerLocation,
+    now: number,
+    keepAlive: (work: Promise<void>) => void,
+  ): Promise<Admission> {
     for (let tries = 0; tries < 4; tries++) {
       if (this.usable(now, cost)) {
         const admission = this.take(cost, caller, now);
@@ -289,6 +324,7 @@ class SessionLeases {
           requestorId: this.session.requestorId,
           serviceId: this.session.serviceId,
           epoch: this.session.epoch,
+          ...(this.session.requirements ? { requirements: this.session.requirements } : {}),
         },
         requestorStake,
         relays,
@@ -359,6 +395,7 @@ class SessionLeases {
     shapes: readonly TrafficShape[] = [],
   ): void {
     this.inFlight = Math.max(0, this.inFlight - 1);
+    if (this.queue.wake()) this.handedOff += 1;
     for (const shape of shapes) {
       const key = shapeKey(shape);
       if (this.shapes.length >= MAX_REPORTED_SHAPES || this.shapeKeys.has(key) || this.shapeKeys.size >= 4 * MAX_KEPT_SHAPES)
@@ -483,8 +520,9 @@ export function admitRelay(
   caller: CallerLocation,
   now: number,
   keepAlive: (work: Promise<void>) => void,
+  priority = DEFAULT_PRIORITY,
 ): Promise<Admission> {
-  return leasesFor(session, config, now).admit(env, requestorStake, cost, caller, now, keepAlive);
+  return leasesFor(session, config, now).admit(env, requestorStake, cost, caller, now, keepAlive, priority);
 }
 
 /**

@@ -18,6 +18,7 @@ import type { GatewayConfig } from "../config.js";
 import type { Service } from "../db/services.js";
 import { type ApiError, apiError, quotaExhausted, sessionBusy } from "../errors.js";
 import { readBodyCapped } from "../http/body.js";
+import { relayRequirements } from "../market/requirements.js";
 import type { AttemptFailure } from "../relay/attempts.js";
 import { callerLocation } from "../relay/caller-location.js";
 import { type EngineResult, engineObservations } from "../relay/engine.js";
@@ -37,9 +38,25 @@ type AttemptsFailed = Extract<EngineResult<unknown>, { ok: false }>;
 function admissionError(result: Exclude<Admission, { ok: true }>): ApiError {
   if (result.reason === "quota_exhausted") return quotaExhausted(result.retryAfterSeconds);
   if (result.reason === "busy") return sessionBusy(result.retryAfterSeconds);
+  if (result.reason === "no_hosts" && result.excludedBy) {
+    const header = REQUIREMENT_HEADERS[result.excludedBy];
+    return apiError(
+      "requirements_unsatisfiable",
+      `No host of this service meets the requirement "${result.excludedBy}" (${header}, or the key's standing requirements) together with the ones before it; relax it`,
+      { "X-Conductor-Excluded-By": result.excludedBy },
+    );
+  }
+  if (result.reason === "too_many_requirement_sets") return apiError("too_many_requirement_sets");
   if (result.reason === "no_hosts") return apiError("no_host_available", "No host serves this service in the current session");
   return apiError("session_closed");
 }
+
+const REQUIREMENT_HEADERS = {
+  regions: "X-Conductor-Region",
+  model: "X-Conductor-Model",
+  minScore: "X-Conductor-Min-Score",
+  maxPrice: "X-Conductor-Max-Price",
+} as const;
 
 function relayHeaders(
   sessionId: string,
@@ -72,9 +89,18 @@ async function relay(c: RelayContext, serviceId: string, key: string | null, sub
     if (subpath !== "" && subpath !== "/") throw apiError("not_found", "JSON-RPC services take POST at the service root");
     if (c.req.method !== "POST") throw apiError("method_not_allowed", undefined, { Allow: "POST" });
   }
-  const { requestor } = await authenticateKey(db, key, { scope: "relay", inUrl: c.req.param("key") !== undefined });
+  const holder = await authenticateKey(db, key, { scope: "relay", inUrl: c.req.param("key") !== undefined });
+  const { requestor } = holder;
+  const wanted = relayRequirements(holder.requirements, c.req.raw.headers);
   const body = await readBodyCapped(c.req.raw, config.maxRequestBytes);
-  const session = sessionForRequest(config, requestor.id, serviceId, started, c.req.header("x-conductor-session"));
+  const session = sessionForRequest(
+    config,
+    requestor.id,
+    serviceId,
+    started,
+    c.req.header("x-conductor-session"),
+    wanted.canonical,
+  );
   const admit = (computeUnits: number) =>
     admitRelay(
       c.env,
@@ -85,6 +111,7 @@ async function relay(c: RelayContext, serviceId: string, key: string | null, sub
       () => callerLocation(c.req.raw, config.devMode),
       started,
       (work) => c.executionCtx.waitUntil(work),
+      wanted.priority,
     );
   return service.kind === "jsonrpc"
     ? relayJsonRpc(c, config, { service, body, admit, started })

@@ -173,6 +173,26 @@ const common = {
       "The chain partner holder paid this service's chain-partner share of each settlement (null: the system chain-partner account)",
   }),
   relayPolicy,
+  // The market (docs/market.md): token metering for inference, and the SLA credited at settlement.
+  tokensPerComputeUnit: z
+    .number()
+    .int()
+    .min(0)
+    .max(1_000_000)
+    .default(0)
+    .openapi({ description: "Inference: prompt + completion tokens per compute unit (0: charged per request)" }),
+  slaMinAvailability: z
+    .number()
+    .min(0)
+    .max(1)
+    .default(0)
+    .openapi({ description: "SLA: report-card availability below this credits the requestor (0: none)" }),
+  slaMinLatency: z
+    .number()
+    .min(0)
+    .max(1)
+    .default(0)
+    .openapi({ description: "SLA: report-card latency score below this credits the requestor (0: none)" }),
 };
 
 const NewServiceSchema = z
@@ -215,6 +235,9 @@ export const ServiceSchema = z
         attemptTimeoutMs: z.number().int().nullable(),
       })
       .openapi("ServiceRelayPolicy"),
+    tokensPerComputeUnit: z.number().int(),
+    slaMinAvailability: z.number(),
+    slaMinLatency: z.number(),
   })
   .openapi("Service");
 
@@ -294,6 +317,9 @@ export const servicesApp = openApiApp()
       allowedMethods: body.allowedMethods,
       partner: body.partner,
       relayPolicy: body.relayPolicy,
+      tokensPerComputeUnit: body.tokensPerComputeUnit,
+      slaMinAvailability: body.slaMinAvailability,
+      slaMinLatency: body.slaMinLatency,
     };
     checkPolicyFor(service.kind, service.relayPolicy);
     if (!(await createService(c.var.db, service, Date.now()))) {

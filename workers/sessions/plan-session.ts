@@ -3,6 +3,14 @@
  * stake x reputation, jailed hosts out), quota and time bounds. Run by the session's Durable
  * Object when it opens; the plan is frozen from then.
  */
+import {
+  MARKET_SELECTION_ALGORITHM,
+  matchingHosts,
+  parseCanonicalRequirements,
+  priceOf,
+  type SelectionRequirement,
+  sessionSeedFor,
+} from "../../protocol/market.js";
 import { DEFAULT_REPUTATION, reputationAsOf } from "../../protocol/quality.js";
 import { sessionQuota } from "../../protocol/quota.js";
 import {
@@ -11,11 +19,11 @@ import {
   type SessionCoordinates,
   selectSessionHosts,
   sessionIdFromSeed,
-  sessionSeed,
 } from "../../protocol/session.js";
 import type { GatewayConfig } from "../config.js";
 import type { Database } from "../db/database.js";
 import { listServiceHosts } from "../db/hosts.js";
+import { offersForService } from "../db/offers.js";
 import { hostsJailedInEpoch, scoredCardsForService } from "../db/quality.js";
 import { getService } from "../db/services.js";
 
@@ -27,6 +35,8 @@ export interface SessionHost {
   longitude: number;
   /** Reputation as of the session's epoch: the starting point of live quality. */
   reputation: number;
+  /** What the requestor pays per compute unit served by this host: its offer's price, or the service's (docs/market.md); absent in plans made before offers. */
+  price?: number;
 }
 
 /** What the session's relays and probes need to know about its service. */
@@ -48,6 +58,8 @@ export interface SessionPlan extends SessionCoordinates {
   endsAt: number;
   /** Selected hosts, best rendezvous score first. */
   hosts: SessionHost[];
+  /** When requirements left no host: the requirement that excluded the last ones (the relay's 422 names it). */
+  excludedBy?: SelectionRequirement;
 }
 
 /** Session ids this isolate computed lately (a relay needs its session's id; hashing it each time shows in profiles). */
@@ -56,10 +68,10 @@ const RECENT_SESSION_IDS = 10_000;
 
 /** The session id for coordinates, without touching the registry. */
 export function sessionIdFor(coordinates: SessionCoordinates): string {
-  const key = `${coordinates.epoch}\n${coordinates.serviceId}\n${coordinates.requestorId}`;
+  const key = `${coordinates.epoch}\n${coordinates.serviceId}\n${coordinates.requestorId}\n${coordinates.requirements ?? ""}`;
   let id = recentSessionIds.get(key);
   if (id === undefined) {
-    id = sessionIdFromSeed(sessionSeed(coordinates));
+    id = sessionIdFromSeed(sessionSeedFor(coordinates, coordinates.requirements ?? ""));
     if (recentSessionIds.size >= RECENT_SESSION_IDS) recentSessionIds.clear();
     recentSessionIds.set(key, id);
   }
@@ -72,15 +84,17 @@ export function sessionIdFor(coordinates: SessionCoordinates): string {
  */
 export async function selectionInputs(db: Database, config: GatewayConfig, serviceId: string, epoch: number) {
   const epochStart = epochStartMs(epoch, config.sessionSeconds);
-  const [candidates, cards, jailed] = await Promise.all([
+  const [candidates, cards, jailed, offers] = await Promise.all([
     listServiceHosts(db, serviceId, config.licenceStakeEquivalent),
     scoredCardsForService(db, serviceId, epoch - DEFAULT_REPUTATION.windowEpochs),
     hostsJailedInEpoch(db, serviceId, epoch),
+    offersForService(db, serviceId, epoch),
   ]);
   return candidates.map((host) => ({
     ...host,
     reputation: reputationAsOf(cards.get(host.id) ?? [], { epoch, epochStart }),
     jailed: jailed.has(host.id),
+    offer: offers.get(host.id) ?? null,
   }));
 }
 
@@ -90,27 +104,39 @@ export async function planSession(
   coordinates: SessionCoordinates,
   requestorStake: bigint,
 ): Promise<SessionPlan> {
-  const seed = sessionSeed(coordinates);
+  const requirements = coordinates.requirements ?? "";
+  const seed = sessionSeedFor(coordinates, requirements);
   const startsAt = epochStartMs(coordinates.epoch, config.sessionSeconds);
   const [service, candidates] = await Promise.all([
     getService(db, coordinates.serviceId),
     selectionInputs(db, config, coordinates.serviceId, coordinates.epoch),
   ]);
   if (!service) throw new Error(`planSession: unknown service ${coordinates.serviceId}`);
-  const chosen = selectSessionHosts({ seed, hosts: candidates, epochStart: startsAt, count: config.hostsPerSession });
+  // Requirements keep only the hosts that meet them (docs/market.md); none keeps every host, as before.
+  const matched = requirements
+    ? matchingHosts({
+        hosts: candidates,
+        requirements: parseCanonicalRequirements(requirements),
+        epochStart: startsAt,
+        servicePrice: service.pricePerComputeUnit,
+        serviceModel: service.model,
+      })
+    : { hosts: candidates, excludedBy: null };
+  const chosen = selectSessionHosts({ seed, hosts: matched.hosts, epochStart: startsAt, count: config.hostsPerSession });
   const byId = new Map(candidates.map((h) => [h.id, h]));
   return {
     ...coordinates,
     sessionId: sessionIdFromSeed(seed),
     seed,
-    algorithm: SELECTION_ALGORITHM,
+    algorithm: requirements ? `${SELECTION_ALGORITHM}+${MARKET_SELECTION_ALGORITHM}` : SELECTION_ALGORITHM,
     service: { kind: service.kind, chainId: service.chainId, model: service.model },
     quota: sessionQuota(requestorStake, config.stakePerComputeUnit),
     startsAt,
     endsAt: startsAt + config.sessionSeconds * 1000,
     hosts: chosen.map((id) => {
-      const { endpoint, latitude, longitude, reputation } = byId.get(id) as (typeof candidates)[number];
-      return { id, endpoint, latitude, longitude, reputation };
+      const { endpoint, latitude, longitude, reputation, offer } = byId.get(id) as (typeof candidates)[number];
+      return { id, endpoint, latitude, longitude, reputation, price: priceOf({ offer }, service.pricePerComputeUnit) };
     }),
+    ...(matched.excludedBy ? { excludedBy: matched.excludedBy } : {}),
   };
 }

@@ -8,6 +8,7 @@
  */
 import type { BreakerState } from "../../protocol/breaker.js";
 import type { Hex } from "../../protocol/hex.js";
+import type { SelectionRequirement } from "../../protocol/market.js";
 import type { TrafficShape } from "../../protocol/probe-shapes.js";
 import type { SessionCoordinates } from "../../protocol/session.js";
 import type { SessionHost, SessionService } from "./plan-session.js";
@@ -60,7 +61,9 @@ export type LeaseResult =
       routing: HostRouting[];
     }
   | { ok: false; reason: "quota_exhausted"; retryAfterSeconds: number }
-  | { ok: false; reason: "session_closed" | "no_hosts" };
+  | { ok: false; reason: "session_closed" | "too_many_requirement_sets" }
+  /** `excludedBy`: the requirement that left the session without hosts (docs/market.md). */
+  | { ok: false; reason: "no_hosts"; excludedBy?: SelectionRequirement };
 
 /** One relay's receipt, as the isolate that served it reports it (docs/protocol.md, "Receipts"). */
 export interface ReportedReceipt {

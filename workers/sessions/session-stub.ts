@@ -12,7 +12,8 @@ export function relaySessionStub(env: Env, sessionId: string) {
 /**
  * The session a request belongs to: the current epoch's, or, during the rollover grace window,
  * the previous epoch's when the caller names it in `X-Conductor-Session` (so a client can finish
- * a conversation with the hosts it had).
+ * a conversation with the hosts it had). `requirements` (canonical, docs/market.md) make it the
+ * session of those requirements.
  */
 export function sessionForRequest(
   config: GatewayConfig,
@@ -20,15 +21,17 @@ export function sessionForRequest(
   serviceId: string,
   now: number,
   requestedSessionId: string | undefined,
+  requirements = "",
 ): SessionCoordinates & { sessionId: string } {
   const epoch = sessionEpoch(now, config.sessionSeconds);
+  const extra = requirements ? { requirements } : {};
   if (requestedSessionId) {
-    const previous = { requestorId, serviceId, epoch: epoch - 1 };
+    const previous = { requestorId, serviceId, epoch: epoch - 1, ...extra };
     const withinGrace = now - epoch * config.sessionSeconds * 1000 < config.rolloverGraceSeconds * 1000;
     const previousId = sessionIdFor(previous);
     if (withinGrace && requestedSessionId === previousId) return { ...previous, sessionId: previousId };
   }
-  const current = { requestorId, serviceId, epoch };
+  const current = { requestorId, serviceId, epoch, ...extra };
   return { ...current, sessionId: sessionIdFor(current) };
 }
 
