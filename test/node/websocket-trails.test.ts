@@ -40,6 +40,19 @@ describe("HeadTrail", () => {
     expect(trail.delivered(head(10))).toBe(true);
   });
 
+  it("takes a head above the last, or one replacement at the last height; never a head below it", () => {
+    const trail = new HeadTrail();
+    expect(trail.acceptable(head(10))).toBe(true);
+    for (let n = 10; n <= 12; n++) trail.deliver(head(n));
+    expect(trail.acceptable(head(13))).toBe(true);
+    expect(trail.acceptable(head(11, "b"))).toBe(false); // stale, or spam the requestor would pay for
+    expect(trail.acceptable(head(12))).toBe(false); // the same head
+    expect(trail.acceptable(head(12, "b"))).toBe(true);
+    trail.deliver(head(12, "b"));
+    expect(trail.acceptable(head(12, "c"))).toBe(false); // one replacement per height
+    expect(trail.acceptable(head(13, "c"))).toBe(true);
+  });
+
   it("does not ask for blocks below what it remembers", () => {
     const trail = new HeadTrail();
     trail.deliver(head(10));

@@ -533,7 +533,7 @@ export class WebSocketConnection {
     if (!head) return;
     this.hostHead = Math.max(this.hostHead, head.number);
     const trail = subscription.heads;
-    if (trail.delivered(head)) return;
+    if (trail.delivered(head) || !trail.acceptable(head)) return;
     const chain = [{ head, header }];
     for (let missing = trail.missingParent(head); missing; missing = trail.missingParent(chain[0].head)) {
       if (chain.length > this.ws.maxBackfillBlocks) break;

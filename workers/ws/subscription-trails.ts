@@ -36,6 +36,19 @@ const HEADS_KEPT = 256;
 export class HeadTrail {
   private readonly recent = new Map<number, string>();
   last: { number: number; hash: string } | null = null;
+  /** The height whose head was last replaced by another at the same height. */
+  private replacedAt = -1;
+
+  /**
+   * Whether a head notified by the host may be delivered: one above the last, or one replacing
+   * the last at its height (once per height). A head below the last is stale (a lagging host) or
+   * a hostile host's spam, each notification of which the requestor would pay for; a real branch
+   * reaches the client through its tip, with its blocks fetched before it.
+   */
+  acceptable(head: HeadFields): boolean {
+    if (!this.last || head.number > this.last.number) return true;
+    return head.number === this.last.number && head.hash !== this.last.hash && this.replacedAt !== head.number;
+  }
 
   /** True when this very head (number and hash) was delivered already. */
   delivered(head: HeadFields): boolean {
@@ -61,6 +74,7 @@ export class HeadTrail {
   deliver(head: HeadFields): void {
     if (this.last && head.number <= this.last.number) {
       for (const number of this.recent.keys()) if (number >= head.number) this.recent.delete(number);
+      this.replacedAt = head.number;
     }
     this.recent.set(head.number, head.hash);
     this.last = { number: head.number, hash: head.hash };
