@@ -145,6 +145,7 @@ describe("WebSocket relays", () => {
     expect(ended.map((f) => f.params.subscription).sort()).toEqual([heads, logs].sort());
     expect(ended.every((f) => f.params.error.data.code === "quota_exhausted" && f.params.error.code === -32005)).toBe(true);
     expect(ended[0].params.error.message).toMatch(/quota is spent/);
+    expect(ended.every((f) => f.error.data.code === "quota_exhausted")).toBe(true);
     const delivered = socket.frames.filter((f) => f.params?.result !== undefined);
     expect(delivered).toHaveLength(2);
     expect((await socket.request("eth_unsubscribe", [heads])).result).toBe(false);

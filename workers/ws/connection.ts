@@ -603,15 +603,15 @@ export class WebSocketConnection {
     this.stopLagChecks();
     this.upstream?.close();
     this.upstream = null;
+    const rpcError = { code: error.rpcCode, message: error.message, data: { code: error.code } };
     for (const subscription of ended) {
+      // The error at the top too: viem hands a subscription frame with `error` to the watcher's onError.
       this.sendToClient(
         JSON.stringify({
           jsonrpc: "2.0",
           method: "eth_subscription",
-          params: {
-            subscription: subscription.id,
-            error: { code: error.rpcCode, message: error.message, data: { code: error.code } },
-          },
+          params: { subscription: subscription.id, error: rpcError },
+          error: rpcError,
         }),
       );
     }
