@@ -31,9 +31,10 @@ interface DemoPlace {
   longitude: number;
 }
 
-/** A demo anvil host: its place and where it answers. */
+/** A demo anvil host: its place, where it answers (HTTP and WebSocket on one port) and its process. */
 interface DemoAnvil extends DemoPlace {
   url: string;
+  pid?: number;
 }
 
 const DEMO_HOSTS: DemoPlace[] = [
@@ -207,6 +208,8 @@ export interface DemoHost {
   longitude: number;
   /** The address of the operator that signed its registration (one of `DEV_KEYS.hostOperators`). */
   operator: Address;
+  /** The host's process, for anvil hosts (a test kills one to show subscriptions moving). */
+  pid?: number;
 }
 
 /** What `POST /v1/requestors` answers, as far as the dev network reads it. */
@@ -289,6 +292,7 @@ async function registerDemoData({
       latitude: anvil.latitude,
       longitude: anvil.longitude,
       operator: host.operatorAddress,
+      pid: anvil.pid,
     });
   }
   const llm = await register(DEV_KEYS.hostOperators[3], `${inference.url}/v1`, ["llm-local"], 48.86, 2.35);
@@ -390,7 +394,7 @@ export async function startNetwork({
     for (const host of DEMO_HOSTS) {
       const anvil = await startAnvil({ port: await freePort(), chainId: CHAIN_ID, signal });
       started.add(anvil.stop);
-      anvils.push({ ...host, url: anvil.url });
+      anvils.push({ ...host, url: anvil.url, pid: anvil.process.pid });
     }
     const inference = await startFaultHost({ name: "inference-paris", model: "conductor-demo-1" });
     started.add(() => inference.close());

@@ -13,4 +13,6 @@ interface Env {
   FISHERMAN: { getByName(name: string): any };
   // biome-ignore lint/suspicious/noExplicitAny: as above.
   BATCH_PRODUCER: { getByName(name: string): any };
+  // biome-ignore lint/suspicious/noExplicitAny: as above.
+  WS_RELAY: { getByName(name: string): any };
 }

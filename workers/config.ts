@@ -57,6 +57,47 @@ export const GATEWAY_VARS = {
     group: "dev",
     description: "Honour the `X-Conductor-Dev-Location` caller-location header and activate new hosts in the current epoch.",
   }),
+  wsMaxFrameBytes: varSpec({
+    name: "WS_MAX_FRAME_BYTES",
+    kind: positiveInteger,
+    default: 512 * 1024,
+    unit: "bytes",
+    group: "relays",
+    description:
+      "Largest WebSocket frame a client may send; a larger one is answered with a `frame_too_large` error (below the platform's 1 MiB message limit, so the caller gets an answer rather than a dropped connection).",
+  }),
+  wsMaxSubscriptions: varSpec({
+    name: "WS_MAX_SUBSCRIPTIONS",
+    kind: positiveInteger,
+    default: 32,
+    group: "relays",
+    description: "Most `eth_subscribe` subscriptions open at once on one WebSocket connection.",
+  }),
+  wsLagCheckMs: varSpec({
+    name: "WS_LAG_CHECK_MS",
+    kind: positiveInteger,
+    default: 5_000,
+    unit: "ms",
+    group: "relays",
+    description:
+      "While a WebSocket connection has subscriptions: how often the head of the host serving them is compared with the session's other hosts.",
+  }),
+  wsMaxLagBlocks: varSpec({
+    name: "WS_MAX_LAG_BLOCKS",
+    kind: positiveInteger,
+    default: 2,
+    group: "relays",
+    description:
+      "Blocks a subscription's host may fall behind another host of the session before its subscriptions move to the host that is ahead.",
+  }),
+  wsMaxBackfillBlocks: varSpec({
+    name: "WS_MAX_BACKFILL_BLOCKS",
+    kind: positiveInteger,
+    default: 128,
+    group: "relays",
+    description:
+      "Most blocks fetched (`eth_getBlockByNumber`, by hash when the host reorged meanwhile) to fill a gap or follow a reorg in `newHeads` when a subscription moves to another host.",
+  }),
 };
 
 /** A secret: set with `wrangler secret put NAME` (or `.dev.vars` locally); never in wrangler.toml. */

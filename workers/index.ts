@@ -5,6 +5,7 @@ import { runCron } from "./cron/run-cron.js";
 export { BatchProducer } from "../durable-objects/batch-producer.js";
 export { Fisherman } from "../durable-objects/fisherman.js";
 export { RelaySession } from "../durable-objects/relay-session.js";
+export { WebSocketRelay } from "../durable-objects/websocket-relay.js";
 
 export default {
   fetch: app.fetch,

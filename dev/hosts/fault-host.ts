@@ -22,10 +22,23 @@
 // (answers well only what looks like the old fisherman's probes: `eth_blockNumber`, `eth_chainId`,
 // `eth_getBlockByNumber`, `GET /models`, the old fixed prompt or seed 7, or a request within
 // `BURST_MS` of the one before; everything else gets a 503).
+//
+// WebSocket (docs/websocket.md): the host accepts WebSocket upgrades at `/` and serves the same
+// JSON-RPC there, with `eth_subscribe` for newHeads, logs and newPendingTransactions. Its chain
+// moves only when told: `POST /__control/mine { blocks? }` adds blocks (each with one log of
+// `FAULT_LOG_ADDRESS` and one pending transaction before it) and notifies subscribers.
+//   POST /__control/ws-drop   closes every WebSocket (the host dropping its clients)
+//   `wsStall: true` (lasting)  the chain moves, but no notification is sent (a host falling behind)
+//   `wsRefuse: true` (lasting) upgrades are refused with a 503
 import { createHash } from "node:crypto";
 import http from "node:http";
+import { createRequire } from "node:module";
 import type { AddressInfo, Socket } from "node:net";
 import { gzipSync } from "node:zlib";
+import type { WebSocket, WebSocketServer as WebSocketServerType } from "ws";
+
+// `ws` through require: vitest's module runner resolves its ESM entry to the browser stub.
+const { WebSocketServer } = createRequire(import.meta.url)("ws") as { WebSocketServer: typeof WebSocketServerType };
 
 /** How a fault host treats the requests it serves (each mode is described at the top of this file). */
 export type FaultMode =
@@ -80,7 +93,15 @@ export interface Fault extends RequestFault {
   wrongAnswers?: boolean;
   /** Serve only requests that look like the old probes well, everything else with a 503. */
   spotProbes?: boolean;
+  /** The chain moves but no WebSocket notification is sent (a host falling behind). */
+  wsStall?: boolean;
+  /** WebSocket upgrades are refused with a 503. */
+  wsRefuse?: boolean;
 }
+
+/** The contract every mined block of a fault host has one log of (topic `FAULT_LOG_TOPIC`, data = the block number). */
+export const FAULT_LOG_ADDRESS = "0x00000000000000000000000000000000c0ffee00";
+export const FAULT_LOG_TOPIC = `0x${createHash("sha256").update("Ping(uint256)").digest("hex")}`;
 
 /** Two requests closer than this look like a fisherman's burst to a probe-spotting host. */
 export const BURST_MS = 20;
@@ -202,6 +223,11 @@ export async function startFaultHost({
   let head = DEFAULT_HEAD;
   let wrongAnswers = false;
   let spotProbes = false;
+  let wsStall = false;
+  let wsRefuse = false;
+  /** Open WebSockets and their subscriptions (id to kind). */
+  const webSockets = new Map<WebSocket, Map<string, string>>();
+  let subscriptionCount = 0;
   let lastRequestAt = 0;
   /** Requests seen in mode "slow_some" (every `every`-th one waits). */
   let slowSomeSeen = 0;
@@ -228,6 +254,27 @@ export async function startFaultHost({
     res.end(body);
   };
 
+  const salt = () => (wrongAnswers ? "-forked" : "");
+  const block = (n: number) => ({
+    number: `0x${n.toString(16)}`,
+    hash: blockHash(n, salt()),
+    parentHash: blockHash(n - 1, wrongAnswers ? salt() : ""),
+    transactions: [],
+  });
+  const logOf = (n: number) => ({
+    address: FAULT_LOG_ADDRESS,
+    topics: [FAULT_LOG_TOPIC],
+    data: `0x${n.toString(16).padStart(64, "0")}`,
+    blockNumber: `0x${n.toString(16)}`,
+    blockHash: blockHash(n, salt()),
+    transactionHash: blockHash(n, "-tx"),
+    transactionIndex: "0x0",
+    logIndex: "0x0",
+    removed: false,
+  });
+  const blockNumberOf = (tag: unknown) =>
+    typeof tag === "string" && tag.startsWith("0x") ? Number.parseInt(tag, 16) : tag === "earliest" ? 0 : head;
+
   const rpcResult = (call: RpcCall) => {
     switch (call.method) {
       case "eth_chainId":
@@ -237,14 +284,23 @@ export async function startFaultHost({
       case "eth_blockNumber":
         return `0x${head.toString(16)}`;
       case "eth_getBlockByNumber": {
-        const n = Number.parseInt(String(call.params?.[0] ?? "0x0"), 16);
+        const n = blockNumberOf(call.params?.[0] ?? "0x0");
         if (n > head) return null;
-        return {
-          number: `0x${n.toString(16)}`,
-          hash: blockHash(n, wrongAnswers ? "-forked" : ""),
-          parentHash: blockHash(n - 1, ""),
-          transactions: [],
-        };
+        return block(n);
+      }
+      case "eth_getBlockByHash": {
+        const wanted = String(call.params?.[0] ?? "");
+        for (let n = head; n >= 0; n--) if (blockHash(n, salt()) === wanted) return block(n);
+        return null;
+      }
+      case "eth_getLogs": {
+        const filter = (call.params?.[0] ?? {}) as { fromBlock?: unknown; toBlock?: unknown; address?: unknown };
+        if (filter.address !== undefined && String(filter.address).toLowerCase() !== FAULT_LOG_ADDRESS) return [];
+        const from = Math.max(DEFAULT_HEAD + 1, blockNumberOf(filter.fromBlock ?? "latest"));
+        const to = Math.min(head, blockNumberOf(filter.toBlock ?? "latest"));
+        const logs = [];
+        for (let n = from; n <= to; n++) logs.push(logOf(n));
+        return logs;
       }
       case "eth_getBalance":
       case "eth_getTransactionCount":
@@ -324,6 +380,21 @@ export async function startFaultHost({
       for (const release of waiting) release();
       return json(res, 200, { released: waiting.length });
     }
+    if (req.url === "/__control/mine") {
+      const { blocks = 1 } = JSON.parse(body || "{}") as { blocks?: number };
+      for (let i = 0; i < blocks; i++) {
+        notify("newPendingTransactions", blockHash(head + 1, "-tx"));
+        head += 1;
+        notify("newHeads", block(head));
+        notify("logs", logOf(head));
+      }
+      return json(res, 200, { head });
+    }
+    if (req.url === "/__control/ws-drop") {
+      const dropped = webSockets.size;
+      for (const ws of webSockets.keys()) ws.terminate();
+      return json(res, 200, { dropped });
+    }
     if (req.url === "/__control/reset") {
       fault = { mode: "ok" };
       requests = 0;
@@ -336,6 +407,8 @@ export async function startFaultHost({
     if (next.head !== undefined) head = next.head;
     if (next.wrongAnswers !== undefined) wrongAnswers = next.wrongAnswers;
     if (next.spotProbes !== undefined) spotProbes = next.spotProbes;
+    if (next.wsStall !== undefined) wsStall = next.wsStall;
+    if (next.wsRefuse !== undefined) wsRefuse = next.wsRefuse;
     fault = {
       mode: next.mode ?? "ok",
       times: next.times,
@@ -350,6 +423,50 @@ export async function startFaultHost({
     };
     return json(res, 200, { ok: true, fault });
   };
+
+  function notify(kind: string, result: unknown): void {
+    if (wsStall) return;
+    for (const [ws, subscriptions] of webSockets) {
+      for (const [id, subscribed] of subscriptions) {
+        if (subscribed === kind)
+          ws.send(JSON.stringify({ jsonrpc: "2.0", method: "eth_subscription", params: { subscription: id, result } }));
+      }
+    }
+  }
+
+  const answerSocket = (ws: WebSocket, subscriptions: Map<string, string>, data: string) => {
+    let call: RpcCall;
+    try {
+      call = JSON.parse(data);
+    } catch {
+      return ws.send(JSON.stringify({ jsonrpc: "2.0", id: null, error: { code: -32700, message: "Parse error" } }));
+    }
+    requests += 1;
+    last = { method: "WS", path: "/", headers: {}, body: data };
+    history = [...history.slice(-49), last];
+    const answer = (result: unknown) => ws.send(JSON.stringify({ jsonrpc: "2.0", id: call.id ?? null, result }));
+    if (call.method === "eth_subscribe") {
+      const kind = String(call.params?.[0]);
+      if (!["newHeads", "logs", "newPendingTransactions"].includes(kind)) {
+        return ws.send(JSON.stringify({ jsonrpc: "2.0", id: call.id ?? null, error: { code: -32602, message: "unknown kind" } }));
+      }
+      subscriptionCount += 1;
+      const id = `0x${createHash("sha256").update(`${name}:${subscriptionCount}`).digest("hex").slice(0, 32)}`;
+      subscriptions.set(id, kind);
+      return answer(id);
+    }
+    if (call.method === "eth_unsubscribe") return answer(subscriptions.delete(String(call.params?.[0])));
+    return answer(rpcResult(call));
+  };
+
+  const webSocketServer = new WebSocketServer({ noServer: true, maxPayload: 8 * 1024 * 1024 });
+  webSocketServer.on("connection", (ws) => {
+    const subscriptions = new Map<string, string>();
+    webSockets.set(ws, subscriptions);
+    ws.on("message", (data) => answerSocket(ws, subscriptions, data.toString()));
+    ws.on("close", () => webSockets.delete(ws));
+    ws.on("error", () => webSockets.delete(ws));
+  });
 
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -421,6 +538,13 @@ export async function startFaultHost({
       return json(res, 404, { error: { message: `fault host ${name}: no route ${req.method} ${req.url}` } });
     });
   });
+  server.on("upgrade", (req, socket, upgradeHead) => {
+    if (wsRefuse) {
+      socket.end("HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\n\r\n");
+      return;
+    }
+    webSocketServer.handleUpgrade(req, socket, upgradeHead, (ws) => webSocketServer.emit("connection", ws, req));
+  });
   server.on("connection", (socket) => {
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
@@ -434,6 +558,7 @@ export async function startFaultHost({
     close: () =>
       new Promise<void>((resolve) => {
         for (const release of releases) release();
+        for (const ws of webSockets.keys()) ws.terminate();
         for (const socket of sockets) socket.destroy();
         server.close(() => resolve());
       }),

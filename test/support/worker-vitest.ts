@@ -44,6 +44,8 @@ export function workerTestConfig(
                 PROBE_INTERVAL_MIN_MS: "3600000",
                 PROBE_INTERVAL_MAX_MS: "3600000",
                 BREAKER_COOLDOWN_MS: "3600000",
+                // WebSocket lag checks run through the connection object's checkLag() in the tests.
+                WS_LAG_CHECK_MS: "3600000",
                 // A small licence supply so the cap is reachable in a test; the default is 48,000.
                 LICENCE_MAX_SUPPLY: "30",
                 CHAIN_RPC_URL: chain.rpc,

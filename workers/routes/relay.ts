@@ -30,6 +30,7 @@ import { cachedService } from "../relay/service-cache.js";
 import { type Admission, admitRelay, completeRelay } from "../relay/session-lease.js";
 import type { ReportedReceipt } from "../sessions/session-messages.js";
 import { sessionForRequest } from "../sessions/session-stub.js";
+import { connectWebSocket, isWebSocketUpgrade } from "../ws/connect.js";
 
 type RelayContext = Context<AppEnv>;
 type Admitted = Extract<Admission, { ok: true }>;
@@ -84,6 +85,7 @@ async function relay(c: RelayContext, serviceId: string, key: string | null, sub
   const db = c.var.db;
   const service = await cachedService(db, serviceId, started);
   if (!service) throw apiError("unknown_service", `No service "${serviceId}"; GET /v1/services lists them`);
+  if (isWebSocketUpgrade(c.req.raw)) return relayWebSocket(c, service, key, subpath);
   if (service.kind === "jsonrpc") {
     c.set("jsonRpcId", null);
     if (subpath !== "" && subpath !== "/") throw apiError("not_found", "JSON-RPC services take POST at the service root");
@@ -116,6 +118,21 @@ async function relay(c: RelayContext, serviceId: string, key: string | null, sub
   return service.kind === "jsonrpc"
     ? relayJsonRpc(c, config, { service, body, admit, started })
     : relayHttp(c, config, { service, body, admit, started, subpath });
+}
+
+/** A WebSocket upgrade: authenticated here, then served by a `WebSocketRelay` object of its own (workers/ws/). */
+async function relayWebSocket(c: RelayContext, service: Service, key: string | null, subpath: string): Promise<Response> {
+  if (service.kind !== "jsonrpc" || (subpath !== "" && subpath !== "/")) {
+    throw apiError("websocket_only", "WebSocket relays are for JSON-RPC services, at the service root");
+  }
+  c.set("jsonRpcId", null);
+  const { requestor } = await authenticateKey(c.var.db, key, { scope: "relay", inUrl: c.req.param("key") !== undefined });
+  return connectWebSocket(c.env, {
+    requestorId: requestor.id,
+    serviceId: service.id,
+    stake: requestor.stake.toString(),
+    location: callerLocation(c.req.raw, c.var.config.devMode),
+  });
 }
 
 interface RelayParts {
@@ -190,6 +207,9 @@ async function relayJsonRpc(c: RelayContext, config: GatewayConfig, parts: Relay
   }
   if (!parsed.batch) c.set("jsonRpcId", parsed.calls[0].id ?? null);
   const refused = refusedMethods(parsed.calls, service.allowedMethods);
+  if (parsed.calls.some((call) => call.method === "eth_subscribe" || call.method === "eth_unsubscribe")) {
+    throw apiError("websocket_only", "eth_subscribe and eth_unsubscribe need a WebSocket: connect to wss://…/v1/{service}");
+  }
   if (refused.length) {
     throw apiError(
       "rpc_method_not_allowed",
@@ -361,9 +381,24 @@ export function registerRelayPaths(registry: OpenAPIHono["openAPIRegistry"]): vo
       path: `${prefix}/v1/{service}`,
       tags,
       security,
-      summary: "Relay to an HTTP service's root (JSON-RPC services answer 405)",
-      request: { params: z.object(params) },
-      responses: answered,
+      summary:
+        "Relay to an HTTP service's root; with `Upgrade: websocket`, open a WebSocket relay to a JSON-RPC service (without it, JSON-RPC services answer 405)",
+      description:
+        "A WebSocket relay (docs/websocket.md) carries JSON-RPC calls and batches and `eth_subscribe` / `eth_unsubscribe` for `newHeads`, `logs` and `newPendingTransactions`. Every call, subscription and notification is a relay with a receipt; notifications are priced at the service's `eth_subscription` compute units; subscriptions move to another host of the session when theirs drops or falls behind, without duplicates or gaps.",
+      request: {
+        params: z.object(params),
+        headers: z.object({
+          upgrade: z.literal("websocket").optional().openapi({ description: "`websocket` opens a WebSocket relay" }),
+        }),
+      },
+      responses: {
+        101: {
+          description:
+            "Switching Protocols: the WebSocket relay is open; `X-Conductor-Connection` names its connection. Frames are JSON-RPC text, at most `WS_MAX_FRAME_BYTES`",
+          headers: z.object({ "x-conductor-connection": z.string().uuid() }),
+        },
+        ...answered,
+      },
     });
     for (const method of ["get", "post", "put", "patch", "delete"] as const) {
       registry.registerPath({
