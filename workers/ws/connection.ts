@@ -3,7 +3,7 @@
  *
  * - A request frame is a relay like an HTTP one: admitted against the session's lease
  *   (`workers/relay/session-lease.ts`), forwarded over HTTP with the same attempts and failover
- *   (`forwardJsonRpc`), one receipt.
+ *   (the relay engine, with the service's policy), one receipt.
  * - `eth_subscribe` is a relay too; its subscription lives on a WebSocket to one host of the
  *   session, shared by all of the connection's subscriptions. Every notification delivered is a
  *   relay of its own (the service's `eth_subscription` price), with its receipt; when the quota is
@@ -30,6 +30,9 @@ import { database } from "../db/database.js";
 import type { Service } from "../db/services.js";
 import { type ApiError, apiError, quotaExhausted, sessionBusy } from "../errors.js";
 import { type AttemptsResult, observationsOf, tryHosts } from "../relay/attempts.js";
+import { engineObservations } from "../relay/engine.js";
+import { relayJsonRpc } from "../relay/engine-relay.js";
+import { recordQuorumMinority } from "../relay/engine-samples.js";
 import { forwardJsonRpc } from "../relay/jsonrpc-forward.js";
 import { cachedService } from "../relay/service-cache.js";
 import { type Admission, admitRelay, completeRelay } from "../relay/session-lease.js";
@@ -245,21 +248,16 @@ export class WebSocketConnection {
     if (!admitted.ok) return this.sendToClient(errorFrame(id, admissionError(admitted)));
     this.candidates = admitted.candidates;
     const requestDigest = sha256Hex(frame);
-    const result = await forwardJsonRpc(
-      {
-        candidates: admitted.candidates,
-        maxAttempts: this.config.maxAttempts,
-        attemptTimeoutMs: this.config.attemptTimeoutMs,
-        deadline: started + this.config.relayDeadlineMs,
-      },
-      {
-        body: utf8(frame),
-        calls,
-        batch,
-        maxResponseBytes: this.config.maxResponseBytes,
-        expectedChainId: service.chainId,
-      },
-    );
+    // Through the relay engine with the service's policy, as `POST /v1/{service}` (hedging, quorum reads).
+    const result = await relayJsonRpc(this.config, service.id, service.relayPolicy, admitted.candidates, started, {
+      body: utf8(frame),
+      calls,
+      batch,
+      maxResponseBytes: this.config.maxResponseBytes,
+      expectedChainId: service.chainId,
+    });
+    const minority = recordQuorumMinority(this.env, admitted.sessionId, calls[0], result, Date.now());
+    if (minority) this.keepAlive(minority);
     if (!result.ok) {
       const failures = result.failures.map((f) => `${f.hostId}: ${f.reason}`).join("; ") || "no host was tried";
       const answer = errorFrame(id, apiError("no_host_available", `No host of this session answered: ${failures}`));
@@ -273,7 +271,7 @@ export class WebSocketConnection {
           outcome: "failed",
           attempts: result.attempts,
         },
-        observationsOf(result),
+        engineObservations(result),
       );
       return this.sendToClient(answer);
     }
@@ -287,7 +285,7 @@ export class WebSocketConnection {
         outcome: "ok",
         attempts: result.attempts,
       },
-      observationsOf(result),
+      engineObservations(result),
     );
     this.sendToClient(result.value.body);
   }
