@@ -17,6 +17,7 @@ import readline from "node:readline";
 import { privateKeyToAccount } from "viem/accounts";
 import { gatewayClient } from "../dev/gateway-client.js";
 import { DEV_KEYS } from "../dev/keys.js";
+import { migrationStatements } from "../dev/libsql.js";
 import { type SigningDomain, signHostMessage } from "../protocol/host-registration.js";
 import { MAX_AMOUNT } from "../protocol/parameters.js";
 import { sessionEpoch, sessionIdFromSeed, sessionSeed } from "../protocol/session.js";
@@ -59,11 +60,8 @@ async function serveGateway(upstreams: string[], services: { id: string; relayPo
   });
   const db = await mf.getD1Database("DB");
   for (const file of fs.readdirSync("schema/migrations").sort()) {
-    const sql = fs.readFileSync(`schema/migrations/${file}`, "utf8").replace(/--.*$/gm, "");
-    for (const statement of sql
-      .split(";")
-      .map((s) => s.trim())
-      .filter(Boolean))
+    // Split as the libSQL migrations are: at a `;` ending a line, so a trigger's body stays whole.
+    for (const statement of migrationStatements(fs.readFileSync(`schema/migrations/${file}`, "utf8")))
       await db.prepare(statement).run();
   }
   const { api, asAdmin, withJson } = gatewayClient(url, { adminToken: ADMIN });
