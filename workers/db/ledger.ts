@@ -8,6 +8,7 @@
 import { and, asc, desc, eq, inArray, lt, or, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import {
+  type AccountKind,
   type AccountTotals,
   accountDeltas,
   accountSpec,
@@ -45,9 +46,27 @@ export function canonicalJson(value: unknown): string {
   });
 }
 
+/**
+ * A double-entry book: its accounts and transfers tables (same columns) and what an account id
+ * means. DB-CPTM is `DB_CPTM_BOOK`; REP keeps its own book (workers/db/rep.ts).
+ */
+export interface LedgerBook {
+  accounts: typeof accounts;
+  transfers: typeof transfers;
+  spec(id: string): { kind: string; owner: string | null; mayGoNegative: boolean };
+}
+
+export const DB_CPTM_BOOK: LedgerBook = { accounts, transfers, spec: accountSpec };
+
 /** Statements that record `list` and apply it to the accounts (created on first use). */
 export function ledgerStatements(db: Database, list: readonly Transfer[], now: number): Statement[] {
+  return bookStatements(db, DB_CPTM_BOOK, list, now);
+}
+
+/** As `ledgerStatements`, in any book. */
+export function bookStatements(db: Database, book: LedgerBook, list: readonly Transfer[], now: number): Statement[] {
   if (list.length === 0) return [];
+  const { accounts, transfers } = book;
   const deltas = accountDeltas(list);
   const statements: Statement[] = [];
   for (const part of chunk([...deltas.keys()], rowsPerInsert(accounts))) {
@@ -56,8 +75,14 @@ export function ledgerStatements(db: Database, list: readonly Transfer[], now: n
         .insert(accounts)
         .values(
           part.map((id) => {
-            const spec = accountSpec(id);
-            return { id, kind: spec.kind, owner: spec.owner, mayGoNegative: spec.mayGoNegative ? 1 : 0, createdAt: now };
+            const spec = book.spec(id);
+            return {
+              id,
+              kind: spec.kind as AccountKind,
+              owner: spec.owner,
+              mayGoNegative: spec.mayGoNegative ? 1 : 0,
+              createdAt: now,
+            };
           }),
         )
         .onConflictDoNothing(),

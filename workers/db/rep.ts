@@ -11,58 +11,19 @@ import { type AccountTotals, accountDeltas, type Transfer, type TransferPhase } 
 import { REP_ISSUANCE_ACCOUNT, repAccountSpec } from "../../protocol/rep.js";
 import { batches, repAccounts, repPools, repReleases, repTransfers, repVotes } from "../../schema/tables.js";
 import type { Database } from "./database.js";
-import { accountTotalsOf, type Statement } from "./ledger.js";
-import { chunk, inChunks, rowsPerInsert } from "./limits.js";
+import { accountTotalsOf, bookStatements, type LedgerBook, type Statement } from "./ledger.js";
+import { inChunks } from "./limits.js";
+
+/** REP's own book: same columns as DB-CPTM's, its own tables (migration 0011 refuses holder-to-holder moves). */
+const REP_BOOK: LedgerBook = {
+  accounts: repAccounts as unknown as LedgerBook["accounts"],
+  transfers: repTransfers as unknown as LedgerBook["transfers"],
+  spec: repAccountSpec,
+};
 
 /** Statements that record REP `list` and apply it to the REP accounts (created on first use). */
 export function repLedgerStatements(db: Database, list: readonly Transfer[], now: number): Statement[] {
-  if (list.length === 0) return [];
-  const deltas = accountDeltas(list);
-  const statements: Statement[] = [];
-  for (const part of chunk([...deltas.keys()], rowsPerInsert(repAccounts))) {
-    statements.push(
-      db
-        .insert(repAccounts)
-        .values(
-          part.map((id) => {
-            const spec = repAccountSpec(id);
-            return { id, kind: spec.kind, owner: spec.owner, mayGoNegative: spec.mayGoNegative ? 1 : 0, createdAt: now };
-          }),
-        )
-        .onConflictDoNothing(),
-    );
-  }
-  for (const part of chunk(list, rowsPerInsert(repTransfers))) {
-    statements.push(
-      db.insert(repTransfers).values(
-        part.map((t) => ({
-          id: t.id,
-          debitAccount: t.debitAccount,
-          creditAccount: t.creditAccount,
-          amount: Number(t.amount),
-          phase: t.phase,
-          pendingId: t.pendingId,
-          code: t.code,
-          reference: t.reference,
-          createdAt: now,
-        })),
-      ),
-    );
-  }
-  for (const [id, d] of deltas) {
-    statements.push(
-      db
-        .update(repAccounts)
-        .set({
-          debitsPosted: sql`${repAccounts.debitsPosted} + ${Number(d.debitsPosted)}`,
-          creditsPosted: sql`${repAccounts.creditsPosted} + ${Number(d.creditsPosted)}`,
-          debitsPending: sql`${repAccounts.debitsPending} + ${Number(d.debitsPending)}`,
-          creditsPending: sql`${repAccounts.creditsPending} + ${Number(d.creditsPending)}`,
-        })
-        .where(eq(repAccounts.id, id)),
-    );
-  }
-  return statements;
+  return bookStatements(db, REP_BOOK, list, now);
 }
 
 export interface RepAccount extends AccountTotals {
