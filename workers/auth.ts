@@ -3,9 +3,10 @@
  * (`relay`, `account`): a relay key sits in URLs and logs, so it must not be able to move the
  * requestor's stake; a key with the account scope is refused in a URL.
  */
-import { sha256Hex } from "../protocol/hex.js";
+
 import type { Database } from "./db/database.js";
 import { findRequestorByKeyHash, type KeyHolder, type KeyScope } from "./db/requestors.js";
+import { sha256Hex } from "./http/digest.js";
 
 export type { KeyHolder, KeyScope };
 

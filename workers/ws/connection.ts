@@ -15,7 +15,7 @@
  * Work that touches subscriptions runs one step at a time (`enqueue`), so notifications keep
  * their order and a move never interleaves with a delivery.
  */
-import { sha256Hex } from "../../protocol/hex.js";
+
 import {
   computeUnitsFor,
   computeUnitsOf,
@@ -29,6 +29,7 @@ import { GATEWAY_VARS, type GatewayConfig } from "../config.js";
 import { database } from "../db/database.js";
 import type { Service } from "../db/services.js";
 import { type ApiError, apiError, quotaExhausted, sessionBusy } from "../errors.js";
+import { sha256Hex } from "../http/digest.js";
 import { type AttemptsResult, observationsOf, tryHosts } from "../relay/attempts.js";
 import { engineObservations } from "../relay/engine.js";
 import { relayJsonRpc } from "../relay/engine-relay.js";
