@@ -6,7 +6,7 @@
 
 import type { Database } from "./db/database.js";
 import { findRequestorByKeyHash, type KeyHolder, type KeyScope } from "./db/requestors.js";
-import { sha256Hex } from "./http/digest.js";
+import { sha256Hex } from "./relay/digest.js";
 
 export type { KeyHolder, KeyScope };
 

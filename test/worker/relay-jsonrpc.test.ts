@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { sha256Hex } from "../../protocol/hex.js";
 import { gatewayConfig } from "../../workers/config.js";
-import { sha256Hex as runtimeSha256Hex } from "../../workers/http/digest.js";
+import { sha256Hex as runtimeSha256Hex } from "../../workers/relay/digest.js";
 import type { Receipt } from "../../workers/sessions/session-messages.js";
 import {
   call,
