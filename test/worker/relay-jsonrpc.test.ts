@@ -1,8 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { sha256Hex } from "../../protocol/hex.js";
 import { gatewayConfig } from "../../workers/config.js";
-import { sha256Hex as runtimeSha256Hex } from "../../workers/relay/digest.js";
 import type { Receipt } from "../../workers/sessions/session-messages.js";
 import {
   call,
@@ -120,14 +118,6 @@ describe("JSON-RPC relays", () => {
     const services = await call(`/v1/services?limit=5`);
     expect(services.status).toBe(200);
     expect(services.headers.get("x-conductor-relay")).toBeNull();
-  });
-
-  it("digests with the runtime's SHA-256 exactly as protocol/ does (receipts' digests and key hashes)", () => {
-    const bytes = new Uint8Array(1000).map((_, i) => (i * 7) & 255);
-    for (const input of ["", "abc", '{"jsonrpc":"2.0","id":1,"method":"eth_chainId"}', "größe ✓ 𝄞", bytes, new Uint8Array()]) {
-      expect(runtimeSha256Hex(input)).toBe(sha256Hex(input));
-    }
-    expect(runtimeSha256Hex("abc")).toBe("0xba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   });
 
   it("answers bad input with JSON-RPC errors and HTTP statuses, admitting nothing", async () => {

@@ -9,6 +9,7 @@
  */
 import { type OpenAPIHono, z } from "@hono/zod-openapi";
 import { Hono, type Context as HonoContext } from "hono";
+import { sha256Hex } from "../../protocol/hex.js";
 import { computeUnitsFor, type JsonRpcCall, parseJsonRpc, refusedMethods } from "../../protocol/jsonrpc.js";
 import { type TrafficShape, trafficShapeOf } from "../../protocol/probe-shapes.js";
 import type { AppEnv } from "../app-env.js";
@@ -22,7 +23,6 @@ import { answerableError, CORS_ANSWER_HEADERS, errorAnswer } from "../http/error
 import { relayRequirements } from "../market/requirements.js";
 import type { AttemptFailure } from "../relay/attempts.js";
 import { callerLocation } from "../relay/caller-location.js";
-import { sha256Hex } from "../relay/digest.js";
 import { type EngineResult, engineObservations } from "../relay/engine.js";
 import { relayHttp as engineHttp, relayJsonRpc as engineJsonRpc } from "../relay/engine-relay.js";
 import { recordQuorumMinority } from "../relay/engine-samples.js";

@@ -16,6 +16,7 @@
  * their order and a move never interleaves with a delivery.
  */
 
+import { sha256Hex } from "../../protocol/hex.js";
 import {
   computeUnitsFor,
   computeUnitsOf,
@@ -30,7 +31,6 @@ import { database } from "../db/database.js";
 import type { Service } from "../db/services.js";
 import { type ApiError, apiError, quotaExhausted, sessionBusy } from "../errors.js";
 import { type AttemptsResult, observationsOf, tryHosts } from "../relay/attempts.js";
-import { sha256Hex } from "../relay/digest.js";
 import { engineObservations } from "../relay/engine.js";
 import { relayJsonRpc } from "../relay/engine-relay.js";
 import { recordQuorumMinority } from "../relay/engine-samples.js";
