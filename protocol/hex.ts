@@ -1,7 +1,6 @@
 /** Hex helpers shared by digests, seeds and ids (lower-case, 0x-prefixed). */
 
-import { sha256 } from "@noble/hashes/sha2.js";
-import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
+import { bytesToHex } from "@noble/hashes/utils.js";
 
 export type Hex = `0x${string}`;
 
@@ -9,7 +8,5 @@ export function toHex(bytes: Uint8Array): Hex {
   return `0x${bytesToHex(bytes)}`;
 }
 
-/** SHA-256 of a UTF-8 string or raw bytes, as 0x-hex. */
-export function sha256Hex(input: string | Uint8Array): Hex {
-  return toHex(sha256(typeof input === "string" ? utf8ToBytes(input) : input));
-}
+/** SHA-256 of a UTF-8 string or raw bytes, as 0x-hex (protocol/sha256.ts: no allocation per call). */
+export { sha256Hex } from "./sha256.js";
