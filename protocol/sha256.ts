@@ -31,7 +31,12 @@ const encoder = new TextEncoder();
 /** Strings are encoded into this (grown on demand, never past `MAX_KEPT_SCRATCH`). */
 let scratch = new Uint8Array(4096);
 const MAX_KEPT_SCRATCH = 1 << 20;
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+/** The digest's hex as ASCII, decoded into one string at the end (building it by concatenation allocated forty pieces). */
+const hexBytes = new Uint8Array(66);
+hexBytes[0] = 0x30; // 0
+hexBytes[1] = 0x78; // x
+const HEX_DIGITS = new TextEncoder().encode("0123456789abcdef");
+const decoder = new TextDecoder();
 
 function compress(b: Uint8Array, o: number): void {
   for (let i = 0; i < 16; i++, o += 4) W[i] = (b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3];
@@ -98,12 +103,11 @@ function digest(bytes: Uint8Array, length: number): Hex {
   tail[end - 1] = low;
   compress(tail, 0);
   if (blocks === 2) compress(tail, 64);
-  let hex = "0x";
-  for (let i = 0; i < 8; i++) {
+  for (let i = 0, at = 2; i < 8; i++) {
     const w = H[i];
-    hex += HEX[(w >>> 24) & 255] + HEX[(w >>> 16) & 255] + HEX[(w >>> 8) & 255] + HEX[w & 255];
+    for (let shift = 28; shift >= 0; shift -= 4) hexBytes[at++] = HEX_DIGITS[(w >>> shift) & 15];
   }
-  return hex as Hex;
+  return decoder.decode(hexBytes) as Hex;
 }
 
 /** SHA-256 of a UTF-8 string or raw bytes, as 0x-hex. */
