@@ -10,12 +10,13 @@ export async function readBodyCapped(request: Request, limit: number): Promise<U
   const length = request.headers.get("content-length");
   const declared = Number(length ?? "0");
   if (declared > limit) throw payloadTooLarge(limit);
-  if (!request.body) return new Uint8Array();
+  // `request.body` is not touched on this path: reading it makes the runtime build a stream object.
   if (length !== null && Number.isSafeInteger(declared)) {
     const body = new Uint8Array(await request.arrayBuffer());
     if (body.byteLength > limit) throw payloadTooLarge(limit);
     return body;
   }
+  if (!request.body) return new Uint8Array();
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;

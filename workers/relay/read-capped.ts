@@ -27,16 +27,18 @@ export class AnswerTooLarge extends Error {
  */
 export async function readTextCapped(response: Response, limit: number, deadline?: number): Promise<string> {
   const declared = Number(response.headers.get("content-length") ?? "0");
-  if (declared > limit && !response.headers.get("content-encoding")) {
+  const encoded = response.headers.has("content-encoding");
+  if (declared > limit && !encoded) {
     await response.body?.cancel();
     throw new AnswerTooLarge(limit);
   }
-  if (!response.body) return "";
-  if (deadline === undefined && declared > 0 && declared <= limit && !response.headers.get("content-encoding")) {
+  if (deadline === undefined && declared > 0 && declared <= limit && !encoded) {
     // Framed by its Content-Length and not inflated by the runtime: one native read of at most
-    // `declared` bytes (so at most that many characters).
+    // `declared` bytes (so at most that many characters). `response.body` is not touched: reading
+    // it makes the runtime build a stream object.
     return response.text();
   }
+  if (!response.body) return "";
   const reader = response.body.getReader();
   const decoder = new TextDecoder();
   let text = "";
