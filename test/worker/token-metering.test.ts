@@ -4,9 +4,16 @@
  * a host inflating `usage`, quota refused before the stream, and the unused reservation returned.
  */
 import { SELF } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import OpenAI from "openai";
 import { describe, expect, it } from "vitest";
+import { sha256Hex } from "../../protocol/hex.js";
+import { sessionEpoch } from "../../protocol/session.js";
+import { gatewayConfig } from "../../workers/config.js";
 import { observedStreamsEnded } from "../../workers/relay/observed-stream.js";
+import { sessionIdFor } from "../../workers/sessions/plan-session.js";
+import type { ReportedReceipt } from "../../workers/sessions/session-messages.js";
+import { relaySessionStub } from "../../workers/sessions/session-stub.js";
 import {
   BASE,
   call,
@@ -211,5 +218,62 @@ describe("token-metered inference relays (OpenAI SDK)", () => {
       promptTokens: null,
       completionTokens: null,
     });
+  });
+
+  it("gives a reservation back through the session's object when its lease was returned while the relay ran", async () => {
+    const { service, requestor } = await (async () => {
+      const network = await meteredNetwork(10, 50_000n);
+      const me = (await (
+        await call("/v1/requestors/me", { headers: { authorization: `Bearer ${network.accountKey}` } })
+      ).json()) as {
+        id: string;
+      };
+      return { service: network.service, requestor: { id: me.id } };
+    })();
+    const epoch = sessionEpoch(Date.now(), gatewayConfig(env).sessionSeconds);
+    const coordinates = { requestorId: requestor.id, serviceId: service, epoch };
+    const stub = relaySessionStub(env, sessionIdFor(coordinates));
+    const now = Date.now();
+    const granted = await stub.lease({
+      coordinates,
+      requestorStake: 50_000n,
+      relays: 4,
+      computeUnits: 40,
+      minimumComputeUnits: 25,
+      now,
+    });
+    if (!granted.ok) throw new Error(`no lease: ${granted.reason}`);
+    const { lease } = granted;
+    // One relay reserved 25 units; the isolate moved to another lease and gave this one's tail back.
+    const unused = lease.computeUnits - 25;
+    await stub.report(
+      { receipts: [], observations: [], returned: [{ leaseId: lease.id, from: lease.first + 1, unusedComputeUnits: unused }] },
+      now,
+    );
+    expect(await stub.usage()).toMatchObject({ usedComputeUnits: 0, reservedComputeUnits: 25 });
+    const receipt: ReportedReceipt = {
+      relayIndex: lease.first,
+      hostId: null,
+      requestDigest: sha256Hex("request"),
+      responseDigest: sha256Hex("response"),
+      status: 200,
+      outcome: "ok",
+      latencyMs: 40,
+      computeUnits: 3,
+      attempts: 1,
+      createdAt: now,
+      completedAt: now + 40,
+      promptTokens: 12,
+      completionTokens: 18,
+      releasedComputeUnits: 22,
+    };
+    const report = { receipts: [receipt], observations: [], returned: [] };
+    await stub.report(report, now + 50);
+    expect(await stub.usage()).toMatchObject({ usedComputeUnits: 3, reservedComputeUnits: 0 });
+    await stub.report(report, now + 60); // a retried report changes nothing
+    expect(await stub.usage()).toMatchObject({ usedComputeUnits: 3, reservedComputeUnits: 0 });
+    expect(await stub.receipts(-1, 10)).toEqual([
+      expect.objectContaining({ relayIndex: lease.first, computeUnits: 3, promptTokens: 12, completionTokens: 18 }),
+    ]);
   });
 });
