@@ -160,14 +160,15 @@ function checkReceipt(m: string, r: ReportedReceipt): void {
   checkInteger(m, "receipts.attempts", r.attempts, 0, 64);
   checkInteger(m, "receipts.createdAt", r.createdAt, 0, MAX_TIME);
   checkInteger(m, "receipts.completedAt", r.completedAt, 0, MAX_TIME);
-  if ((r.promptTokens === undefined) !== (r.completionTokens === undefined)) {
+  // A stored receipt sent back (null counts) is a receipt without tokens, like one that omits them.
+  if ((r.promptTokens == null) !== (r.completionTokens == null)) {
     throw new InvalidRpcInput(m, "receipts.promptTokens", "both token counts or neither");
   }
-  if (r.promptTokens !== undefined) {
+  if (r.promptTokens != null) {
     checkInteger(m, "receipts.promptTokens", r.promptTokens, 0, UINT32_MAX);
     checkInteger(m, "receipts.completionTokens", r.completionTokens, 0, UINT32_MAX);
   }
-  if (r.releasedComputeUnits !== undefined) {
+  if (r.releasedComputeUnits != null) {
     checkInteger(m, "receipts.releasedComputeUnits", r.releasedComputeUnits, 1, UINT32_MAX);
   }
 }
