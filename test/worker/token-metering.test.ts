@@ -207,6 +207,31 @@ describe("token-metered inference relays (OpenAI SDK)", () => {
     expect(session).toMatchObject({ usedComputeUnits: 12, reservedComputeUnits: 0 });
   });
 
+  it("gives a stream's unused reservation back through the object when the isolate's lease went back while it ran", async () => {
+    const { openai, host, accountKey } = await meteredNetwork(10, 50_000n);
+    await host.set({ mode: "hold_stream" });
+    const { data: stream, response } = await openai.chat.completions
+      .create({ model: "conductor-demo-1", messages, max_tokens: 100, stream: true })
+      .withResponse();
+    const chunks = stream[Symbol.asyncIterator]();
+    expect((await chunks.next()).value?.choices[0].delta.content).toBe("Conductor"); // admitted and streaming
+    const reserved = Math.ceil(((await lastBodyBytes(host)) + 100) / 10);
+    // The isolate gives its lease back (as one falling idle or shutting down does) while the relay runs.
+    await reportReceipts();
+    const usage = async () => {
+      const me = await call("/v1/requestors/me", { headers: { authorization: `Bearer ${accountKey}` } });
+      return ((await me.json()) as { sessions: { usedComputeUnits: number; reservedComputeUnits: number }[] }).sessions[0];
+    };
+    expect(await usage()).toMatchObject({ usedComputeUnits: 0, reservedComputeUnits: reserved });
+    await host.release();
+    while (!(await chunks.next()).done);
+    const prompt = Math.ceil((await lastBodyBytes(host)) / 4);
+    const charged = Math.ceil((prompt + HOST_COMPLETION_TOKENS) / 10);
+    expect(await receiptOf(response)).toMatchObject({ outcome: "ok", computeUnits: charged, completionTokens: 9 });
+    expect(charged).toBeLessThan(reserved);
+    expect(await usage()).toMatchObject({ usedComputeUnits: charged, reservedComputeUnits: 0 });
+  });
+
   it("leaves per-request services as they were: no tokens on the receipt, the service's default units", async () => {
     const { openai } = await meteredNetwork(0);
     const { response } = await openai.chat.completions
