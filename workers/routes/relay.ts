@@ -446,6 +446,8 @@ export function registerRelayPaths(registry: OpenAPIHono["openAPIRegistry"]): vo
         tags,
         security,
         summary: "Relay to an HTTP service (the OpenAPI path shape: `chat/completions`, `models`); SSE streamed",
+        description:
+          "On a service with `tokensPerComputeUnit > 0` the relay is charged by tokens (docs/market.md, \"Token metering\"): the body's bytes plus `max_completion_tokens` / `max_tokens` (else `INFERENCE_DEFAULT_MAX_TOKENS`) are reserved before a host is asked (429 `quota_exhausted` when they do not fit; 400 `invalid_max_tokens`), and the host's `usage`, clamped, or the gateway's count is charged when the answer ends; the receipt records `promptTokens` and `completionTokens`.",
         request: { params: z.object({ ...params, path }) },
         responses: answered,
       });
