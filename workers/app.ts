@@ -8,14 +8,12 @@
  * API (the tests, the dev network and the benchmarks call the gateway through it).
  */
 import { $, createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import type { Context } from "hono";
 import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
-import { jsonRpcError } from "../protocol/jsonrpc.js";
 import type { AppEnv } from "./app-env.js";
-import { constraintViolationOf } from "./db/storage-errors.js";
 import { ApiError, apiError } from "./errors.js";
 import { registerDocumentRoutes } from "./http/document.js";
+import { answerableError, EXPOSED_HEADERS, errorAnswer } from "./http/error-response.js";
 import { redactedPath } from "./http/redacted-path.js";
 import { jsonAnswer } from "./http/schemas/common.js";
 import { withContext } from "./middleware/context.js";
@@ -78,7 +76,7 @@ export const app = $(
       cors({
         origin: "*",
         allowHeaders: ["Authorization", "Content-Type", "X-Conductor-Session"],
-        exposeHeaders: ["X-Conductor-Host", "X-Conductor-Session", "X-Conductor-Relay", "X-Conductor-Attempts", "Retry-After"],
+        exposeHeaders: EXPOSED_HEADERS,
       }),
     )
     .use("*", withContext),
@@ -128,24 +126,13 @@ registerDocumentRoutes(app);
 /** The gateway API's type, for `hc<AppType>` from `hono/client`. */
 export type AppType = typeof app;
 
-/** The one shape every error is answered with: JSON-RPC error objects on JSON-RPC relays, `{ error }` elsewhere. */
-function errorResponse(c: Context<AppEnv>, error: ApiError) {
-  const rpcId = c.get("jsonRpcId");
-  if (rpcId !== undefined) {
-    return c.json(jsonRpcError(rpcId, error.rpcCode, error.message, { code: error.code }), error.status, error.headers);
-  }
-  return c.json({ error: { code: error.code, message: error.message } }, error.status, error.headers);
-}
-
-app.notFound((c) => errorResponse(c, apiError("not_found", `No route for ${c.req.method} ${redactedPath(c.req.path)}`)));
+app.notFound((c) =>
+  errorAnswer(apiError("not_found", `No route for ${c.req.method} ${redactedPath(c.req.path)}`), c.get("jsonRpcId")),
+);
 
 app.onError((thrown, c) => {
-  // A write that broke a constraint (a race the checks before it could not see) is a conflict;
   // hono's own middleware (bearer auth) throws HTTPException with a response already made.
   if (thrown instanceof HTTPException && !(thrown.cause instanceof ApiError)) return thrown.getResponse();
-  const err = constraintViolationOf(thrown) ? apiError("conflict") : thrown instanceof HTTPException ? thrown.cause : thrown;
-  const known = err instanceof ApiError;
-  // Never the raw path: a relay URL may carry the caller's key.
-  if (!known) console.error("unhandled error", c.req.method, redactedPath(c.req.path), err);
-  return errorResponse(c, known ? err : apiError("internal_error"));
+  const cause = thrown instanceof HTTPException ? thrown.cause : thrown;
+  return errorAnswer(answerableError(cause, c.req.method, c.req.path), c.get("jsonRpcId"));
 });

@@ -3,6 +3,7 @@
  * (`relay`, `account`): a relay key sits in URLs and logs, so it must not be able to move the
  * requestor's stake; a key with the account scope is refused in a URL.
  */
+
 import { sha256Hex } from "../protocol/hex.js";
 import type { Database } from "./db/database.js";
 import { findRequestorByKeyHash, type KeyHolder, type KeyScope } from "./db/requestors.js";
@@ -87,8 +88,8 @@ export async function authenticateKey(db: Database, key: string | null, use: Key
 
 async function lookUpKey(db: Database, key: string | null): Promise<KeyHolder> {
   if (!key?.startsWith(KEY_PREFIX) || key.length > 128) throw unauthorized();
-  const keyHash = hashApiKey(key);
-  const found = await keyCache.get(keyHash, Date.now(), () => findRequestorByKeyHash(db, keyHash));
+  // Cached by the key itself: a cached key costs no hash (the hash is only for the database).
+  const found = await keyCache.get(key, Date.now(), () => findRequestorByKeyHash(db, hashApiKey(key)));
   if (!found) throw unauthorized();
   return found;
 }

@@ -82,6 +82,33 @@ describe("npm run dev", () => {
     await expect(wrongKey.models.list()).rejects.toMatchObject({ status: 401 });
   });
 
+  it("serves concurrent relays that arrive while their key is first looked up (each reads its own body in its own request)", async () => {
+    // A key this isolate has never seen: the first relay loads it, the others wait for that load.
+    // Waiting on another request's promise used to resume them in that request's context, where
+    // workerd refuses to read their bodies ("Cannot perform I/O on behalf of a different
+    // request"): they answered 500.
+    const issued = await fetch(`${info.gateway}/v1/requestors/${info.requestor.id}/keys`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${info.adminToken}` },
+    });
+    expect(issued.status).toBe(201);
+    const { key } = (await issued.json()) as { key: string };
+    const answers = await Promise.all(
+      Array.from({ length: 64 }, async (_, i) => {
+        const res = await fetch(info.services["eth-local"].url, {
+          method: "POST",
+          headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+          body: JSON.stringify({ jsonrpc: "2.0", id: i, method: "eth_chainId", params: [] }),
+        });
+        return { status: res.status, body: (await res.json()) as { id: number; result?: string } };
+      }),
+    );
+    // Served, or shed at the session's in-flight limit; never an internal error.
+    expect(answers.filter((a) => a.status !== 200 && a.status !== 429)).toEqual([]);
+    for (const [i, a] of answers.entries())
+      if (a.status === 200) expect(a.body).toMatchObject({ id: i, result: `0x${info.chainId.toString(16)}` });
+  });
+
   it("gives each role its own key: the submitter, the validator and every host operator", () => {
     const addresses = [info.chain.submitter, info.validator, ...info.hosts.map((h) => h.operator)];
     expect(info.hosts).toHaveLength(4);

@@ -88,6 +88,38 @@ describe("JSON-RPC relays", () => {
     );
   });
 
+  it("answers relays without the app's router as the app would: CORS on answers and errors, preflights, encoded keys, resources untouched", async () => {
+    const { service, key } = await anvilNetwork();
+    const ok = await rpc(service, key, eth("eth_chainId"), PLACES.paris);
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get("access-control-allow-origin")).toBe("*");
+    expect(ok.headers.get("access-control-expose-headers")).toContain("X-Conductor-Host");
+    const refused = await rpc(service, "cr_wrong", eth("eth_chainId"), PLACES.paris);
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get("access-control-allow-origin")).toBe("*");
+    expect(((await refused.json()) as { jsonrpc?: string; error: unknown }).error).toBeDefined();
+
+    // A browser's preflight is answered by the app's CORS middleware, the relay headers allowed.
+    const preflight = await call(`/v1/${service}`, {
+      method: "OPTIONS",
+      headers: { origin: "https://dapp.example", "access-control-request-method": "POST" },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get("access-control-allow-origin")).toBe("*");
+    expect(preflight.headers.get("access-control-allow-headers")).toContain("X-Conductor-Session");
+
+    // Percent-encoded path segments name the same key and service.
+    const encoded = await call(`/k/${encodeURIComponent(key)}/v1/${encodeURIComponent(service)}`, {
+      method: "POST",
+      body: JSON.stringify(eth("eth_chainId")),
+    });
+    expect(encoded.status).toBe(200);
+    // Resource routes under /v1 are not relays, with or without a query string.
+    const services = await call(`/v1/services?limit=5`);
+    expect(services.status).toBe(200);
+    expect(services.headers.get("x-conductor-relay")).toBeNull();
+  });
+
   it("answers bad input with JSON-RPC errors and HTTP statuses, admitting nothing", async () => {
     const { service, key } = await anvilNetwork();
     const malformed = await rpc(service, key, '{"jsonrpc":', PLACES.paris);

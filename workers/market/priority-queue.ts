@@ -8,7 +8,6 @@ interface Waiter {
   priority: number;
   seq: number;
   resolve: (admitted: boolean) => void;
-  timer: ReturnType<typeof setTimeout>;
 }
 
 export class PriorityQueue {
@@ -30,17 +29,20 @@ export class PriorityQueue {
       this.remove(worst);
       worst.resolve(false);
     }
-    return new Promise<boolean>((resolve) => {
-      const waiter: Waiter = {
-        priority,
-        seq: this.seq++,
-        resolve,
-        timer: setTimeout(() => {
-          this.remove(waiter);
-          resolve(false);
-        }, timeoutMs),
-      };
+    // The timer is this waiter's request's own: it is cleared here, in that request's context, once
+    // the wait ends. `wake` and shedding run in other requests, which may not touch it (workerd
+    // timers belong to the request that set them).
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const ended = new Promise<boolean>((resolve) => {
+      const waiter: Waiter = { priority, seq: this.seq++, resolve };
       this.waiters.push(waiter);
+      timer = setTimeout(() => {
+        if (this.remove(waiter)) resolve(false);
+      }, timeoutMs);
+    });
+    return ended.then((admitted) => {
+      clearTimeout(timer);
+      return admitted;
     });
   }
 
@@ -59,9 +61,10 @@ export class PriorityQueue {
     return chosen;
   }
 
-  private remove(waiter: Waiter): void {
-    clearTimeout(waiter.timer);
+  /** Takes a waiter out of the queue; false when it was no longer in it (woken or shed already). */
+  private remove(waiter: Waiter): boolean {
     const at = this.waiters.indexOf(waiter);
     if (at >= 0) this.waiters.splice(at, 1);
+    return at >= 0;
   }
 }

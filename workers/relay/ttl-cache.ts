@@ -2,8 +2,11 @@
  * A per-isolate cache for values the relay path reads on every request (services, API keys).
  * Concurrent misses for one key share a single load: a burst of relays with a cold cache makes
  * one database query, not one per relay (without this, 1,000 concurrent relays made 1,000
- * identical key lookups and queued behind them until their deadlines passed).
+ * identical key lookups and queued behind them until their deadlines passed). The requests that
+ * wait for another's load resume in their own context (own-context.ts).
  */
+import { inOwnContext } from "./own-context.js";
+
 export class TtlCache<V> {
   private readonly entries = new Map<string, { value: V; until: number }>();
   private readonly loading = new Map<string, Promise<V | null>>();
@@ -28,20 +31,20 @@ export class TtlCache<V> {
     const hit = this.entries.get(key);
     if (hit && hit.until > now) return hit.value;
     let pending = this.loading.get(key);
-    if (!pending) {
-      pending = load().finally(() => this.loading.delete(key));
-      this.loading.set(key, pending);
-      pending.then(
-        (value) => {
-          if (value === null || !this.keep(value)) this.entries.delete(key);
-          else {
-            if (this.entries.size >= this.maxEntries) this.entries.clear();
-            this.entries.set(key, { value, until: now + this.ttlMs });
-          }
-        },
-        () => this.entries.delete(key),
-      );
-    }
+    // Another request's load: waited for in this request's context (own-context.ts).
+    if (pending) return inOwnContext(pending);
+    pending = load().finally(() => this.loading.delete(key));
+    this.loading.set(key, pending);
+    pending.then(
+      (value) => {
+        if (value === null || !this.keep(value)) this.entries.delete(key);
+        else {
+          if (this.entries.size >= this.maxEntries) this.entries.clear();
+          this.entries.set(key, { value, until: now + this.ttlMs });
+        }
+      },
+      () => this.entries.delete(key),
+    );
     return pending;
   }
 

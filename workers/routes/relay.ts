@@ -8,9 +8,9 @@
  * the object in batches).
  */
 import { type OpenAPIHono, z } from "@hono/zod-openapi";
-import { type Context, Hono } from "hono";
+import { Hono, type Context as HonoContext } from "hono";
 import { sha256Hex } from "../../protocol/hex.js";
-import { computeUnitsFor, parseJsonRpc, refusedMethods } from "../../protocol/jsonrpc.js";
+import { computeUnitsFor, type JsonRpcCall, parseJsonRpc, refusedMethods } from "../../protocol/jsonrpc.js";
 import { type TrafficShape, trafficShapeOf } from "../../protocol/probe-shapes.js";
 import {
   chargedComputeUnits,
@@ -21,10 +21,12 @@ import {
 } from "../../protocol/token-metering.js";
 import type { AppEnv } from "../app-env.js";
 import { authenticateKey, bearerToken } from "../auth.js";
-import type { GatewayConfig } from "../config.js";
+import { type GatewayConfig, gatewayConfig } from "../config.js";
+import { type Database, database } from "../db/database.js";
 import type { Service } from "../db/services.js";
 import { type ApiError, apiError, quotaExhausted, sessionBusy } from "../errors.js";
 import { readBodyCapped } from "../http/body.js";
+import { answerableError, CORS_ANSWER_HEADERS, errorAnswer } from "../http/error-response.js";
 import { relayRequirements } from "../market/requirements.js";
 import type { AttemptFailure } from "../relay/attempts.js";
 import { callerLocation } from "../relay/caller-location.js";
@@ -38,8 +40,33 @@ import { type Admission, admitRelay, completeRelay } from "../relay/session-leas
 import type { ReportedReceipt } from "../sessions/session-messages.js";
 import { sessionForRequest } from "../sessions/session-stub.js";
 import { connectWebSocket, isWebSocketUpgrade } from "../ws/connect.js";
+import { RESERVED_SERVICE_IDS } from "./services.js";
 
-type RelayContext = Context<AppEnv>;
+/** The part of the Worker's execution context a relay uses. */
+interface WaitUntil {
+  waitUntil(promise: Promise<unknown>): void;
+}
+
+/**
+ * What a relay reads of its request, in the shape of the part of Hono's context it uses. The
+ * relay path builds it itself (`serveRelay`): Hono's routing, middleware and context cost about a
+ * tenth of a relay's CPU, and a relay needs none of them.
+ */
+interface RelayContext {
+  env: Env;
+  executionCtx: WaitUntil;
+  var: { config: GatewayConfig; db: Database };
+  req: {
+    raw: Request;
+    method: string;
+    url: string;
+    header(name: string): string | undefined;
+    /** The key when it came in the URL (`/k/{key}/...`). */
+    param(name: "key"): string | undefined;
+  };
+  /** Set on JSON-RPC relays so errors are answered as JSON-RPC error objects. */
+  set(name: "jsonRpcId", id: JsonRpcCall["id"]): void;
+}
 type Admitted = Extract<Admission, { ok: true }>;
 type AttemptsFailed = Extract<EngineResult<unknown>, { ok: false }>;
 
@@ -78,6 +105,7 @@ function relayHeaders(
     "x-conductor-host": hostId ?? "none",
     "x-conductor-attempts": String(result.attempts),
     ...engineHeaders(result.engine),
+    ...CORS_ANSWER_HEADERS,
   };
 }
 
@@ -344,26 +372,89 @@ function reserveTokens(config: GatewayConfig, service: Service, body: Uint8Array
   return reservation;
 }
 
-/** The part of the path after `/v1/{service}`. */
-function subpathAfter(path: string, serviceId: string): string {
-  const marker = `/v1/${serviceId}`;
-  return path.slice(path.indexOf(marker) + marker.length);
+/** A relay's place in the URL: `/v1/{service}[/...]` or `/k/{key}/v1/{service}[/...]`. */
+export interface RelayRoute {
+  serviceId: string;
+  /** The key when it came in the URL. */
+  urlKey: string | null;
+  /** The path after `/v1/{service}` (`/chat/completions`), as sent. */
+  subpath: string;
 }
 
+const decodedSegment = (segment: string): string | null => {
+  if (!segment.includes("%")) return segment;
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return null;
+  }
+};
+
+/**
+ * The relay a request URL names, or null when it names something else (a resource under
+ * `/v1/<reserved name>`, a document, a malformed segment): those go to the Hono app.
+ */
+export function relayRouteOf(url: string): RelayRoute | null {
+  const pathStart = url.indexOf("/", url.indexOf("://") + 3);
+  if (pathStart < 0) return null;
+  const query = url.indexOf("?", pathStart);
+  let path = query < 0 ? url.slice(pathStart) : url.slice(pathStart, query);
+  let urlKey: string | null = null;
+  if (path.startsWith("/k/")) {
+    const slash = path.indexOf("/", 3);
+    if (slash < 0) return null;
+    urlKey = decodedSegment(path.slice(3, slash));
+    if (!urlKey) return null;
+    path = path.slice(slash);
+  }
+  if (!path.startsWith("/v1/")) return null;
+  const slash = path.indexOf("/", 4);
+  const serviceId = decodedSegment(slash < 0 ? path.slice(4) : path.slice(4, slash));
+  if (!serviceId || (urlKey === null && RESERVED_SERVICE_IDS.has(serviceId))) return null;
+  return { serviceId, urlKey, subpath: slash < 0 ? "" : path.slice(slash) };
+}
+
+/**
+ * Serves a relay without Hono (workers/index.ts sends every relay URL here; the Hono routes below
+ * do the same for requests that reach the app): errors are answered in the app's one error shape,
+ * and every answer carries the app's CORS headers.
+ */
+export async function serveRelay(request: Request, env: Env, executionCtx: WaitUntil, route: RelayRoute): Promise<Response> {
+  let rpcId: JsonRpcCall["id"] | undefined;
+  const c: RelayContext = {
+    env,
+    executionCtx,
+    var: { config: gatewayConfig(env), db: database(env) },
+    req: {
+      raw: request,
+      method: request.method,
+      url: request.url,
+      header: (name) => request.headers.get(name) ?? undefined,
+      param: () => route.urlKey ?? undefined,
+    },
+    set: (_name, id) => {
+      rpcId = id;
+    },
+  };
+  try {
+    const key = route.urlKey ?? bearerToken(request.headers.get("authorization") ?? undefined);
+    return await relay(c, route.serviceId, key, route.subpath);
+  } catch (thrown) {
+    return errorAnswer(answerableError(thrown, request.method, new URL(request.url).pathname), rpcId, true);
+  }
+}
+
+const servedByHono = (c: HonoContext<AppEnv>) => {
+  const route = relayRouteOf(c.req.url);
+  if (!route) throw apiError("not_found", "Not a relay URL");
+  return serveRelay(c.req.raw, c.env, c.executionCtx, route);
+};
+
 export const relayApp = new Hono<AppEnv>()
-  .all("/v1/:service", (c) => relay(c, c.req.param("service"), bearerToken(c.req.header("Authorization")), ""))
-  .all("/v1/:service/*", (c) =>
-    relay(
-      c,
-      c.req.param("service"),
-      bearerToken(c.req.header("Authorization")),
-      subpathAfter(c.req.path, c.req.param("service")),
-    ),
-  )
-  .all("/k/:key/v1/:service", (c) => relay(c, c.req.param("service"), c.req.param("key"), ""))
-  .all("/k/:key/v1/:service/*", (c) =>
-    relay(c, c.req.param("service"), c.req.param("key"), subpathAfter(c.req.path, c.req.param("service"))),
-  );
+  .all("/v1/:service", servedByHono)
+  .all("/v1/:service/*", servedByHono)
+  .all("/k/:key/v1/:service", servedByHono)
+  .all("/k/:key/v1/:service/*", servedByHono);
 
 /** The relay routes as the OpenAPI document shows them (registered, never validated: the body goes to hosts as it came). */
 export function registerRelayPaths(registry: OpenAPIHono["openAPIRegistry"]): void {

@@ -42,6 +42,7 @@ export const RESERVED_SERVICE_IDS = new Set([
   "rep",
   "contributions",
   "governance",
+  "offers",
   ...NOT_IN_V0,
 ]);
 

@@ -15,6 +15,7 @@
  * Work that touches subscriptions runs one step at a time (`enqueue`), so notifications keep
  * their order and a move never interleaves with a delivery.
  */
+
 import { sha256Hex } from "../../protocol/hex.js";
 import {
   computeUnitsFor,
