@@ -48,6 +48,10 @@ contract ProofRegistry {
         uint32 latencyMs;
         uint32 computeUnits;
         uint64 createdAt;
+        /// @dev 1: the ten words above; 2: a token-metered relay's receipt, which adds its tokens.
+        uint8 leafVersion;
+        uint32 promptTokens;
+        uint32 completionTokens;
     }
 
     address public owner;
@@ -78,6 +82,7 @@ contract ProofRegistry {
     error BadBatchId();
     error BatchExists();
     error NotCommitted();
+    error UnknownLeafVersion();
     error ChallengeNotReady();
     error ChallengeUnavailable();
     error WrongSession();
@@ -221,25 +226,24 @@ contract ProofRegistry {
         );
     }
 
+    /// @notice A receipt's leaf: format 1 (ten words) for receipts without tokens, format 2 (twelve,
+    /// adding promptTokens and completionTokens) for token-metered relays (docs/protocol.md, "Commitments").
     function receiptLeafHash(ReceiptLeaf calldata r) public pure returns (bytes32) {
-        return keccak256(
-            bytes.concat(
-                keccak256(
-                    abi.encode(
-                        r.sessionSeed,
-                        r.relayIndex,
-                        r.hostKey,
-                        r.requestDigest,
-                        r.responseDigest,
-                        r.status,
-                        r.outcome,
-                        r.latencyMs,
-                        r.computeUnits,
-                        r.createdAt
-                    )
-                )
-            )
+        bytes memory head = abi.encode(
+            r.sessionSeed,
+            r.relayIndex,
+            r.hostKey,
+            r.requestDigest,
+            r.responseDigest,
+            r.status,
+            r.outcome,
+            r.latencyMs,
+            r.computeUnits,
+            r.createdAt
         );
+        if (r.leafVersion == 2) head = bytes.concat(head, abi.encode(r.promptTokens, r.completionTokens));
+        else if (r.leafVersion != 1) revert UnknownLeafVersion();
+        return keccak256(bytes.concat(keccak256(head)));
     }
 
     /// @dev OpenZeppelin MerkleProof.verify: sorted-pair keccak up the proof.

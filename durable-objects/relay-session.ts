@@ -72,7 +72,9 @@ CREATE TABLE IF NOT EXISTS receipts (
   created_at INTEGER NOT NULL,
   completed_at INTEGER,
   leaf_hash BLOB,
-  leaf_position INTEGER
+  leaf_position INTEGER,
+  prompt_tokens INTEGER,
+  completion_tokens INTEGER
 );
 CREATE TABLE IF NOT EXISTS host_live (host_id TEXT PRIMARY KEY, quality REAL NOT NULL, breaker TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS host_counters (
@@ -158,6 +160,17 @@ function checkReceipt(m: string, r: ReportedReceipt): void {
   checkInteger(m, "receipts.attempts", r.attempts, 0, 64);
   checkInteger(m, "receipts.createdAt", r.createdAt, 0, MAX_TIME);
   checkInteger(m, "receipts.completedAt", r.completedAt, 0, MAX_TIME);
+  // A stored receipt sent back (null counts) is a receipt without tokens, like one that omits them.
+  if ((r.promptTokens == null) !== (r.completionTokens == null)) {
+    throw new InvalidRpcInput(m, "receipts.promptTokens", "both token counts or neither");
+  }
+  if (r.promptTokens != null) {
+    checkInteger(m, "receipts.promptTokens", r.promptTokens, 0, UINT32_MAX);
+    checkInteger(m, "receipts.completionTokens", r.completionTokens, 0, UINT32_MAX);
+  }
+  if (r.releasedComputeUnits != null) {
+    checkInteger(m, "receipts.releasedComputeUnits", r.releasedComputeUnits, 1, UINT32_MAX);
+  }
 }
 
 function checkReport(m: string, report: ReceiptReport): void {
@@ -287,6 +300,9 @@ export class RelaySession extends DurableObject<Env> {
     );
     if (!columns.has("leaf_hash")) sql.exec("ALTER TABLE receipts ADD COLUMN leaf_hash BLOB");
     if (!columns.has("leaf_position")) sql.exec("ALTER TABLE receipts ADD COLUMN leaf_position INTEGER");
+    // Objects made before token metering (receipt leaf format 2).
+    if (!columns.has("prompt_tokens")) sql.exec("ALTER TABLE receipts ADD COLUMN prompt_tokens INTEGER");
+    if (!columns.has("completion_tokens")) sql.exec("ALTER TABLE receipts ADD COLUMN completion_tokens INTEGER");
   }
 
   private count(method: string): void {
@@ -664,8 +680,8 @@ export class RelaySession extends DurableObject<Env> {
       }
       const written = this.ctx.storage.sql.exec(
         `INSERT OR IGNORE INTO receipts (relay_index, host_id, request_digest, response_digest, status, outcome, latency_ms,
-           compute_units, attempts, created_at, completed_at, leaf_hash)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           compute_units, attempts, created_at, completed_at, leaf_hash, prompt_tokens, completion_tokens)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         r.relayIndex,
         r.hostId,
         r.requestDigest,
@@ -679,10 +695,17 @@ export class RelaySession extends DurableObject<Env> {
         r.completedAt,
         // Hashed as it arrives, so closing the session only sorts and folds hashes (session-tree.ts).
         receiptLeafHash({ ...r, sessionSeed }),
+        r.promptTokens ?? null,
+        r.completionTokens ?? null,
       ).rowsWritten;
       if (written === 0) continue; // reported before: a retry of a report changes nothing
       accepted.push(r);
       this.reportedRelays += 1;
+      if (r.releasedComputeUnits) {
+        // Reserved under a lease its isolate has moved on from, and not charged: back to the quota.
+        lease.computeUnits = Math.max(lease.consumed, lease.computeUnits - r.releasedComputeUnits);
+        touched.add(lease);
+      }
       if (isServed(r.outcome)) {
         lease.consumed += r.computeUnits;
         touched.add(lease);
@@ -939,5 +962,7 @@ function toReceipt(r: ReceiptRow): Receipt {
     attempts: r.attempts as number,
     createdAt: r.created_at as number,
     completedAt: r.completed_at as number | null,
+    promptTokens: (r.prompt_tokens ?? null) as number | null,
+    completionTokens: (r.completion_tokens ?? null) as number | null,
   };
 }

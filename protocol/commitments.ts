@@ -7,7 +7,9 @@
  * Leaf encodings (each field one ABI word; leaves are OpenZeppelin standard leaves):
  *   receipt:     (bytes32 sessionSeed, uint64 relayIndex, bytes32 hostKey, bytes32 requestDigest,
  *                 bytes32 responseDigest, uint16 status, uint8 outcome, uint32 latencyMs,
- *                 uint32 computeUnits, uint64 createdAt)
+ *                 uint32 computeUnits, uint64 createdAt)  — format 1, a receipt without token counts
+ *   receipt (v2): the same ten words, then (uint32 promptTokens, uint32 completionTokens): a
+ *                 token-metered relay's receipt (docs/market.md, "Token metering")
  *   session:     (bytes32 sessionSeed, uint32 ordinal, bytes32 sessionRoot, uint64 relayCount,
  *                 uint64 computeUnits)
  *   report card (v2): (bytes32 sessionSeed, bytes32 hostKey, uint32 samples, uint32 scoreE6,
@@ -39,6 +41,15 @@ export const RECEIPT_LEAF_TYPES = [
   "uint32",
   "uint64",
 ] as const;
+/** The format-2 receipt leaf: format 1's words, then the relay's prompt and completion tokens. */
+export const RECEIPT_LEAF_V2_TYPES = [...RECEIPT_LEAF_TYPES, "uint32", "uint32"] as const;
+/**
+ * The receipt leaf's newest format: 2 added the token counts of token-metered relays. A receipt
+ * without token counts keeps format 1's ten words, so every session closed before format 2 (and
+ * every JSON-RPC or per-request receipt since) hashes as it did; the two formats differ in length,
+ * so no leaf of one is a leaf of the other.
+ */
+export const RECEIPT_LEAF_VERSION = 2;
 export const SESSION_LEAF_TYPES = ["bytes32", "uint32", "bytes32", "uint64", "uint64"] as const;
 export const REPORT_CARD_LEAF_TYPES = ["bytes32", "bytes32", "uint32", "uint32", "bytes32", "bytes32"] as const;
 /** The report-card leaf's format: 2 added `planHash` (committed probe plans). */
@@ -79,11 +90,21 @@ export interface ReceiptLeaf {
   latencyMs: number | null;
   computeUnits: number;
   createdAt: number;
+  /** A token-metered relay's tokens (format 2); null or absent for every other receipt (format 1). */
+  promptTokens?: number | null;
+  completionTokens?: number | null;
 }
 
-/** The receipt's ABI values in leaf order (also what OpenZeppelin's tree takes). */
-export function receiptLeafValues(r: ReceiptLeaf) {
-  return [
+/** The leaf format of a receipt: 2 when it records tokens, else 1. */
+export const receiptLeafVersion = (r: ReceiptLeaf): 1 | 2 => (r.promptTokens == null ? 1 : 2);
+
+/** The receipt's ABI types in leaf order, by its format. */
+export const receiptLeafTypes = (r: ReceiptLeaf): readonly string[] =>
+  receiptLeafVersion(r) === 2 ? RECEIPT_LEAF_V2_TYPES : RECEIPT_LEAF_TYPES;
+
+/** The receipt's ABI values in leaf order (also what OpenZeppelin's tree takes), ten words or (format 2) twelve. */
+export function receiptLeafValues(r: ReceiptLeaf): readonly (Hex | bigint)[] {
+  const words = [
     r.sessionSeed,
     BigInt(r.relayIndex),
     hostKey(r.hostId),
@@ -94,35 +115,36 @@ export function receiptLeafValues(r: ReceiptLeaf) {
     BigInt(r.latencyMs ?? 0),
     BigInt(r.computeUnits),
     BigInt(r.createdAt),
-  ] as const;
+  ];
+  return r.promptTokens == null ? words : [...words, BigInt(r.promptTokens), BigInt(r.completionTokens ?? 0)];
 }
 
 /** The receipt's leaf encoding: the same words as `receiptLeafValues`, without BigInt on the hot path. */
-function encodeReceiptInto(r: ReceiptLeaf, out: Uint8Array): Uint8Array {
-  return encodeWordsInto(
-    [
-      r.sessionSeed,
-      r.relayIndex,
-      hostKey(r.hostId),
-      (r.requestDigest || ZERO_HASH) as Hex,
-      (r.responseDigest ?? ZERO_HASH) as Hex,
-      r.status,
-      OUTCOME_CODES[r.outcome],
-      r.latencyMs ?? 0,
-      r.computeUnits,
-      r.createdAt,
-    ],
-    out,
-    0,
-  );
+function encodeReceiptInto(r: ReceiptLeaf, out: Uint8Array): number {
+  const words: (Hex | number)[] = [
+    r.sessionSeed,
+    r.relayIndex,
+    hostKey(r.hostId),
+    (r.requestDigest || ZERO_HASH) as Hex,
+    (r.responseDigest ?? ZERO_HASH) as Hex,
+    r.status,
+    OUTCOME_CODES[r.outcome],
+    r.latencyMs ?? 0,
+    r.computeUnits,
+    r.createdAt,
+  ];
+  if (r.promptTokens != null) words.push(r.promptTokens, r.completionTokens ?? 0);
+  encodeWordsInto(words, out, 0);
+  return words.length * 32;
 }
 
 /** One receipt's encoding at a time: reused, so hashing a session's receipts allocates nothing per receipt. */
-const receiptScratch = new Uint8Array(RECEIPT_LEAF_TYPES.length * 32);
+const receiptScratch = new Uint8Array(RECEIPT_LEAF_V2_TYPES.length * 32);
 
 /** Writes a receipt's leaf hash at `out[offset .. offset + 32)`. */
 export function receiptLeafHashInto(r: ReceiptLeaf, out: Uint8Array, offset: number): void {
-  standardLeafHashInto(encodeReceiptInto(r, receiptScratch), 0, receiptScratch.length, out, offset);
+  const length = encodeReceiptInto(r, receiptScratch);
+  standardLeafHashInto(receiptScratch, 0, length, out, offset);
 }
 
 export const receiptLeafHash = (r: ReceiptLeaf): Uint8Array => {
@@ -229,16 +251,19 @@ export function challengedRelay(seed: Hex, sessionSeed: Hex, relayCount: number)
 export function receiptStruct(r: ReceiptLeaf) {
   const v = receiptLeafValues(r);
   return {
-    sessionSeed: v[0],
-    relayIndex: v[1],
-    hostKey: v[2],
-    requestDigest: v[3],
-    responseDigest: v[4],
+    sessionSeed: v[0] as Hex,
+    relayIndex: v[1] as bigint,
+    hostKey: v[2] as Hex,
+    requestDigest: v[3] as Hex,
+    responseDigest: v[4] as Hex,
     status: Number(v[5]),
     outcome: Number(v[6]),
     latencyMs: Number(v[7]),
     computeUnits: Number(v[8]),
-    createdAt: v[9],
+    createdAt: v[9] as bigint,
+    leafVersion: receiptLeafVersion(r) as number,
+    promptTokens: r.promptTokens ?? 0,
+    completionTokens: r.completionTokens ?? 0,
   };
 }
 

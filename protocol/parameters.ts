@@ -172,6 +172,15 @@ export const PARAMETERS = {
     description:
       "Longest a relayed stream may run in all (heartbeats do not extend it); a longer one is cut and counted as a failure.",
   }),
+  inferenceDefaultMaxTokens: varSpec({
+    name: "INFERENCE_DEFAULT_MAX_TOKENS",
+    kind: positiveInteger,
+    default: 4_096,
+    unit: "tokens",
+    group: "relays",
+    description:
+      'Completion tokens reserved for an inference relay of a token-metered service that names no `max_tokens` / `max_completion_tokens`, and the most such a relay is charged for (docs/market.md, "Token metering").',
+  }),
   maxResponseBytes: varSpec({
     name: "MAX_RESPONSE_BYTES",
     kind: positiveInteger,

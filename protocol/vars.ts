@@ -15,7 +15,7 @@ export interface VarKind<T> {
 }
 
 /** Units the docs know how to render (and to gloss: 1814400 s is 21 days). */
-export type VarUnit = "s" | "ms" | "bytes" | "minor units" | "basis points";
+export type VarUnit = "s" | "ms" | "bytes" | "minor units" | "basis points" | "tokens";
 
 /** One configuration var with a default. */
 export interface VarSpec<T> {

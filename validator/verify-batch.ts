@@ -72,6 +72,9 @@ interface ReceiptView {
   latencyMs: number | null;
   computeUnits: number;
   createdAt: number;
+  /** Token-metered relays only (receipt leaf format 2); null otherwise. */
+  promptTokens?: number | null;
+  completionTokens?: number | null;
 }
 
 async function getJson<T>(deps: ValidatorDeps, path: string): Promise<T> {

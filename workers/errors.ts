@@ -771,6 +771,13 @@ export const ERRORS = {
       "This requestor already has 8 sessions with other requirements for this service in this epoch; reuse one of them or wait for the next session",
     when: "a relay whose requirements would open a ninth distinct requirement set for the requestor, service and epoch (each opens a session and its fisherman)",
   },
+  invalid_max_tokens: {
+    status: 400,
+    rpc: -32602,
+    group: "relay",
+    message: "max_tokens must be a positive integer",
+    when: 'a relay to a token-metered service whose `max_tokens` or `max_completion_tokens` is there but not a positive integer below 2^31 (docs/market.md, "Token metering")',
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

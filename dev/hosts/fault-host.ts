@@ -15,7 +15,11 @@
 // raw (answer `status`, `contentType`, `headers` and the exact `body` given), heartbeat (SSE
 // comments every `delayMs`, never an answer), huge (a valid JSON-RPC answer of `size` bytes),
 // gzip_bomb (a valid JSON-RPC answer of `size` bytes, gzip-compressed, sent with
-// content-encoding: gzip).
+// content-encoding: gzip), inflate_usage (chat answers whose `usage` claims 1,000,000 prompt and
+// completion tokens: a host trying to be paid more).
+// Chat completions report `usage` (prompt: 5 tokens; completion: one token per chunk of the
+// answer); a stream does only when asked (`stream_options.include_usage`), in a final chunk with
+// no choices, as OpenAI does.
 // `times: n` applies the mode to the next n requests, then returns to "ok". Lasting knobs:
 // `chainId`, `model`, `head` (the block number it reports; far in the future for a colluder),
 // `wrongAnswers` (block hashes of a fork of its own and a different chat answer), `spotProbes`
@@ -57,7 +61,8 @@ export type FaultMode =
   | "raw"
   | "heartbeat"
   | "huge"
-  | "gzip_bomb";
+  | "gzip_bomb"
+  | "inflate_usage";
 
 /** The misbehaviour applied to requests: a mode, for the next `times` requests or until changed, and its parameters. */
 interface RequestFault {
@@ -337,8 +342,13 @@ export async function startFaultHost({
   const sseChunk = (index: number) =>
     `data: ${JSON.stringify({ id: "chatcmpl-demo", object: "chat.completion.chunk", model, choices: [{ index: 0, delta: { content: words()[index] }, finish_reason: null }] })}\n\n`;
 
+  const usageOf = (current: RequestFault) => {
+    const [prompt, completion] = current.mode === "inflate_usage" ? [1_000_000, 1_000_000] : [5, words().length];
+    return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
+  };
+
   const answerChat = async (res: http.ServerResponse, body: string, current: RequestFault) => {
-    let request: { stream?: boolean } = {};
+    let request: { stream?: boolean; stream_options?: { include_usage?: boolean } } = {};
     try {
       request = JSON.parse(body);
     } catch {
@@ -351,7 +361,7 @@ export async function startFaultHost({
         created: 0,
         model,
         choices: [{ index: 0, message: { role: "assistant", content: words().join("") }, finish_reason: "stop" }],
-        usage: { prompt_tokens: 5, completion_tokens: words().length, total_tokens: 5 + words().length },
+        usage: usageOf(current),
       });
     }
     res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
@@ -368,6 +378,11 @@ export async function startFaultHost({
       return setTimeout(() => res.socket?.destroy(), 5);
     }
     for (let i = 0; i < words().length; i++) res.write(sseChunk(i));
+    if (request.stream_options?.include_usage) {
+      res.write(
+        `data: ${JSON.stringify({ id: "chatcmpl-demo", object: "chat.completion.chunk", model, choices: [], usage: usageOf(current) })}\n\n`,
+      );
+    }
     if (current.mode === "no_done") return res.end();
     return res.end("data: [DONE]\n\n");
   };

@@ -31,6 +31,7 @@ const UNIT_LABELS: Record<VarUnit, string> = {
   bytes: "bytes",
   "minor units": "minor units",
   "basis points": "basis points",
+  tokens: "tokens",
 };
 
 /** Thousands separated by commas, for glosses (locale-independent). */

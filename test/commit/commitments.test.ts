@@ -40,6 +40,7 @@ import {
   registerHost,
   reportReceipts,
   rpc,
+  startFaultHost,
   testHosts,
 } from "../worker/helpers.js";
 
@@ -195,6 +196,65 @@ describe("commitments, full cycle", () => {
     expect((await call(`/v1/sessions/${sessionId}/receipts/99/proof`)).status).toBe(404);
     const listed = (await (await call("/v1/batches?state=verified")).json()) as { batches: { id: string }[] };
     expect(listed.batches.map((b) => b.id)).toContain(submitted.id);
+  });
+});
+
+describe("commitments of token-metered relays (receipt leaf format 2)", () => {
+  it("commits an inference session's receipts with their tokens; the validator recomputes and proves them, the contract verifies each", async () => {
+    const service = await createService({
+      kind: "http",
+      model: "conductor-demo-1",
+      computeUnits: { default: 10, methods: {} },
+      tokensPerComputeUnit: 4,
+    });
+    const host = await startFaultHost();
+    await registerHost({ endpoint: `${host.url}/v1`, services: [service], ...PLACES.frankfurt });
+    const { key } = await createRequestor(100_000_000n);
+    let sessionId = "";
+    for (const stream of [false, true, false, true]) {
+      const res = await call(`/v1/${service}/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+        body: JSON.stringify({
+          model: "conductor-demo-1",
+          messages: [{ role: "user", content: "hi" }],
+          max_tokens: 32,
+          stream,
+          ...(stream ? { stream_options: { include_usage: true } } : {}),
+        }),
+      });
+      expect(res.status).toBe(200);
+      await res.arrayBuffer();
+      sessionId = res.headers.get("x-conductor-session") as string;
+    }
+    await reportReceipts();
+    const page = (await (await call(`/v1/sessions/${sessionId}/receipts`)).json()) as { receipts: ReceiptLeaf[] };
+    // 5 prompt and 9 completion tokens each (the fault host's usage): ceil(14 / 4) = 4 units.
+    expect(page.receipts.map((r) => [r.promptTokens, r.completionTokens, r.computeUnits])).toEqual(Array(4).fill([5, 9, 4]));
+
+    const batchId = await committedBatchId(sessionId, afterThisEpoch());
+    expect(await batchOf(sessionId)).toMatchObject({ computeUnits: 16 });
+    await mine(chain().challengeDelay + 1);
+    const verdicts = await validateOnce(validator());
+    expect(verdicts).toContainEqual(expect.objectContaining({ batchId, status: "proved" }));
+    for (const index of [0, 1, 2, 3]) {
+      const proof = (await (await call(`/v1/sessions/${sessionId}/receipts/${index}/proof`)).json()) as {
+        batchId: Hex;
+        receipt: ReceiptLeaf & { values: string[] };
+        receiptProof: Hex[];
+        session: { sessionSeed: Hex; ordinal: number; sessionRoot: Hex; relayCount: number; computeUnits: number };
+        sessionProof: Hex[];
+      };
+      expect(proof.receipt.values).toHaveLength(12);
+      expect(proof.receipt.values.slice(-2)).toEqual(["5", "9"]);
+      const included = await client().readContract({
+        address: chain().contract,
+        abi: proofRegistryAbi,
+        functionName: "verifyReceipt",
+        args: [proof.batchId, sessionStruct(proof.session), proof.sessionProof, receiptStruct(proof.receipt), proof.receiptProof],
+      });
+      expect(included).toBe(true);
+    }
   });
 });
 

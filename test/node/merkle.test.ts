@@ -1,20 +1,23 @@
-import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
+import { SimpleMerkleTree, StandardMerkleTree } from "@openzeppelin/merkle-tree";
+import { standardLeafHash } from "@openzeppelin/merkle-tree/dist/hashes.js";
 import { describe, expect, it } from "vitest";
 import {
   batchIdOf,
   buildBatch,
   RECEIPT_LEAF_TYPES,
+  RECEIPT_LEAF_V2_TYPES,
   REPORT_CARD_LEAF_TYPES,
   type ReceiptLeaf,
   receiptLeafHash,
   receiptLeafValues,
+  receiptLeafVersion,
   reportCardLeafHash,
   reportCardLeafValues,
   SESSION_LEAF_TYPES,
   sessionLeafValues,
   sessionTree,
 } from "../../protocol/commitments.js";
-import { sha256Hex } from "../../protocol/hex.js";
+import { sha256Hex, toHex } from "../../protocol/hex.js";
 import { MerkleTree, processProof, verifyProof } from "../../protocol/merkle.js";
 
 const seed = sha256Hex("session-seed");
@@ -52,6 +55,27 @@ describe("Merkle trees match @openzeppelin/merkle-tree", () => {
         true,
       );
     }
+  });
+
+  it("receipt leaf format 2 (token-metered relays) adds the two token words; format 1 is unchanged", () => {
+    const [plain] = receipts(1);
+    const metered = { ...plain, promptTokens: 120, completionTokens: 9 };
+    expect(receiptLeafVersion(plain)).toBe(1);
+    expect(receiptLeafVersion({ ...plain, promptTokens: null, completionTokens: null })).toBe(1);
+    expect(receiptLeafVersion(metered)).toBe(2);
+    expect(receiptLeafValues(metered)).toEqual([...receiptLeafValues(plain), 120n, 9n]);
+    expect(toHex(receiptLeafHash(plain))).toBe(standardLeafHash([...RECEIPT_LEAF_TYPES], asOz(receiptLeafValues(plain))));
+    expect(toHex(receiptLeafHash(metered))).toBe(standardLeafHash([...RECEIPT_LEAF_V2_TYPES], asOz(receiptLeafValues(metered))));
+    // Zero tokens are still format 2: a metered relay's receipt never reads as a per-request one.
+    expect(toHex(receiptLeafHash({ ...plain, promptTokens: 0, completionTokens: 0 }))).not.toBe(toHex(receiptLeafHash(plain)));
+  });
+
+  it("a session mixing both receipt formats has OpenZeppelin's root and proofs over the leaf hashes", () => {
+    const leaves = receipts(40).map((r, i) => (i % 3 === 0 ? { ...r, promptTokens: i * 10, completionTokens: i } : r));
+    const ours = sessionTree(leaves);
+    const oz = SimpleMerkleTree.of(leaves.map((r) => toHex(receiptLeafHash(r))));
+    expect(ours.root).toBe(oz.root);
+    for (const i of [0, 1, 20, 39]) expect(verifyProof(receiptLeafHash(leaves[i]), ours.proof(i), ours.root)).toBe(true);
   });
 
   it("session and report-card leaves encode as OpenZeppelin encodes them", () => {

@@ -11,9 +11,11 @@ import {
   challengedSession,
   challengeSeed,
   type ReceiptLeaf,
+  receiptLeafHash,
   receiptStruct,
   sessionStruct,
 } from "../../protocol/commitments.js";
+import { toHex } from "../../protocol/hex.js";
 import { ANVIL_KEYS, deployProofRegistry } from "../support/chain.js";
 import { commitArgs, syntheticBatch } from "../support/synthetic-batch.js";
 
@@ -248,6 +250,29 @@ describe("ProofRegistry", () => {
         args: forged as never,
       }),
     ).toBe(false);
+  });
+
+  it("hashes both receipt leaf formats as protocol/ does, and refuses a token-metered receipt shown as format 1", async () => {
+    const b = makeBatch(1, 6);
+    const [plain, metered] = [b.members[0].receipts[1], b.members[0].receipts[2]];
+    expect(metered.promptTokens).toBeTypeOf("number");
+    const onChain = (r: ReturnType<typeof receiptStruct>) =>
+      client().readContract({ address: contract, abi: proofRegistryAbi, functionName: "receiptLeafHash", args: [r] });
+    expect(await onChain(receiptStruct(plain))).toBe(toHex(receiptLeafHash(plain)));
+    expect(await onChain(receiptStruct(metered))).toBe(toHex(receiptLeafHash(metered)));
+    expect(receiptStruct(metered)).toMatchObject({ leafVersion: 2, promptTokens: metered.promptTokens });
+    await expect(onChain({ ...receiptStruct(plain), leafVersion: 3 })).rejects.toThrow(/UnknownLeafVersion/);
+    await commit(b);
+    const verify = (a: readonly unknown[]) =>
+      client().readContract({ address: contract, abi: proofRegistryAbi, functionName: "verifyReceipt", args: a as never });
+    expect(await verify(proofArgs(b, 0, 1))).toBe(true);
+    expect(await verify(proofArgs(b, 0, 2))).toBe(true);
+    const asFormat1 = proofArgs(b, 0, 2);
+    expect(await verify([asFormat1[0], asFormat1[1], asFormat1[2], { ...asFormat1[3], leafVersion: 1 }, asFormat1[4]])).toBe(
+      false,
+    );
+    const fewerTokens = proofArgs(b, 0, 2, (r) => ({ ...r, completionTokens: 1 }));
+    expect(await verify(fewerTokens)).toBe(false);
   });
 
   it("expires a batch nobody proved within the window, and only then", async () => {

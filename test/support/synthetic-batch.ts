@@ -1,7 +1,7 @@
 /**
  * A batch of made-up receipts, built with protocol/ code exactly as the gateway builds real ones:
  * one session per entry of `relayCounts`, each with that many receipts. `label` keeps seeds and
- * digests unique between batches. Used by the contract tests and the gas benchmark.
+ * digests unique between batches; every third receipt records tokens (receipt leaf format 2). Used by the contract tests and the gas benchmark.
  */
 import { buildBatch, type ReceiptLeaf, type SessionLeaf, sessionTree } from "../../protocol/commitments.js";
 import { sha256Hex } from "../../protocol/hex.js";
@@ -20,6 +20,8 @@ export function syntheticBatch(label: string, relayCounts: readonly number[]) {
       latencyMs: 20 + (i % 100),
       computeUnits: 1,
       createdAt: 1_700_000_000_000 + i,
+      // Every third relay token-metered: both receipt leaf formats in every session.
+      ...(i % 3 === 2 ? { promptTokens: 40 + i, completionTokens: 7 + (i % 50) } : {}),
     }));
     const tree = sessionTree(receipts);
     const leaf: SessionLeaf = { sessionSeed, ordinal, sessionRoot: tree.root, relayCount: relays, computeUnits: relays };

@@ -25,6 +25,20 @@ export interface ObserveStreamOptions {
   /** The whole stream must end within this many milliseconds of the call. */
   maxDurationMs: number;
   onEnd: (end: StreamEnd) => Promise<unknown>;
+  /** Sees each chunk as it passes (a token-metered relay's meter). */
+  onChunk?: (chunk: Uint8Array) => void;
+}
+
+/** Streams of this isolate whose `onEnd` has not finished. */
+const unfinished = new Set<Promise<unknown>>();
+
+/**
+ * Settles once every stream this isolate is passing on has ended and run its `onEnd`: a
+ * deterministic trigger for tests whose client stops reading after the final event (its cancel
+ * reaches the stream a moment later).
+ */
+export async function observedStreamsEnded(): Promise<void> {
+  await Promise.all([...unfinished]);
 }
 
 /** True when a `content-type` names server-sent events (media types are case-insensitive). */
@@ -35,7 +49,7 @@ export function isEventStream(contentType: string | null): boolean {
 /** Returns the stream to hand the caller and a promise that settles once `onEnd` has run. */
 export function observeStream(
   body: ReadableStream<Uint8Array>,
-  { sse, idleTimeoutMs, maxDurationMs, onEnd }: ObserveStreamOptions,
+  { sse, idleTimeoutMs, maxDurationMs, onEnd, onChunk }: ObserveStreamOptions,
 ): { stream: ReadableStream<Uint8Array>; ended: Promise<unknown> } {
   const hash = sha256.create();
   const decoder = new TextDecoder();
@@ -47,6 +61,8 @@ export function observeStream(
   const endedOnce = new Promise((resolve) => {
     resolveEnded = resolve;
   });
+  unfinished.add(endedOnce);
+  endedOnce.then(() => unfinished.delete(endedOnce));
   const finish = (ok: boolean, error?: StreamEnd["error"]) => {
     if (!ended) {
       ended = onEnd({ ok, error, bytes, responseDigest: toHex(hash.digest()) }).catch((e) => console.error("receipt failed", e));
@@ -93,11 +109,14 @@ export function observeStream(
         }
         hash.update(chunk.value);
         bytes += chunk.value.byteLength;
+        onChunk?.(chunk.value);
         if (sse) tail = (tail + decoder.decode(chunk.value, { stream: true })).slice(-64);
         controller.enqueue(chunk.value);
       },
       cancel(reason) {
-        finish(false, "caller_cancelled");
+        // A caller that stops reading after the final event (the OpenAI SDK does) had the whole answer.
+        if (sse && tail.trimEnd().endsWith(FINAL_SSE_EVENT)) finish(true);
+        else finish(false, "caller_cancelled");
         return reader.cancel(reason);
       },
     },

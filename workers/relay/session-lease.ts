@@ -387,9 +387,15 @@ class SessionLeases {
     };
   }
 
-  /** Records a finished relay's receipt and its attempts; the receipt goes to the object with the next report. */
+  /**
+   * Records a finished relay's receipt and its attempts; the receipt goes to the object with the
+   * next report. What was `reserved` at admission and not charged (all of it for a failed relay,
+   * the rest of a token-metered relay's bound) goes back: to this lease's budget, or through the
+   * object when the isolate has moved to another lease meanwhile.
+   */
   complete(
     receipt: ReportedReceipt,
+    reserved: number,
     leaseId: string,
     observations: HostObservation[],
     now: number,
@@ -404,7 +410,11 @@ class SessionLeases {
       this.shapeKeys.add(key);
       this.shapes.push(shape);
     }
-    if (receipt.outcome === "failed" && this.lease?.id === leaseId) this.budget += receipt.computeUnits;
+    const unused = receipt.outcome === "failed" ? reserved : reserved - receipt.computeUnits;
+    if (unused > 0) {
+      if (this.lease?.id === leaseId) this.budget += unused;
+      else receipt.releasedComputeUnits = unused;
+    }
     this.receipts.push(receipt);
     const profile = this.service ? DEFAULT_LATENCY_PROFILES[this.service.kind] : DEFAULT_LATENCY_PROFILES.jsonrpc;
     const breaker = this.breakerParameters();
@@ -555,7 +565,7 @@ export function completeRelay(
 ): Promise<void> | null {
   const leases = sessions.get(admitted.sessionId);
   if (!leases) return null;
-  leases.complete(receipt, admitted.leaseId, observations, now, shapes);
+  leases.complete(receipt, admitted.computeUnits, admitted.leaseId, observations, now, shapes);
   return leases.scheduleReport(env);
 }
 

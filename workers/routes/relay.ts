@@ -12,6 +12,13 @@ import { Hono, type Context as HonoContext } from "hono";
 import { sha256Hex } from "../../protocol/hex.js";
 import { computeUnitsFor, type JsonRpcCall, parseJsonRpc, refusedMethods } from "../../protocol/jsonrpc.js";
 import { type TrafficShape, trafficShapeOf } from "../../protocol/probe-shapes.js";
+import {
+  chargedComputeUnits,
+  meteredTokens,
+  type TokenBound,
+  TokenMeter,
+  tokenReservation,
+} from "../../protocol/token-metering.js";
 import type { AppEnv } from "../app-env.js";
 import { authenticateKey, bearerToken } from "../auth.js";
 import { type GatewayConfig, gatewayConfig } from "../config.js";
@@ -181,7 +188,8 @@ function completeReceipt(
   admitted: Admitted,
   requestDigest: string,
   result: EngineResult<unknown>,
-  fields: Pick<ReportedReceipt, "hostId" | "responseDigest" | "status" | "outcome">,
+  fields: Pick<ReportedReceipt, "hostId" | "responseDigest" | "status" | "outcome"> &
+    Partial<Pick<ReportedReceipt, "computeUnits" | "promptTokens" | "completionTokens">>,
   shapes: readonly TrafficShape[] = [],
 ): void {
   const now = Date.now();
@@ -206,6 +214,7 @@ function allHostsFailed(
   admitted: Admitted,
   requestDigest: string,
   result: AttemptsFailed,
+  tokens: Partial<Pick<ReportedReceipt, "promptTokens" | "completionTokens">> = {},
 ): never {
   const error =
     result.quorumFailure === "disagreement"
@@ -222,6 +231,7 @@ function allHostsFailed(
     responseDigest: sha256Hex(error.message),
     status: error.status,
     outcome: "failed",
+    ...tokens,
   });
   const headers = relayHeaders(admitted.sessionId, admitted.relayIndex, hostId, result);
   throw apiError(error.code, error.message, headers);
@@ -287,8 +297,20 @@ async function relayHttp(c: RelayContext, config: GatewayConfig, parts: RelayPar
   const hasBody = method !== "GET" && method !== "HEAD";
   const search = new URL(c.req.url).search;
   const requestDigest = sha256Hex(`${method} ${subpath}${search}\n${new TextDecoder().decode(body)}`);
-  const admitted = await admit(service.computeUnits.default);
+  // A token-metered service reserves its relay's token bound now and charges its tokens at the end.
+  const metering = service.tokensPerComputeUnit > 0 ? reserveTokens(config, service, body) : null;
+  const admitted = await admit(metering?.computeUnits ?? service.computeUnits.default);
   if (!admitted.ok) throw admissionError(admitted);
+  const settle = (meter: TokenMeter | null, charged: boolean) => {
+    if (!metering) return {};
+    if (!meter || !charged) return { promptTokens: 0, completionTokens: 0 };
+    const tokens = meteredTokens(meter.finish(), metering.bound);
+    return {
+      promptTokens: tokens.promptTokens,
+      completionTokens: tokens.completionTokens,
+      computeUnits: chargedComputeUnits(tokens, service.tokensPerComputeUnit, admitted.computeUnits),
+    };
+  };
 
   const result = await engineHttp(config, service.id, service.relayPolicy, admitted.candidates, started, {
     method,
@@ -297,9 +319,11 @@ async function relayHttp(c: RelayContext, config: GatewayConfig, parts: RelayPar
     headers: c.req.raw.headers,
     body: hasBody ? body : null,
   });
-  if (!result.ok) return allHostsFailed(c, parts, admitted, requestDigest, result);
+  if (!result.ok) return allHostsFailed(c, parts, admitted, requestDigest, result, settle(null, false));
 
   const upstream = result.value;
+  const sse = isEventStream(upstream.headers.get("content-type"));
+  const meter = metering ? new TokenMeter(sse) : null;
   const headers = relayedResponseHeaders(
     upstream.headers,
     relayHeaders(admitted.sessionId, admitted.relayIndex, result.host.id, result),
@@ -310,13 +334,15 @@ async function relayHttp(c: RelayContext, config: GatewayConfig, parts: RelayPar
       responseDigest: sha256Hex(""),
       status: upstream.status,
       outcome: "ok",
+      ...settle(meter, true),
     });
     return new Response(null, { status: upstream.status, headers });
   }
   const observed = observeStream(upstream.body, {
-    sse: isEventStream(upstream.headers.get("content-type")),
+    sse,
     idleTimeoutMs: config.streamIdleTimeoutMs,
     maxDurationMs: config.streamMaxMs,
+    onChunk: meter ? (chunk) => meter.push(chunk) : undefined,
     onEnd: async (end) => {
       // A caller that hangs up after data flowed was served: charged, and the host credited.
       const outcome = end.ok ? "ok" : end.error === "caller_cancelled" && end.bytes > 0 ? "cancelled" : "failed";
@@ -325,12 +351,25 @@ async function relayHttp(c: RelayContext, config: GatewayConfig, parts: RelayPar
         responseDigest: end.responseDigest,
         status: outcome === "failed" ? 502 : upstream.status,
         outcome,
+        ...settle(meter, outcome !== "failed"),
       });
     },
   });
   // Covers a caller that hangs up mid-stream: the receipt is still completed.
   c.executionCtx.waitUntil(observed.ended);
   return new Response(observed.stream, { status: upstream.status, headers });
+}
+
+/**
+ * A token-metered relay's bound and the compute units reserved for it (docs/market.md, "Token
+ * metering"); a `max_tokens` that is not a positive integer is refused before anything is reserved.
+ */
+function reserveTokens(config: GatewayConfig, service: Service, body: Uint8Array): { bound: TokenBound; computeUnits: number } {
+  const reservation = tokenReservation(body, service.tokensPerComputeUnit, config.inferenceDefaultMaxTokens);
+  if (!reservation.ok) {
+    throw apiError("invalid_max_tokens", `${reservation.field} must be a positive integer (at most 2147483647)`);
+  }
+  return reservation;
 }
 
 /** A relay's place in the URL: `/v1/{service}[/...]` or `/k/{key}/v1/{service}[/...]`. */
@@ -498,6 +537,8 @@ export function registerRelayPaths(registry: OpenAPIHono["openAPIRegistry"]): vo
         tags,
         security,
         summary: "Relay to an HTTP service (the OpenAPI path shape: `chat/completions`, `models`); SSE streamed",
+        description:
+          "On a service with `tokensPerComputeUnit > 0` the relay is charged by tokens (docs/market.md, \"Token metering\"): the body's bytes plus `max_completion_tokens` / `max_tokens` (else `INFERENCE_DEFAULT_MAX_TOKENS`) are reserved before a host is asked (429 `quota_exhausted` when they do not fit; 400 `invalid_max_tokens`), and the host's `usage`, clamped, or the gateway's count is charged when the answer ends; the receipt records `promptTokens` and `completionTokens`.",
         request: { params: z.object({ ...params, path }) },
         responses: answered,
       });

@@ -89,6 +89,12 @@ export const ReceiptSchema = z
     attempts: z.number().int(),
     createdAt: z.number().int(),
     completedAt: z.number().int().nullable(),
+    promptTokens: z.number().int().nullable().openapi({
+      description: 'A token-metered relay\'s prompt tokens (docs/market.md, "Token metering"); null for other relays',
+    }),
+    completionTokens: z.number().int().nullable().openapi({
+      description: "A token-metered relay's completion tokens; null for other relays",
+    }),
   })
   .openapi("Receipt");
 

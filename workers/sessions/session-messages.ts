@@ -79,10 +79,20 @@ export interface ReportedReceipt {
    */
   outcome: ReportedOutcome;
   latencyMs: number;
+  /** Charged (served) or reserved (failed); a token-metered relay's are its tokens' (docs/market.md, "Token metering"). */
   computeUnits: number;
   attempts: number;
   createdAt: number;
   completedAt: number;
+  /** A token-metered relay's tokens (both or neither; neither for every other relay). */
+  promptTokens?: number;
+  completionTokens?: number;
+  /**
+   * Compute units reserved at admission and not charged, when the lease they came from is no
+   * longer the isolate's own (it moved to the next one while the relay ran): the object takes
+   * them off that lease's reservation, so they go back to the quota. Not part of the receipt.
+   */
+  releasedComputeUnits?: number;
 }
 
 /** What one attempt (a relay's or a probe's) showed about a host. */
@@ -129,6 +139,9 @@ export interface Receipt {
   attempts: number;
   createdAt: number;
   completedAt: number | null;
+  /** A token-metered relay's prompt and completion tokens; null for every other receipt (receipt leaf format 1). */
+  promptTokens: number | null;
+  completionTokens: number | null;
 }
 
 export interface HostUsage {
