@@ -19,6 +19,8 @@ export interface GovernedParameter {
 
 const DAY = 86_400n;
 const MAX_SUPPLY_AMOUNT = 9_007_199_254_740_991n;
+/** The largest price per compute unit a service may have (workers/routes/services.ts), so the largest a market bound may be. */
+const MAX_MARKET_PRICE = 1_000_000_000n;
 
 /**
  * Every governed parameter, keyed by its name in proposals and in `GET /v1/governance/parameters`
@@ -42,6 +44,10 @@ export const GOVERNED_PARAMETERS = {
   supermajorityBps: { field: "supermajorityBps", min: 5_001n, max: 10_000n, type: "bigint" },
   councilSpendThreshold: { field: "councilSpendThreshold", min: 0n, max: MAX_SUPPLY_AMOUNT, type: "bigint" },
   memberMinStake: { field: "memberMinStake", min: 1n, max: MAX_SUPPLY_AMOUNT, type: "bigint" },
+  // The market's price bounds (docs/market.md): never 0 (free offers), never above a service's
+  // own price cap; `marketMinPrice <= marketMaxPrice` is checked across both (`boundsConflict`).
+  marketMinPrice: { field: "marketMinPrice", min: 1n, max: MAX_MARKET_PRICE, type: "number" },
+  marketMaxPrice: { field: "marketMaxPrice", min: 1n, max: MAX_MARKET_PRICE, type: "number" },
 } as const satisfies Record<string, GovernedParameter>;
 
 export type GovernedName = keyof typeof GOVERNED_PARAMETERS;
@@ -53,6 +59,28 @@ export function parameterChangeRefusal(name: string, value: bigint): string | nu
   if (!isGovernedName(name)) return `"${name}" is not a governed parameter (${Object.keys(GOVERNED_PARAMETERS).join(", ")})`;
   const p: GovernedParameter = GOVERNED_PARAMETERS[name];
   if (value < p.min || value > p.max) return `${name} must be from ${p.min} to ${p.max}, got ${value}`;
+  return null;
+}
+
+/**
+ * Pairs of governed parameters that must stay ordered (`low <= high`) whatever each change sets:
+ * two proposals each within bounds (a minimum raised, a maximum lowered) could otherwise cross.
+ */
+export const ORDERED_PARAMETERS: readonly (readonly [GovernedName, GovernedName])[] = [["marketMinPrice", "marketMaxPrice"]];
+
+/**
+ * Why the governed values `values` (a configuration with the governed fields, as `governedValues`
+ * returns) break an ordering, or null. Checked when a change is proposed (against every executed
+ * change, pending ones included) and again when it executes (so two crossing proposals cannot
+ * both take effect).
+ */
+export function boundsConflict(values: object): string | null {
+  const v = values as Record<string, unknown>;
+  for (const [low, high] of ORDERED_PARAMETERS) {
+    const a = governedBigint(v[GOVERNED_PARAMETERS[low].field]);
+    const b = governedBigint(v[GOVERNED_PARAMETERS[high].field]);
+    if (a > b) return `${low} (${a}) must not exceed ${high} (${b})`;
+  }
   return null;
 }
 

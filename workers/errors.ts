@@ -740,7 +740,7 @@ export const ERRORS = {
     rpc: -32600,
     group: "registry",
     message: "The offered price per compute unit is outside the allowed bounds",
-    when: "a `PublishOffer` price below `MARKET_MIN_PRICE` or above `MARKET_MAX_PRICE`",
+    when: "a `PublishOffer` price below `marketMinPrice` or above `marketMaxPrice` as governed for the epoch the offer takes effect in (defaults `MARKET_MIN_PRICE`, `MARKET_MAX_PRICE`)",
   },
   host_not_serving_service: {
     status: 409,
@@ -770,6 +770,13 @@ export const ERRORS = {
     message:
       "This requestor already has 8 sessions with other requirements for this service in this epoch; reuse one of them or wait for the next session",
     when: "a relay whose requirements would open a ninth distinct requirement set for the requestor, service and epoch (each opens a session and its fisherman)",
+  },
+  parameter_bounds_conflict: {
+    status: 409,
+    rpc: -32003,
+    group: "governance",
+    message: "The parameter change would put a governed minimum above its maximum",
+    when: "a `parameter_change` proposal, or its execution, that would leave `marketMinPrice` above `marketMaxPrice` once every executed change (pending ones included) holds; the message names both values",
   },
 } as const satisfies Record<string, ErrorSpec>;
 
