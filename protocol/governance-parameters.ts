@@ -77,11 +77,28 @@ export const ORDERED_PARAMETERS: readonly (readonly [GovernedName, GovernedName]
 export function boundsConflict(values: object): string | null {
   const v = values as Record<string, unknown>;
   for (const [low, high] of ORDERED_PARAMETERS) {
-    const a = governedBigint(v[GOVERNED_PARAMETERS[low].field]);
-    const b = governedBigint(v[GOVERNED_PARAMETERS[high].field]);
+    const [x, y] = [v[GOVERNED_PARAMETERS[low].field], v[GOVERNED_PARAMETERS[high].field]];
+    if (x === undefined || y === undefined) continue; // a partial configuration (tests) without the pair
+    const a = governedBigint(x);
+    const b = governedBigint(y);
     if (a > b) return `${low} (${a}) must not exceed ${high} (${b})`;
   }
   return null;
+}
+
+/**
+ * Why `change`, executed after every change in `changes`, would cross an ordered pair once they
+ * all hold (pending ones included), or null: what a proposal and its execution are checked with.
+ */
+export function changeConflict(
+  base: object,
+  changes: readonly ParameterChange[],
+  change: { name: string; value: bigint },
+): string | null {
+  if (!isGovernedName(change.name)) return null;
+  const p: GovernedParameter = GOVERNED_PARAMETERS[change.name];
+  const last = governedValues(base, changes, Number.MAX_SAFE_INTEGER);
+  return boundsConflict({ ...last, [p.field]: p.type === "number" ? Number(change.value) : change.value });
 }
 
 /** An executed change: `value` holds from `effectiveEpoch` on (until a later change). */
@@ -95,20 +112,23 @@ export interface ParameterChange {
 
 /**
  * The governed values in force during `epoch`: each parameter's latest change effective at or
- * before it, otherwise its default from `base` (the configuration).
+ * before it, otherwise its default from `base` (the configuration). Changes apply in the order
+ * they take effect (epoch, then execution); one that would cross an ordered pair
+ * (`ORDERED_PARAMETERS`) is void. Execution refuses such a change (workers/governance/proposals.ts),
+ * so this only matters if two crossing executions ever raced past that check: whatever the
+ * database holds, every reader gets ordered bounds, and all get the same ones.
  */
 export function governedValues<C extends object>(base: C, changes: readonly ParameterChange[], epoch: number): C {
-  const latest = new Map<GovernedName, ParameterChange>();
-  for (const c of changes) {
-    if (c.effectiveEpoch > epoch) continue;
-    const seen = latest.get(c.name);
-    if (!seen || c.effectiveEpoch > seen.effectiveEpoch || (c.effectiveEpoch === seen.effectiveEpoch && c.seq > seen.seq))
-      latest.set(c.name, c);
-  }
+  const inForce = changes
+    .filter((c) => c.effectiveEpoch <= epoch)
+    .sort((a, b) => a.effectiveEpoch - b.effectiveEpoch || a.seq - b.seq);
   const out = { ...base } as Record<string, unknown>;
-  for (const [name, c] of latest) {
-    const p: GovernedParameter = GOVERNED_PARAMETERS[name];
+  const crossedAlready = boundsConflict(out) !== null;
+  for (const c of inForce) {
+    const p: GovernedParameter = GOVERNED_PARAMETERS[c.name];
+    const before = out[p.field];
     out[p.field] = p.type === "number" ? Number(c.value) : c.value;
+    if (!crossedAlready && boundsConflict(out) !== null) out[p.field] = before;
   }
   return out as C;
 }

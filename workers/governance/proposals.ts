@@ -26,7 +26,7 @@ import {
   tally,
   type VotingMode,
 } from "../../protocol/governance.js";
-import { boundsConflict, type GovernedName, governedBigint, governedValues } from "../../protocol/governance-parameters.js";
+import { changeConflict, governedBigint } from "../../protocol/governance-parameters.js";
 import { balanceAccount, TREASURY_ACCOUNT } from "../../protocol/ledger.js";
 import { sessionEpoch } from "../../protocol/session.js";
 import type { GatewayConfig } from "../config.js";
@@ -127,15 +127,7 @@ export async function stateAt(db: Database, p: ProposalRow, now: number): Promis
  * each fine alone (a minimum raised, a maximum lowered) cannot both take effect.
  */
 async function refuseCrossedBounds(db: Database, config: GatewayConfig, change: { name: string; value: bigint }) {
-  const changes = await listParameterChanges(db);
-  const seq = changes.reduce((n, c) => Math.max(n, c.seq), 0) + 1;
-  const last = Number.MAX_SAFE_INTEGER;
-  const values = governedValues(
-    config,
-    [...changes, { name: change.name as GovernedName, value: change.value, effectiveEpoch: last, seq }],
-    last,
-  );
-  const conflict = boundsConflict(values);
+  const conflict = changeConflict(config, await listParameterChanges(db), change);
   if (conflict) throw apiError("parameter_bounds_conflict", `Setting ${change.name} to ${change.value}: ${conflict}`);
 }
 
