@@ -19,6 +19,8 @@ export interface GovernedParameter {
 
 const DAY = 86_400n;
 const MAX_SUPPLY_AMOUNT = 9_007_199_254_740_991n;
+/** The largest price per compute unit a service may have (workers/routes/services.ts), so the largest a market bound may be. */
+const MAX_MARKET_PRICE = 1_000_000_000n;
 
 /**
  * Every governed parameter, keyed by its name in proposals and in `GET /v1/governance/parameters`
@@ -42,6 +44,10 @@ export const GOVERNED_PARAMETERS = {
   supermajorityBps: { field: "supermajorityBps", min: 5_001n, max: 10_000n, type: "bigint" },
   councilSpendThreshold: { field: "councilSpendThreshold", min: 0n, max: MAX_SUPPLY_AMOUNT, type: "bigint" },
   memberMinStake: { field: "memberMinStake", min: 1n, max: MAX_SUPPLY_AMOUNT, type: "bigint" },
+  // The market's price bounds (docs/market.md): never 0 (free offers), never above a service's
+  // own price cap; `marketMinPrice <= marketMaxPrice` is checked across both (`boundsConflict`).
+  marketMinPrice: { field: "marketMinPrice", min: 1n, max: MAX_MARKET_PRICE, type: "number" },
+  marketMaxPrice: { field: "marketMaxPrice", min: 1n, max: MAX_MARKET_PRICE, type: "number" },
 } as const satisfies Record<string, GovernedParameter>;
 
 export type GovernedName = keyof typeof GOVERNED_PARAMETERS;
@@ -56,6 +62,45 @@ export function parameterChangeRefusal(name: string, value: bigint): string | nu
   return null;
 }
 
+/**
+ * Pairs of governed parameters that must stay ordered (`low <= high`) whatever each change sets:
+ * two proposals each within bounds (a minimum raised, a maximum lowered) could otherwise cross.
+ */
+export const ORDERED_PARAMETERS: readonly (readonly [GovernedName, GovernedName])[] = [["marketMinPrice", "marketMaxPrice"]];
+
+/**
+ * Why the governed values `values` (a configuration with the governed fields, as `governedValues`
+ * returns) break an ordering, or null. Checked when a change is proposed (against every executed
+ * change, pending ones included) and again when it executes (so two crossing proposals cannot
+ * both take effect).
+ */
+export function boundsConflict(values: object): string | null {
+  const v = values as Record<string, unknown>;
+  for (const [low, high] of ORDERED_PARAMETERS) {
+    const [x, y] = [v[GOVERNED_PARAMETERS[low].field], v[GOVERNED_PARAMETERS[high].field]];
+    if (x === undefined || y === undefined) continue; // a partial configuration (tests) without the pair
+    const a = governedBigint(x);
+    const b = governedBigint(y);
+    if (a > b) return `${low} (${a}) must not exceed ${high} (${b})`;
+  }
+  return null;
+}
+
+/**
+ * Why `change`, executed after every change in `changes`, would cross an ordered pair once they
+ * all hold (pending ones included), or null: what a proposal and its execution are checked with.
+ */
+export function changeConflict(
+  base: object,
+  changes: readonly ParameterChange[],
+  change: { name: string; value: bigint },
+): string | null {
+  if (!isGovernedName(change.name)) return null;
+  const p: GovernedParameter = GOVERNED_PARAMETERS[change.name];
+  const last = governedValues(base, changes, Number.MAX_SAFE_INTEGER);
+  return boundsConflict({ ...last, [p.field]: p.type === "number" ? Number(change.value) : change.value });
+}
+
 /** An executed change: `value` holds from `effectiveEpoch` on (until a later change). */
 export interface ParameterChange {
   name: GovernedName;
@@ -67,20 +112,23 @@ export interface ParameterChange {
 
 /**
  * The governed values in force during `epoch`: each parameter's latest change effective at or
- * before it, otherwise its default from `base` (the configuration).
+ * before it, otherwise its default from `base` (the configuration). Changes apply in the order
+ * they take effect (epoch, then execution); one that would cross an ordered pair
+ * (`ORDERED_PARAMETERS`) is void. Execution refuses such a change (workers/governance/proposals.ts),
+ * so this only matters if two crossing executions ever raced past that check: whatever the
+ * database holds, every reader gets ordered bounds, and all get the same ones.
  */
 export function governedValues<C extends object>(base: C, changes: readonly ParameterChange[], epoch: number): C {
-  const latest = new Map<GovernedName, ParameterChange>();
-  for (const c of changes) {
-    if (c.effectiveEpoch > epoch) continue;
-    const seen = latest.get(c.name);
-    if (!seen || c.effectiveEpoch > seen.effectiveEpoch || (c.effectiveEpoch === seen.effectiveEpoch && c.seq > seen.seq))
-      latest.set(c.name, c);
-  }
+  const inForce = changes
+    .filter((c) => c.effectiveEpoch <= epoch)
+    .sort((a, b) => a.effectiveEpoch - b.effectiveEpoch || a.seq - b.seq);
   const out = { ...base } as Record<string, unknown>;
-  for (const [name, c] of latest) {
-    const p: GovernedParameter = GOVERNED_PARAMETERS[name];
+  const crossedAlready = boundsConflict(out) !== null;
+  for (const c of inForce) {
+    const p: GovernedParameter = GOVERNED_PARAMETERS[c.name];
+    const before = out[p.field];
     out[p.field] = p.type === "number" ? Number(c.value) : c.value;
+    if (!crossedAlready && boundsConflict(out) !== null) out[p.field] = before;
   }
   return out as C;
 }

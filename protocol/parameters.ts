@@ -530,7 +530,7 @@ export const PARAMETERS = {
     default: 1,
     unit: "minor units",
     group: "economy",
-    description: "Lowest price per compute unit a host may offer (docs/market.md); governance will set it once it exists.",
+    description: "Lowest price per compute unit a host may offer (docs/market.md): the default of the governed `marketMinPrice`.",
   }),
   marketMaxPrice: varSpec({
     name: "MARKET_MAX_PRICE",
@@ -538,7 +538,8 @@ export const PARAMETERS = {
     default: 1_000_000,
     unit: "minor units",
     group: "economy",
-    description: "Highest price per compute unit a host may offer (docs/market.md); governance will set it once it exists.",
+    description:
+      "Highest price per compute unit a host may offer (docs/market.md): the default of the governed `marketMaxPrice`.",
   }),
 };
 

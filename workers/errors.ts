@@ -740,7 +740,7 @@ export const ERRORS = {
     rpc: -32600,
     group: "registry",
     message: "The offered price per compute unit is outside the allowed bounds",
-    when: "a `PublishOffer` price below `MARKET_MIN_PRICE` or above `MARKET_MAX_PRICE`",
+    when: "a `PublishOffer` price below `marketMinPrice` or above `marketMaxPrice` as governed for the epoch the offer takes effect in (defaults `MARKET_MIN_PRICE`, `MARKET_MAX_PRICE`)",
   },
   host_not_serving_service: {
     status: 409,
@@ -777,6 +777,13 @@ export const ERRORS = {
     group: "relay",
     message: "max_tokens must be a positive integer",
     when: 'a relay to a token-metered service whose `max_tokens` or `max_completion_tokens` is there but not a positive integer below 2^31 (docs/market.md, "Token metering")',
+  },
+  parameter_bounds_conflict: {
+    status: 409,
+    rpc: -32003,
+    group: "governance",
+    message: "The parameter change would put a governed minimum above its maximum",
+    when: "a `parameter_change` proposal, or its execution, that would leave `marketMinPrice` above `marketMaxPrice` once every executed change (pending ones included) holds; the message names both values",
   },
 } as const satisfies Record<string, ErrorSpec>;
 

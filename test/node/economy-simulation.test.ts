@@ -387,6 +387,7 @@ const EXPECTED_REFUSALS = new Set([
   "votes_over_credits",
   "invalid_votes",
   "council_signatures_missing",
+  "parameter_bounds_conflict",
   "self_delegation",
   "insufficient_rep",
   "rep_pool_closed",

@@ -9,11 +9,13 @@
  */
 import { eq, sql } from "drizzle-orm";
 import { PROPOSAL_KINDS, type ProposalKind, type Support } from "../../protocol/governance.js";
-import { GOVERNED_PARAMETERS, type GovernedName } from "../../protocol/governance-parameters.js";
+import { boundsConflict, GOVERNED_PARAMETERS, type GovernedName } from "../../protocol/governance-parameters.js";
 import { availableOf, BURN_ACCOUNT, ISSUANCE_ACCOUNT, TREASURY_ACCOUNT } from "../../protocol/ledger.js";
+import { PARAMETERS } from "../../protocol/parameters.js";
 import { accounts, governanceSnapshots, governanceVotes, operations, proposals } from "../../schema/tables.js";
 import type { GatewayConfig } from "../../workers/config.js";
 import type { Database } from "../../workers/db/database.js";
+import { listParameterChanges } from "../../workers/db/governance.js";
 import { getAccount } from "../../workers/db/ledger.js";
 import { delegateVotes } from "../../workers/governance/delegations.js";
 import {
@@ -66,7 +68,15 @@ export function governanceSimulation(ctx: Context): [number, string, () => Promi
   const payloadFor = (kind: ProposalKind): string => {
     switch (kind) {
       case "parameter_change": {
-        const name = r.pick(["quorumBps", "supermajorityBps", "minDelegation", "jailSlashBps"] as GovernedName[]);
+        const name = r.pick([
+          "quorumBps",
+          "supermajorityBps",
+          "minDelegation",
+          "jailSlashBps",
+          // The market's bounds: random values cross often, refused as parameter_bounds_conflict.
+          "marketMinPrice",
+          "marketMaxPrice",
+        ] as GovernedName[]);
         const p = GOVERNED_PARAMETERS[name];
         const span = p.max - p.min > 100_000n ? 100_000n : p.max - p.min;
         // One in ten is out of bounds (refused as invalid_payload).
@@ -205,6 +215,21 @@ export async function governanceViolations(db: Database): Promise<string[]> {
     sql`SELECT COUNT(*) AS n FROM governance_votes GROUP BY proposal_id, voter HAVING COUNT(*) > 1`,
   );
   if (doubles.length) broken.push("a holder voted twice on one proposal");
+  // Executed changes never cross the governed bounds, in any epoch a change took effect in:
+  // each parameter's latest recorded change, without the rule that voids a crossing one.
+  const changes = await listParameterChanges(db);
+  for (const epoch of new Set(changes.map((c) => c.effectiveEpoch))) {
+    const values: Record<string, bigint> = {
+      marketMinPrice: BigInt(PARAMETERS.marketMinPrice.default),
+      marketMaxPrice: BigInt(PARAMETERS.marketMaxPrice.default),
+    };
+    const recorded = changes
+      .filter((c) => c.effectiveEpoch <= epoch)
+      .sort((a, b) => a.effectiveEpoch - b.effectiveEpoch || a.seq - b.seq);
+    for (const c of recorded) values[GOVERNED_PARAMETERS[c.name].field] = c.value;
+    const conflict = boundsConflict(values);
+    if (conflict) broken.push(`executed parameter changes from epoch ${epoch}: ${conflict}`);
+  }
   const all = await db.select().from(proposals).all();
   for (const p of all) {
     if (p.votingStarts === null) continue;

@@ -22,7 +22,7 @@ import {
   type VotingMode,
 } from "../../protocol/governance.js";
 import { countSignedBallots, type SignedBallot, signGovernanceMessage } from "../../protocol/governance-messages.js";
-import { governedValues, parameterChangeRefusal } from "../../protocol/governance-parameters.js";
+import { changeConflict, governedValues, parameterChangeRefusal } from "../../protocol/governance-parameters.js";
 import type { SigningDomain } from "../../protocol/host-registration.js";
 
 /** The golden snapshot: A and C are members (bonded >= 5); B and C delegate to A, E to D. */
@@ -206,6 +206,28 @@ describe("payloads and governed parameters", () => {
     expect(governedValues(base, changes, 4)).toEqual(base);
     expect(governedValues(base, changes, 5)).toEqual({ quorumBps: 700n, unbondingSeconds: 600 });
     expect(governedValues(base, changes, 6)).toEqual({ quorumBps: 700n, unbondingSeconds: 120 });
+  });
+
+  it("keeps the market's price bounds ordered: a crossing change is refused, and void if one was ever recorded", () => {
+    expect(parameterChangeRefusal("marketMinPrice", 0n)).toMatch(/from 1 to 1000000000/);
+    expect(parameterChangeRefusal("marketMaxPrice", 1_000_000_001n)).toMatch(/from 1 to 1000000000/);
+    expect(parameterChangeRefusal("marketMaxPrice", 1_000_000_000n)).toBeNull();
+    const base = { marketMinPrice: 1, marketMaxPrice: 1_000 };
+    const raiseMin = { name: "marketMinPrice" as const, value: 800n, effectiveEpoch: 5, seq: 1 };
+    // Against the values once every change holds, pending ones included.
+    expect(changeConflict(base, [], { name: "marketMaxPrice", value: 700n })).toBeNull();
+    expect(changeConflict(base, [raiseMin], { name: "marketMaxPrice", value: 700n })).toBe(
+      "marketMinPrice (800) must not exceed marketMaxPrice (700)",
+    );
+    expect(changeConflict(base, [raiseMin], { name: "marketMaxPrice", value: 800n })).toBeNull();
+    expect(changeConflict(base, [raiseMin], { name: "quorumBps", value: 1n })).toBeNull();
+    // Two racing executions both recorded: the later one (epoch, then execution order) is void.
+    const lowerMax = { name: "marketMaxPrice" as const, value: 700n, effectiveEpoch: 5, seq: 2 };
+    expect(governedValues(base, [lowerMax, raiseMin], 5)).toEqual({ marketMinPrice: 800, marketMaxPrice: 1_000 });
+    expect(governedValues(base, [{ ...lowerMax, seq: 0 }, raiseMin], 5)).toEqual({ marketMinPrice: 1, marketMaxPrice: 700 });
+    // A later change that restores the order applies.
+    const lowerMin = { name: "marketMinPrice" as const, value: 500n, effectiveEpoch: 6, seq: 3 };
+    expect(governedValues(base, [lowerMax, raiseMin, lowerMin], 6)).toEqual({ marketMinPrice: 500, marketMaxPrice: 1_000 });
   });
 
   it("reads the per-kind voting modes", () => {

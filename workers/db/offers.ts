@@ -59,11 +59,20 @@ function latestPerHost(rows: OfferRow[]): HostOffer[] {
 
 /**
  * Offers in effect at `epoch` (each host's latest offer per service with `fromEpoch <= epoch`),
- * by host id, for a service or a host; `after` pages by host id.
+ * by host id, for a service or a host; `after` pages by host id. With `bounds` (the market's
+ * price bounds governed for that epoch), an offer whose price lies outside them is not in effect:
+ * its host is treated as having no offer until it publishes one within them (docs/market.md).
  */
 export async function listOffers(
   db: Database,
-  { service, host, epoch, after, limit }: { service?: string; host?: string; epoch: number; after?: string; limit: number },
+  {
+    service,
+    host,
+    epoch,
+    after,
+    limit,
+    bounds,
+  }: { service?: string; host?: string; epoch: number; after?: string; limit: number; bounds?: { min: number; max: number } },
 ): Promise<HostOffer[]> {
   const rows = await db
     .select()
@@ -78,13 +87,19 @@ export async function listOffers(
     .orderBy(desc(hostOffers.fromEpoch))
     .all();
   return latestPerHost(rows)
+    .filter((o) => !bounds || (o.pricePerComputeUnit >= bounds.min && o.pricePerComputeUnit <= bounds.max))
     .filter((o) => after === undefined || o.hostId > after)
     .slice(0, limit);
 }
 
 /** Every offer in effect for a service at `epoch`, by host id: what session selection reads once when a session opens. */
-export async function offersForService(db: Database, serviceId: string, epoch: number): Promise<Map<string, Offer>> {
-  const offers = await listOffers(db, { service: serviceId, epoch, limit: Number.MAX_SAFE_INTEGER });
+export async function offersForService(
+  db: Database,
+  serviceId: string,
+  epoch: number,
+  bounds?: { min: number; max: number },
+): Promise<Map<string, Offer>> {
+  const offers = await listOffers(db, { service: serviceId, epoch, limit: Number.MAX_SAFE_INTEGER, bounds });
   return new Map(
     offers.map((o) => [
       o.hostId,

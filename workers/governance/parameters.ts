@@ -14,7 +14,7 @@ import {
   governedValues,
   type ParameterChange,
 } from "../../protocol/governance-parameters.js";
-import { sessionEpoch } from "../../protocol/session.js";
+import { epochStartMs, sessionEpoch } from "../../protocol/session.js";
 import type { GatewayConfig } from "../config.js";
 import type { Database } from "../db/database.js";
 import { listParameterChanges } from "../db/governance.js";
@@ -50,6 +50,22 @@ export async function governedConfig(db: Database, base: GatewayConfig, now: num
   const config = governedValues(base, changes, epoch);
   cache.computed = { changes, epoch, config };
   return config;
+}
+
+/** A price range per compute unit, inclusive. */
+export interface PriceBounds {
+  min: number;
+  max: number;
+}
+
+/**
+ * The market's price bounds in force during `epoch` (docs/market.md): `marketMinPrice` and
+ * `marketMaxPrice` as governed then. `base` is the configuration (`gatewayConfig(env)`), not an
+ * already governed one. Through `governedConfig`'s cache: no query when the list is fresh.
+ */
+export async function marketBoundsAt(db: Database, base: GatewayConfig, epoch: number): Promise<PriceBounds> {
+  const config = await governedConfig(db, base, epochStartMs(epoch, base.sessionSeconds));
+  return { min: config.marketMinPrice, max: config.marketMaxPrice };
 }
 
 /** Forgets the cached lists (after this isolate executed a change). */

@@ -26,7 +26,7 @@ import {
   tally,
   type VotingMode,
 } from "../../protocol/governance.js";
-import { governedBigint } from "../../protocol/governance-parameters.js";
+import { changeConflict, governedBigint } from "../../protocol/governance-parameters.js";
 import { balanceAccount, TREASURY_ACCOUNT } from "../../protocol/ledger.js";
 import { sessionEpoch } from "../../protocol/session.js";
 import type { GatewayConfig } from "../config.js";
@@ -45,6 +45,7 @@ import {
   insertProposal,
   insertVote,
   lastRevenueDistributionAt,
+  listParameterChanges,
   type ProposalRow,
   proposalsInFlight,
   snapshotOf,
@@ -119,6 +120,17 @@ export async function stateAt(db: Database, p: ProposalRow, now: number): Promis
   return proposalState(timeline, now);
 }
 
+/**
+ * Refuses a parameter change that would cross an ordered pair of governed parameters
+ * (`marketMinPrice <= marketMaxPrice`) once every executed change, pending ones included, and
+ * this one hold. Run when the change is proposed and again when it executes: two proposals
+ * each fine alone (a minimum raised, a maximum lowered) cannot both take effect.
+ */
+async function refuseCrossedBounds(db: Database, config: GatewayConfig, change: { name: string; value: bigint }) {
+  const conflict = changeConflict(config, await listParameterChanges(db), change);
+  if (conflict) throw apiError("parameter_bounds_conflict", `Setting ${change.name} to ${change.value}: ${conflict}`);
+}
+
 function refuseState(state: ProposalState, wanted: string): never {
   throw apiError("proposal_state", `The proposal is ${state}; ${wanted}`);
 }
@@ -148,6 +160,7 @@ export async function propose(db: Database, config: GatewayConfig, r: ProposeReq
     throw apiError("citation_not_older", "A proposal cites each earlier proposal once");
   if (citations.includes(id)) throw apiError("citation_not_older", "A proposal cannot cite itself");
   return step(db, { id: r.operation, kind: "governance_propose", request: { ...r } }, now, async () => {
+    if (payload.kind === "parameter_change") await refuseCrossedBounds(db, config, payload);
     const power = (await currentVotingPower(db, r.proposer)).get(r.proposer)?.power ?? 0n;
     if (power < config.proposalThreshold)
       throw apiError(
@@ -364,6 +377,7 @@ export async function executeProposal(db: Database, config: GatewayConfig, propo
     let effect: Record<string, unknown> = {};
     switch (payload.kind) {
       case "parameter_change": {
+        await refuseCrossedBounds(db, config, payload);
         const effectiveEpoch = sessionEpoch(now, config.sessionSeconds) + 1;
         statements.push(
           insertParameterChange(db, {

@@ -123,6 +123,11 @@ class SessionLeases {
     this.queue = new PriorityQueue(config.sessionMaxInFlight);
   }
 
+  /** Relays waiting for a slot under the in-flight limit. */
+  get waiting(): number {
+    return this.queue.size;
+  }
+
   /** True once the session is over and nothing is left to report (the holder can be forgotten). */
   finished(now: number): boolean {
     const grace = this.config.rolloverGraceSeconds * 1000;
@@ -542,6 +547,11 @@ export function admitRelay(
  */
 export function leaseStats(): Record<string, { waited: number; idleReturns: number }> {
   return Object.fromEntries([...sessions].map(([id, s]) => [id, { waited: s.waitedForLease, idleReturns: s.idleReturns }]));
+}
+
+/** Relays of a session waiting for a slot in this isolate (docs/market.md, "Priority"). For tests. */
+export function waitingRelays(sessionId: string): number {
+  return sessions.get(sessionId)?.waiting ?? 0;
 }
 
 /** Settles once every lease renewal under way in this isolate has (a deterministic trigger for tests). */

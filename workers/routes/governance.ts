@@ -9,7 +9,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { type Address, type Hex, isAddress } from "viem";
 import { PROPOSAL_KINDS, type ProposalKind, type Support } from "../../protocol/governance.js";
 import { GOVERNANCE_SIGNER_FIELD, type GovernanceAction, governanceTypes } from "../../protocol/governance-messages.js";
-import type { GatewayConfig } from "../config.js";
+import { type GatewayConfig, gatewayConfig } from "../config.js";
 import type { Database } from "../db/database.js";
 import {
   approvalsOf,
@@ -418,7 +418,8 @@ const activityRoute = createRoute({
 
 export const governanceApp = openApiApp()
   .openapi(parametersRoute, async (c) => {
-    const view = await governedParametersView(c.var.db, c.var.config, Date.now());
+    // The configuration, not the governed one, so each parameter's `default` is the configured value.
+    const view = await governedParametersView(c.var.db, gatewayConfig(c.env), Date.now());
     return c.json(jsonSafe(view) as never, 200);
   })
   .openapi(listRoute, async (c) => {

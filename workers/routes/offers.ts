@@ -22,9 +22,11 @@ import {
 } from "../../protocol/market.js";
 import { sessionEpoch } from "../../protocol/session.js";
 import { forgetKey } from "../auth.js";
+import { gatewayConfig } from "../config.js";
 import { getHost } from "../db/hosts.js";
 import { getKeyRequirements, getOffer, listOffers, putOffer, setKeyRequirements } from "../db/offers.js";
 import { apiError } from "../errors.js";
+import { marketBoundsAt } from "../governance/parameters.js";
 import { jsonBody, openApiApp } from "../http/openapi.js";
 import { address, amount, idParam, jsonAnswer, pageLimit, serviceId, text } from "../http/schemas/common.js";
 import { signedEnvelope } from "../http/schemas/signed.js";
@@ -144,7 +146,9 @@ export const offersApp = openApiApp()
     const { service, host, cursor, limit, epoch: raw } = c.req.valid("query");
     if (!service && !host) throw apiError("invalid_field", 'Give "service" or "host"');
     const epoch = raw === undefined ? sessionEpoch(Date.now(), c.var.config.sessionSeconds) : Number(raw);
-    const rows = await listOffers(c.var.db, { service, host, epoch, after: cursor, limit: limit + 1 });
+    // What session selection at that epoch reads: offers outside the bounds governed then are not in effect.
+    const bounds = await marketBoundsAt(c.var.db, gatewayConfig(c.env), epoch);
+    const rows = await listOffers(c.var.db, { service, host, epoch, after: cursor, limit: limit + 1, bounds });
     const page = rows.slice(0, limit);
     // A host has at most one offer per service: with `service` set, host ids are unique in a page.
     const next = rows.length > limit && service ? page[page.length - 1].hostId : null;
@@ -158,11 +162,15 @@ export const offersApp = openApiApp()
     const envelope = { signature: c.var.body.signature, signer: m.operator, nonce: m.nonce, deadline: m.deadline };
     checkDeadline(envelope.deadline, now);
     await checkTypedSignature(config, marketTypes, "PublishOffer", envelope, m, "operator");
+    // Sessions already selected this epoch keep the offers they were selected with (dev mode: this epoch, like host activation).
+    const fromEpoch = sessionEpoch(now, config.sessionSeconds) + (config.devMode ? 0 : 1);
+    // The bounds governed for the epoch the offer takes effect in (a change executed this epoch holds from the next).
+    const bounds = await marketBoundsAt(db, gatewayConfig(c.env), fromEpoch);
     const price = m.pricePerComputeUnit;
-    if (price < BigInt(config.marketMinPrice) || price > BigInt(config.marketMaxPrice)) {
+    if (price < BigInt(bounds.min) || price > BigInt(bounds.max)) {
       throw apiError(
         "offer_price_out_of_bounds",
-        `pricePerComputeUnit must be from ${config.marketMinPrice} to ${config.marketMaxPrice} minor units (MARKET_MIN_PRICE, MARKET_MAX_PRICE)`,
+        `pricePerComputeUnit must be from ${bounds.min} to ${bounds.max} minor units in epoch ${fromEpoch} (the governed marketMinPrice, marketMaxPrice)`,
       );
     }
     const host = await getHost(db, m.hostId);
@@ -177,8 +185,6 @@ export const offersApp = openApiApp()
     }
     await checkNextNonce(db, envelope);
     await spendNonce(db, envelope);
-    // Sessions already selected this epoch keep the offers they were selected with (dev mode: this epoch, like host activation).
-    const fromEpoch = sessionEpoch(now, config.sessionSeconds) + (config.devMode ? 0 : 1);
     await putOffer(db, {
       fromEpoch,
       hostId: m.hostId,

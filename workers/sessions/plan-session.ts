@@ -26,6 +26,7 @@ import { listServiceHosts } from "../db/hosts.js";
 import { offersForService } from "../db/offers.js";
 import { hostsJailedInEpoch, scoredCardsForService } from "../db/quality.js";
 import { getService } from "../db/services.js";
+import { marketBoundsAt } from "../governance/parameters.js";
 
 /** A host as a session routes to it. */
 export interface SessionHost {
@@ -80,15 +81,17 @@ export function sessionIdFor(coordinates: SessionCoordinates): string {
 
 /**
  * Stake (from the ledger, now), reputation and jail of each candidate host as of an epoch, from
- * the public stakes, report cards and jail terms.
+ * the public stakes, report cards and jail terms; and its offer in effect then (within the
+ * market's price bounds governed for that epoch). `config` is the base configuration.
  */
 export async function selectionInputs(db: Database, config: GatewayConfig, serviceId: string, epoch: number) {
   const epochStart = epochStartMs(epoch, config.sessionSeconds);
+  const bounds = await marketBoundsAt(db, config, epoch);
   const [candidates, cards, jailed, offers] = await Promise.all([
     listServiceHosts(db, serviceId, config.licenceStakeEquivalent),
     scoredCardsForService(db, serviceId, epoch - DEFAULT_REPUTATION.windowEpochs),
     hostsJailedInEpoch(db, serviceId, epoch),
-    offersForService(db, serviceId, epoch),
+    offersForService(db, serviceId, epoch, bounds),
   ]);
   return candidates.map((host) => ({
     ...host,
