@@ -35,7 +35,6 @@ import {
   type ReportedReceipt,
 } from "../sessions/session-messages.js";
 import { relaySessionStub } from "../sessions/session-stub.js";
-import { inOwnContext } from "./own-context.js";
 
 /**
  * Where the caller is, asked only when a relay's hosts must be ranked by distance (a session of
@@ -196,7 +195,7 @@ class SessionLeases {
       if (this.adoptSpare(now)) continue;
       if (tries === 0) this.waitedForLease += 1;
       if (this.renewing) {
-        await inOwnContext(this.renewing);
+        await this.renewing;
         continue;
       }
       const result = await this.acquire(env, requestorStake, cost, now);
@@ -296,8 +295,7 @@ class SessionLeases {
 
   /** Takes a new lease (shared by every relay waiting for one), returning the current one's unused tail. */
   private acquire(env: Env, requestorStake: bigint, cost: number, now: number): Promise<LeaseResult> {
-    // Another relay's request for a lease: waited for in this relay's own context.
-    if (this.acquiring) return inOwnContext(this.acquiring);
+    if (this.acquiring) return this.acquiring;
     this.acquiring = this.requestLease(env, requestorStake, cost, now).finally(() => {
       this.acquiring = null;
     });
@@ -456,8 +454,8 @@ class SessionLeases {
    * nothing else is in flight to schedule the next one.
    */
   async reportNow(env: Env, now: number, { giveBackLease = false, chained = 0 } = {}): Promise<void> {
-    if (this.reporting) await inOwnContext(this.reporting);
-    if (giveBackLease && this.renewing) await inOwnContext(this.renewing);
+    if (this.reporting) await this.reporting;
+    if (giveBackLease && this.renewing) await this.renewing;
     const idle = this.inFlight === 0 && now - this.lastAdmittedAt >= LEASE_IDLE_MS;
     if (idle && this.lease && !giveBackLease) this.idleReturns += 1;
     if (giveBackLease || idle) this.giveBackAll();

@@ -2,10 +2,10 @@
  * A per-isolate cache for values the relay path reads on every request (services, API keys).
  * Concurrent misses for one key share a single load: a burst of relays with a cold cache makes
  * one database query, not one per relay (without this, 1,000 concurrent relays made 1,000
- * identical key lookups and queued behind them until their deadlines passed). The requests that
- * wait for another's load resume in their own context (own-context.ts).
+ * identical key lookups and queued behind them until their deadlines passed). While one request
+ * refreshes an expired value, the others use the value it replaces (stale by at most that one
+ * load) instead of waiting on another request's promise.
  */
-import { inOwnContext } from "./own-context.js";
 
 export class TtlCache<V> {
   private readonly entries = new Map<string, { value: V; until: number }>();
@@ -31,8 +31,13 @@ export class TtlCache<V> {
     const hit = this.entries.get(key);
     if (hit && hit.until > now) return hit.value;
     let pending = this.loading.get(key);
-    // Another request's load: waited for in this request's context (own-context.ts).
-    if (pending) return inOwnContext(pending);
+    // Another request is refreshing an expired value: use the value it replaces rather than wait for
+    // that request's promise, whose continuation would run in that request's workerd context,
+    // where this request's own I/O (its body, its fetches) is refused ("Cannot perform I/O on
+    // behalf of a different request": under load, relays answered 500 at each refresh).
+    if (pending && hit) return hit.value;
+    // A cold miss: every caller shares the one load (as a burst on a cold isolate must).
+    if (pending) return pending;
     pending = load().finally(() => this.loading.delete(key));
     this.loading.set(key, pending);
     pending.then(
