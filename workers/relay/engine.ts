@@ -230,6 +230,23 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value) ?? "null";
 }
 
+/** An attempt's abort controller, aborted with a `TimeoutError` after `ms` (the timer is the caller's to clear). */
+function attemptTimeout(ms: number): { controller: AbortController; timer: ReturnType<typeof setTimeout> } {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new DOMException("attempt timed out", "TimeoutError")), ms);
+  return { controller, timer };
+}
+
+type FailedOutcome = { ok: false; failure: AttemptFailure } | { ok: false; thrown: unknown };
+
+/** A failed attempt as the failure it counts as: its own, or a timeout / connection error when it threw. */
+function failureOf(host: SessionHost, controller: AbortController, outcome: FailedOutcome, latencyMs: number): TimedFailure {
+  if ("failure" in outcome) return { ...outcome.failure, latencyMs };
+  const timedOut = controller.signal.aborted;
+  if (!timedOut) console.warn("relay attempt failed", host.id, String(outcome.thrown));
+  return { hostId: host.id, reason: timedOut ? "timeout" : "connect_error", latencyMs };
+}
+
 interface Running {
   index: number;
   host: SessionHost;
@@ -282,11 +299,7 @@ export async function runEngine<T>(
     const host = candidates[index];
     lastHost = host;
     report.attempts += 1;
-    const controller = new AbortController();
-    const timer = setTimeout(
-      () => controller.abort(new DOMException("attempt timed out", "TimeoutError")),
-      Math.min(attemptTimeoutMs, remaining),
-    );
+    const { controller, timer } = attemptTimeout(Math.min(attemptTimeoutMs, remaining));
     const run: Running = { index, host, began: Date.now(), controller, timer, hedge: asHedge };
     running.set(index, run);
     attempt(host, controller.signal).then(
@@ -294,15 +307,6 @@ export async function runEngine<T>(
       (thrown: unknown) => push({ kind: "settled", run, outcome: { ok: false, thrown } }),
     );
     return true;
-  };
-
-  /** A failed attempt, as the failure it counts as. */
-  const failureOf = (run: Running, outcome: { ok: false; failure: AttemptFailure } | { ok: false; thrown: unknown }) => {
-    const latencyMs = Date.now() - run.began;
-    if ("failure" in outcome) return { ...outcome.failure, latencyMs };
-    const timedOut = run.controller.signal.aborted;
-    if (!timedOut) console.warn("relay attempt failed", run.host.id, String(outcome.thrown));
-    return { hostId: run.host.id, reason: timedOut ? "timeout" : "connect_error", latencyMs } as TimedFailure;
   };
 
   let hedgeTimer: ReturnType<typeof setTimeout> | null = null;
@@ -362,7 +366,7 @@ export async function runEngine<T>(
       }
       continue;
     }
-    const failure = failureOf(run, outcome);
+    const failure = failureOf(run.host, run.controller, outcome, latencyMs);
     failures.push(failure);
     report.failovers += 1;
     // A failed quorum member is replaced; a failed lone attempt fails over (a running hedge carries on).
@@ -452,11 +456,7 @@ async function failover<T>(
     const host = candidates[index];
     lastHost = host;
     report.attempts += 1;
-    const controller = new AbortController();
-    const timer = setTimeout(
-      () => controller.abort(new DOMException("attempt timed out", "TimeoutError")),
-      Math.min(attemptTimeoutMs, remaining),
-    );
+    const { controller, timer } = attemptTimeout(Math.min(attemptTimeoutMs, remaining));
     const began = Date.now();
     let outcome: AttemptOutcome<T> | { ok: false; thrown: unknown };
     try {
@@ -470,12 +470,7 @@ async function failover<T>(
       recordLatency(host.id, latencyMs);
       return { ok: true, host, value: outcome.value, attempts: report.attempts, latencyMs, failures, engine: report };
     }
-    if ("failure" in outcome) failures.push({ ...outcome.failure, latencyMs });
-    else {
-      const timedOut = controller.signal.aborted;
-      if (!timedOut) console.warn("relay attempt failed", host.id, String(outcome.thrown));
-      failures.push({ hostId: host.id, reason: timedOut ? "timeout" : "connect_error", latencyMs });
-    }
+    failures.push(failureOf(host, controller, outcome, latencyMs));
     report.failovers += 1;
   }
   return { ok: false, attempts: report.attempts, failures, lastHost, engine: report };
