@@ -1,12 +1,6 @@
-import {
-  createExecutionContext,
-  createScheduledController,
-  runInDurableObject,
-  SELF,
-  waitOnExecutionContext,
-} from "cloudflare:test";
+import { createExecutionContext, createScheduledController, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { createPublicClient, createWalletClient, type Hex, http } from "viem";
+import { createPublicClient, type Hex, http } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { describe, expect, it } from "vitest";
 import { proofRegistryAbi } from "../../contracts-abi/ProofRegistry.js";
@@ -21,16 +15,13 @@ import {
   sessionTree,
 } from "../../protocol/commitments.js";
 import { verifyProof } from "../../protocol/merkle.js";
-import { epochStartMs, sessionEpoch } from "../../protocol/session.js";
-import { type ValidatorDeps, validateOnce, proveBatch as validatorProve } from "../../validator/verify-batch.js";
+import { validateOnce, proveBatch as validatorProve } from "../../validator/verify-batch.js";
 import { advanceBatches } from "../../workers/commitments/advance-batches.js";
 import { gatewayConfig } from "../../workers/config.js";
 import { type BatchRecord, getBatch } from "../../workers/db/batches.js";
 import { database } from "../../workers/db/database.js";
 import worker from "../../workers/index.js";
-import { closeMarginMs } from "../../workers/sessions/session-messages.js";
-import { batchProducerStub, relaySessionStub } from "../../workers/sessions/session-stub.js";
-import type { TestChain } from "../support/test-hosts.js";
+import { relaySessionStub } from "../../workers/sessions/session-stub.js";
 import {
   call,
   createRequestor,
@@ -43,46 +34,13 @@ import {
   startFaultHost,
   testHosts,
 } from "../worker/helpers.js";
+import { afterThisEpoch, chain, mine, tick, validator } from "./pipeline.js";
 
-const chain = (): TestChain => JSON.parse(env.TEST_CHAIN);
 const client = () => createPublicClient({ transport: http(chain().direct) });
-const config = () => gatewayConfig(env);
+const _config = () => gatewayConfig(env);
 
-/** The first moment at which every session of the current epoch can be closed. */
-const afterThisEpoch = () =>
-  epochStartMs(sessionEpoch(Date.now(), config().sessionSeconds) + 1, config().sessionSeconds) +
-  config().rolloverGraceSeconds * 1000 +
-  closeMarginMs(config()) +
-  1;
-
-/** A cron run at `now`, after this isolate has reported its relays' receipts (as its report interval would have). */
-const tick = async (now: number) => {
-  await reportReceipts();
-  return batchProducerStub(env).tick(now);
-};
-
-async function anvil(method: string, params: unknown[] = []) {
-  const res = await fetch(chain().direct, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
-  });
-  return ((await res.json()) as { result: unknown }).result;
-}
-const mine = (blocks: number) => anvil("anvil_mine", [`0x${blocks.toString(16)}`]);
 const setChainDown = (down: boolean) =>
   fetch(chain().control, { method: "POST", body: JSON.stringify({ down }) }).then((r) => r.text());
-
-function validator(): ValidatorDeps {
-  const account = privateKeyToAccount(chain().validatorKey);
-  const transport = http(chain().direct);
-  return {
-    gateway: (path) => SELF.fetch(`http://gateway.test${path}`),
-    publicClient: createPublicClient({ transport }),
-    walletClient: createWalletClient({ account, transport }),
-    contract: chain().contract,
-  };
-}
 
 /** A service on the anvil hosts, a requestor, and `count` relays through the gateway; returns the session id. */
 async function relays(count: number) {

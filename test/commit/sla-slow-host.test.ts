@@ -8,23 +8,19 @@
  * recomputed here with integer arithmetic from the relays each host served and the cards' scores
  * (public reads), then compared with the settlement's record and the holders' balances.
  */
-import { runDurableObjectAlarm, SELF } from "cloudflare:test";
+import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { createPublicClient, createWalletClient, type Hex, http } from "viem";
-import { privateKeyToAccount } from "viem/accounts";
+import type { Hex } from "viem";
 import { describe, expect, it } from "vitest";
 import { ledgerViolations } from "../../protocol/ledger.js";
-import { epochStartMs, sessionEpoch } from "../../protocol/session.js";
-import { proveBatch, type ValidatorDeps } from "../../validator/verify-batch.js";
+import { proveBatch } from "../../validator/verify-batch.js";
 import { advanceBatches } from "../../workers/commitments/advance-batches.js";
 import { gatewayConfig } from "../../workers/config.js";
 import { database } from "../../workers/db/database.js";
 import { ledgerSnapshot } from "../../workers/db/ledger.js";
 import { settleFinalBatches } from "../../workers/economy/settle-batches.js";
 import { governedConfig } from "../../workers/governance/parameters.js";
-import { closeMarginMs } from "../../workers/sessions/session-messages.js";
-import { batchProducerStub, fishermanStub } from "../../workers/sessions/session-stub.js";
-import type { TestChain } from "../support/test-hosts.js";
+import { fishermanStub } from "../../workers/sessions/session-stub.js";
 import {
   call,
   createRequestor,
@@ -38,35 +34,9 @@ import {
   startFaultHost,
 } from "../worker/helpers.js";
 import { publishOffer } from "../worker/market-helpers.js";
+import { afterThisEpoch, chain, mine, tick, validator } from "./pipeline.js";
 
-const chain = (): TestChain => JSON.parse(env.TEST_CHAIN);
 const config = () => gatewayConfig(env);
-const afterThisEpoch = () =>
-  epochStartMs(sessionEpoch(Date.now(), config().sessionSeconds) + 1, config().sessionSeconds) +
-  config().rolloverGraceSeconds * 1000 +
-  closeMarginMs(config()) +
-  1;
-const tick = async (now: number) => {
-  await reportReceipts();
-  return batchProducerStub(env).tick(now);
-};
-const mine = (blocks: number) =>
-  fetch(chain().direct, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "anvil_mine", params: [`0x${blocks.toString(16)}`] }),
-  });
-
-function validator(): ValidatorDeps {
-  const account = privateKeyToAccount(chain().validatorKey);
-  const transport = http(chain().direct);
-  return {
-    gateway: (path) => SELF.fetch(`http://gateway.test${path}`),
-    publicClient: createPublicClient({ transport }),
-    walletClient: createWalletClient({ account, transport }),
-    contract: chain().contract,
-  };
-}
 
 async function available(holder: string): Promise<bigint> {
   const body = (await (await call(`/v1/ledger/holders/${holder}`)).json()) as { balance: { available: string } };

@@ -8,15 +8,14 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { RelaySession } from "../../../durable-objects/relay-session.js";
-import { epochStartMs, sessionEpoch } from "../../../protocol/session.js";
 import { gatewayConfig } from "../../../workers/config.js";
 import { getBatch } from "../../../workers/db/batches.js";
 import { database } from "../../../workers/db/database.js";
 import { MAX_PIPELINE_ATTEMPTS } from "../../../workers/db/pipeline-failures.js";
 import { openJailTerm } from "../../../workers/db/quality.js";
 import { unstake } from "../../../workers/economy/staking.js";
-import { closeMarginMs } from "../../../workers/sessions/session-messages.js";
-import { batchProducerStub, relaySessionStub } from "../../../workers/sessions/session-stub.js";
+import { relaySessionStub } from "../../../workers/sessions/session-stub.js";
+import { afterThisEpoch, tick } from "../../commit/pipeline.js";
 import {
   call,
   createRequestor,
@@ -30,16 +29,6 @@ import {
 } from "../../worker/helpers.js";
 
 const config = () => gatewayConfig(env);
-const afterThisEpoch = () =>
-  epochStartMs(sessionEpoch(Date.now(), config().sessionSeconds) + 1, config().sessionSeconds) +
-  config().rolloverGraceSeconds * 1000 +
-  closeMarginMs(config()) +
-  1;
-/** A cron run at `now`, after this isolate has reported its relays' receipts (as its report interval would have). */
-const tick = async (now: number) => {
-  await reportReceipts();
-  return batchProducerStub(env).tick(now);
-};
 
 interface SessionRead {
   closedAt: number | null;

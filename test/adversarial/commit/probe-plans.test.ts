@@ -6,18 +6,15 @@
  * made in the fisherman's own storage before it writes its cards (so the cards, the report-card
  * root and the commitment on-chain agree with them), and in D1, as a dishonest operator would.
  */
-import { runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { createPublicClient, createWalletClient, type Hex, http } from "viem";
-import { privateKeyToAccount } from "viem/accounts";
+import type { Hex } from "viem";
 import { describe, expect, it } from "vitest";
 import type { Fisherman } from "../../../durable-objects/fisherman.js";
-import { epochStartMs, sessionEpoch } from "../../../protocol/session.js";
-import { proveBatch, type ValidatorDeps } from "../../../validator/verify-batch.js";
+import { proveBatch } from "../../../validator/verify-batch.js";
 import { gatewayConfig } from "../../../workers/config.js";
-import { closeMarginMs } from "../../../workers/sessions/session-messages.js";
-import { batchProducerStub, fishermanStub } from "../../../workers/sessions/session-stub.js";
-import type { TestChain } from "../../support/test-hosts.js";
+import { fishermanStub } from "../../../workers/sessions/session-stub.js";
+import { afterThisEpoch, chain, mine, tick, validator } from "../../commit/pipeline.js";
 import {
   call,
   createRequestor,
@@ -30,35 +27,8 @@ import {
   testHosts,
 } from "../../worker/helpers.js";
 
-const chain = (): TestChain => JSON.parse(env.TEST_CHAIN);
-const config = () => gatewayConfig(env);
+const _config = () => gatewayConfig(env);
 const ADDRESS = "0x00000000000000000000000000000000000c0ffe";
-const afterThisEpoch = () =>
-  epochStartMs(sessionEpoch(Date.now(), config().sessionSeconds) + 1, config().sessionSeconds) +
-  config().rolloverGraceSeconds * 1000 +
-  closeMarginMs(config()) +
-  1;
-const tick = async (now: number) => {
-  await reportReceipts();
-  return batchProducerStub(env).tick(now);
-};
-const mine = (blocks: number) =>
-  fetch(chain().direct, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "anvil_mine", params: [`0x${blocks.toString(16)}`] }),
-  });
-
-function validator(): ValidatorDeps {
-  const account = privateKeyToAccount(chain().validatorKey);
-  const transport = http(chain().direct);
-  return {
-    gateway: (path) => SELF.fetch(`http://gateway.test${path}`),
-    publicClient: createPublicClient({ transport }),
-    walletClient: createWalletClient({ account, transport }),
-    contract: chain().contract,
-  };
-}
 
 /** A session on the anvil hosts with traffic to imitate and `rounds` probe rounds; returns its id. */
 async function probedSession(rounds: number): Promise<string> {
