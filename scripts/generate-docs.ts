@@ -1,4 +1,4 @@
-// `npm run docs`: writes the docs that are generated from code. `npm run docs -- --check` writes
+// `npm run docs`: writes the docs (and the one source file, keccak-f1600.ts) that are generated from code. `npm run docs -- --check` writes
 // nothing and fails when a checked-in doc differs (test/node/docs.test.ts checks the same).
 // To add a doc, add a generator: its path in the repository and a function returning its content.
 import fs from "node:fs";
@@ -6,6 +6,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { configurationDoc } from "./docs/configuration.js";
 import { errorsDoc } from "./docs/errors.js";
+import { keccakF1600Source } from "./docs/keccak-f1600.js";
 
 /** One generated doc: where it lives (relative to the repository root) and what it must contain. */
 export interface DocGenerator {
@@ -16,6 +17,7 @@ export interface DocGenerator {
 export const DOC_GENERATORS: readonly DocGenerator[] = [
   { path: "docs/configuration.md", content: configurationDoc },
   { path: "docs/errors.md", content: errorsDoc },
+  { path: "protocol/keccak-f1600.ts", content: keccakF1600Source },
 ];
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");

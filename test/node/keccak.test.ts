@@ -1,13 +1,35 @@
-import { keccak_256 } from "@noble/hashes/sha3.js";
+import { keccak_256, keccakP } from "@noble/hashes/sha3.js";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { hashPairWords, keccak256Into } from "../../protocol/keccak.js";
+import { keccakF1600 } from "../../protocol/keccak-f1600.js";
 import { encodeWords, encodeWordsInto, sortedLeafOrder, standardLeafHash } from "../../protocol/merkle.js";
 
 const word = fc.uint8Array({ minLength: 32, maxLength: 32 });
 const compare = (a: Uint8Array, b: Uint8Array) => Buffer.compare(a, b);
 
 describe("keccak256 on one reused state equals noble's keccak_256", () => {
+  it("the unrolled permutation equals noble's keccakP on any state, applied repeatedly", () => {
+    const lanes = fc.uint32Array({ minLength: 50, maxLength: 50 });
+    fc.assert(
+      fc.property(lanes, fc.integer({ min: 1, max: 3 }), (start, times) => {
+        const ours = Uint32Array.from(start);
+        const nobles = Uint32Array.from(start);
+        for (let t = 0; t < times; t++) {
+          keccakF1600(ours);
+          keccakP(nobles);
+        }
+        expect(ours).toEqual(nobles);
+      }),
+      { numRuns: 500 },
+    );
+    // The all-zero state's first lane after one permutation is 0xF1258F7940E1DDE7 (the Keccak
+    // team's known answer), stored low word first.
+    const zero = new Uint32Array(50);
+    keccakF1600(zero);
+    expect([zero[0], zero[1]]).toEqual([0x40e1dde7, 0xf1258f79]);
+  });
+
   it("any input length (across the 136-byte rate), offset and output offset", () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 700 }), fc.nat(40), fc.nat(40), (bytes, skip, outAt) => {
