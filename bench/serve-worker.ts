@@ -190,7 +190,11 @@ async function serveGateway(upstreams: string[], services: { id: string; relayPo
 
 async function serveBare() {
   const script = await bundleWorker("bench/workers/bare-proxy.ts", ".wrangler/bench/bare-proxy.js");
-  const { url, mf } = await startWorker({ scriptPath: script, bindings: { UPSTREAM: upstream } });
+  const { url, mf } = await startWorker({
+    ...(process.env.BENCH_INSPECTOR_PORT ? { inspectorPort: Number(process.env.BENCH_INSPECTOR_PORT) } : {}),
+    scriptPath: script,
+    bindings: { UPSTREAM: upstream },
+  });
   return { url, mf, path: "/", headers: {}, calls: null, reportCost: null };
 }
 

@@ -172,6 +172,18 @@ describe("#1 a method name cannot poison the price table or a session's counters
     expect((await report({})).accepted).toBe(1);
     expect((await report({})).accepted).toBe(0); // idempotent by relay index
     expect(await stub.usage()).toMatchObject({ relays: 1, usedComputeUnits: 1 });
+    // One report with a receipt already stored, two new ones and one of them twice: the new ones
+    // count once each (the receipts go in as one statement; what it inserted is what counts).
+    const next = (offset: number) => ({ ...receipt, relayIndex: granted.lease.first + offset, hostId: 'h"o\\st' });
+    const mixed = { receipts: [next(0), next(1), next(2), next(1)], observations: [], returned: [] };
+    expect((await stub.report(mixed as never, Date.now())).accepted).toBe(2);
+    expect(await stub.usage()).toMatchObject({ relays: 3, usedComputeUnits: 3 });
+    const stored = await stub.receipts(granted.lease.first - 1, 3);
+    expect(stored.map((r) => [r.relayIndex, r.hostId])).toEqual([
+      [granted.lease.first, null],
+      [granted.lease.first + 1, 'h"o\\st'],
+      [granted.lease.first + 2, 'h"o\\st'],
+    ]);
   });
 });
 
