@@ -37,7 +37,7 @@ function wranglerVars(): Record<string, string> {
 const BENCH_HEDGE_POLICY = { hedge: true, hedgePercentile: 95, hedgeMinDelayMs: 20, hedgeBudgetPercent: 10 };
 
 async function serveGateway(upstreams: string[], services: { id: string; relayPolicy?: object }[]) {
-  const script = ".wrangler/bench/gateway/index.js";
+  const script = process.env.BENCH_GATEWAY_SCRIPT ?? ".wrangler/bench/gateway/index.js";
   if (!fs.existsSync(script)) throw new Error(`${script} missing: the benchmark builds it with wrangler deploy --dry-run first`);
   const { url, mf } = await startWorker({
     ...(process.env.BENCH_INSPECTOR_PORT ? { inspectorPort: Number(process.env.BENCH_INSPECTOR_PORT) } : {}),
