@@ -118,6 +118,7 @@ export function methodAllowed(method: string, allowList: readonly string[] = [])
 
 /** The distinct methods of a request that the service refuses (empty when all may pass). */
 export function refusedMethods(calls: readonly JsonRpcCall[], allowList: readonly string[] = []): string[] {
+  if (calls.length === 1) return methodAllowed(calls[0].method, allowList) ? [] : [calls[0].method]; // most relays
   return [...new Set(calls.map((c) => c.method).filter((m) => !methodAllowed(m, allowList)))];
 }
 
@@ -146,6 +147,9 @@ function isAnswer(v: unknown): v is Answer {
 }
 
 const idKey = (id: unknown) => JSON.stringify(id ?? null);
+/** `idKey(a) === idKey(b)`, without serialising the usual number and string ids. */
+const sameId = (a: unknown, b: unknown) =>
+  typeof a === typeof b && (typeof a === "number" || typeof a === "string") ? a === b : idKey(a) === idKey(b);
 const hostTrouble = (a: Answer) => typeof a.error?.code === "number" && HOST_TROUBLE_CODES.has(a.error.code);
 
 /**
@@ -157,19 +161,20 @@ const hostTrouble = (a: Answer) => typeof a.error?.code === "number" && HOST_TRO
  * a host-trouble error code is `host_error`. Both fail over.
  */
 export function checkAnswer(text: string, calls: readonly JsonRpcCall[], batch: boolean): AnswerCheck {
-  const expected = calls.filter((c) => c.id !== undefined);
   if (!batch) {
-    if (expected.length === 0 && text.trim() === "") return { ok: true, body: text };
+    const call = calls[0];
+    const notification = call.id === undefined;
+    if (notification && text.trim() === "") return { ok: true, body: text };
     let value: unknown;
     try {
       value = JSON.parse(text);
     } catch {
       return { ok: false, reason: "bad_response" };
     }
-    if (!isAnswer(value) || (expected.length === 1 && idKey(value.id) !== idKey(expected[0].id)))
-      return { ok: false, reason: "bad_response" };
+    if (!isAnswer(value) || (!notification && !sameId(value.id, call.id))) return { ok: false, reason: "bad_response" };
     return hostTrouble(value) ? { ok: false, reason: "host_error" } : { ok: true, body: text };
   }
+  const expected = calls.filter((c) => c.id !== undefined);
   if (expected.length === 0 && (text.trim() === "" || text.trim() === "[]")) return { ok: true, body: text };
   const parts = splitJsonArray(text);
   const notifications = calls.length - expected.length;

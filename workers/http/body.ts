@@ -50,10 +50,13 @@ export async function readOptionalJsonObject(request: Request, limit: number): P
   return bytes.byteLength === 0 ? {} : parseJsonObject(bytes);
 }
 
+/** Decodes whole bodies only (no `stream` option), so one decoder serves every request. */
+const UTF8 = new TextDecoder();
+
 function parseJsonObject(bytes: Uint8Array): Record<string, unknown> {
   let value: unknown;
   try {
-    value = JSON.parse(new TextDecoder().decode(bytes));
+    value = JSON.parse(UTF8.decode(bytes));
   } catch {
     throw apiError("malformed_json", "The request body is not valid JSON");
   }

@@ -64,7 +64,7 @@ export async function fetchFromHost(
   init: { method: string; headers: HeadersInit; body: BodyInit | null },
   signal: AbortSignal,
 ): Promise<AttemptOutcome<Response>> {
-  const response = await fetch(url, { ...init, redirect: "manual", signal });
+  const response = await fetch(url, { method: init.method, headers: init.headers, body: init.body, redirect: "manual", signal });
   const failure = statusFailure(hostId, response);
   if (failure) {
     await response.body?.cancel();

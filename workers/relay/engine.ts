@@ -21,6 +21,7 @@
  * the only state shared between requests is plain numbers (latency samples, hedge tokens).
  */
 import type { SessionHost } from "../sessions/plan-session.js";
+import type { HostObservation } from "../sessions/session-messages.js";
 
 export interface AttemptFailure {
   hostId: string;
@@ -482,7 +483,10 @@ async function failover<T>(
  * Every attempt of a finished relay as host observations for breakers and live quality: failures,
  * the minority of a quorum (a wrong answer), then the answer. Cancelled attempts are neither.
  */
-export function engineObservations(result: EngineResult<unknown>) {
+export function engineObservations(result: EngineResult<unknown>): HostObservation[] {
+  if (result.ok && result.failures.length === 0 && !result.engine.quorum) {
+    return [{ hostId: result.host.id, ok: true, latencyMs: result.latencyMs }]; // most relays: one attempt, answered
+  }
   const failed = result.failures.map((f) => ({
     hostId: f.hostId,
     ok: false,

@@ -93,6 +93,9 @@ const REQUIREMENT_HEADERS = {
   maxPrice: "X-Conductor-Max-Price",
 } as const;
 
+/** One decoder for every relay: decoding whole bodies (no `stream` option) keeps no state between calls. */
+const UTF8 = new TextDecoder();
+
 function relayHeaders(
   sessionId: string,
   relayIndex: number,
@@ -239,7 +242,7 @@ function allHostsFailed(
 
 async function relayJsonRpc(c: RelayContext, config: GatewayConfig, parts: RelayParts): Promise<Response> {
   const { service, body, admit, started } = parts;
-  const parsed = parseJsonRpc(new TextDecoder().decode(body));
+  const parsed = parseJsonRpc(UTF8.decode(body));
   if (!parsed.ok) {
     throw apiError(parsed.code === -32700 ? "malformed_json" : "invalid_request", parsed.message);
   }
@@ -285,10 +288,8 @@ async function relayJsonRpc(c: RelayContext, config: GatewayConfig, parts: Relay
     // What the session's callers read, so the fisherman's probes can look the same.
     parsed.calls.map(trafficShapeOf).filter((shape) => shape !== null),
   );
-  return new Response(result.value.body, {
-    status: result.value.status,
-    headers: { "content-type": "application/json", ...headers },
-  });
+  headers["content-type"] = "application/json";
+  return new Response(result.value.body, { status: result.value.status, headers });
 }
 
 async function relayHttp(c: RelayContext, config: GatewayConfig, parts: RelayParts & { subpath: string }): Promise<Response> {
@@ -296,7 +297,7 @@ async function relayHttp(c: RelayContext, config: GatewayConfig, parts: RelayPar
   const method = c.req.method;
   const hasBody = method !== "GET" && method !== "HEAD";
   const search = new URL(c.req.url).search;
-  const requestDigest = sha256Hex(`${method} ${subpath}${search}\n${new TextDecoder().decode(body)}`);
+  const requestDigest = sha256Hex(`${method} ${subpath}${search}\n${UTF8.decode(body)}`);
   // A token-metered service reserves its relay's token bound now and charges its tokens at the end.
   const metering = service.tokensPerComputeUnit > 0 ? reserveTokens(config, service, body) : null;
   const admitted = await admit(metering?.computeUnits ?? service.computeUnits.default);
