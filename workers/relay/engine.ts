@@ -457,10 +457,8 @@ async function failover<T>(
     const host = candidates[index];
     lastHost = host;
     report.attempts += 1;
-    // The runtime's own timeout signal: no timer object to make and clear per attempt (Node's
-    // `Timeout` behind the global `setTimeout` under nodejs_compat was 4 % of a relay's CPU). A
-    // timer left pending when the request ends goes with the request's context.
-    const signal = AbortSignal.timeout(Math.min(attemptTimeoutMs, remaining));
+    const { controller, timer } = attemptTimeout(Math.min(attemptTimeoutMs, remaining));
+    const signal = controller.signal;
     const began = Date.now();
     let outcome: AttemptOutcome<T> | { ok: false; thrown: unknown };
     try {
@@ -468,6 +466,7 @@ async function failover<T>(
     } catch (thrown) {
       outcome = { ok: false, thrown };
     }
+    clearTimeout(timer);
     const latencyMs = Date.now() - began;
     if (outcome.ok) {
       recordLatency(host.id, latencyMs);
