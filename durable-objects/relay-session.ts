@@ -17,10 +17,12 @@
  * - Durable Objects run one call at a time between awaits; no method awaits after it reads the
  *   state it changes, so two isolates never share an index or a unit of quota.
  */
+
 import { DurableObject } from "cloudflare:workers";
+import { bytesToHex } from "@noble/hashes/utils.js";
 import { type BreakerParameters, type BreakerState, newBreaker } from "../protocol/breaker.js";
 import { isServed, RECEIPT_OUTCOMES, type ReceiptLeaf, receiptLeafHash, ZERO_HASH } from "../protocol/commitments.js";
-import { type Hex, toHex } from "../protocol/hex.js";
+import type { Hex } from "../protocol/hex.js";
 import {
   MAX_KEPT_SHAPES,
   MAX_REPORTED_SHAPES,
@@ -686,7 +688,7 @@ export class RelaySession extends DurableObject<Env> {
       r.attempts,
       r.createdAt,
       r.completedAt,
-      toHex(receiptLeafHash({ ...r, sessionSeed })).slice(2),
+      bytesToHex(receiptLeafHash({ ...r, sessionSeed })),
       r.promptTokens ?? null,
       r.completionTokens ?? null,
     ]);

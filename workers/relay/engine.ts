@@ -241,9 +241,9 @@ function attemptTimeout(ms: number): { controller: AbortController; timer: Retur
 type FailedOutcome = { ok: false; failure: AttemptFailure } | { ok: false; thrown: unknown };
 
 /** A failed attempt as the failure it counts as: its own, or a timeout / connection error when it threw. */
-function failureOf(host: SessionHost, signal: AbortSignal, outcome: FailedOutcome, latencyMs: number): TimedFailure {
+function failureOf(host: SessionHost, controller: AbortController, outcome: FailedOutcome, latencyMs: number): TimedFailure {
   if ("failure" in outcome) return { ...outcome.failure, latencyMs };
-  const timedOut = signal.aborted;
+  const timedOut = controller.signal.aborted;
   if (!timedOut) console.warn("relay attempt failed", host.id, String(outcome.thrown));
   return { hostId: host.id, reason: timedOut ? "timeout" : "connect_error", latencyMs };
 }
@@ -367,7 +367,7 @@ export async function runEngine<T>(
       }
       continue;
     }
-    const failure = failureOf(run.host, run.controller.signal, outcome, latencyMs);
+    const failure = failureOf(run.host, run.controller, outcome, latencyMs);
     failures.push(failure);
     report.failovers += 1;
     // A failed quorum member is replaced; a failed lone attempt fails over (a running hedge carries on).
@@ -458,11 +458,10 @@ async function failover<T>(
     lastHost = host;
     report.attempts += 1;
     const { controller, timer } = attemptTimeout(Math.min(attemptTimeoutMs, remaining));
-    const signal = controller.signal;
     const began = Date.now();
     let outcome: AttemptOutcome<T> | { ok: false; thrown: unknown };
     try {
-      outcome = await attempt(host, signal);
+      outcome = await attempt(host, controller.signal);
     } catch (thrown) {
       outcome = { ok: false, thrown };
     }
@@ -472,7 +471,7 @@ async function failover<T>(
       recordLatency(host.id, latencyMs);
       return { ok: true, host, value: outcome.value, attempts: report.attempts, latencyMs, failures, engine: report };
     }
-    failures.push(failureOf(host, signal, outcome, latencyMs));
+    failures.push(failureOf(host, controller, outcome, latencyMs));
     report.failovers += 1;
   }
   return { ok: false, attempts: report.attempts, failures, lastHost, engine: report };
