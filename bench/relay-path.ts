@@ -1,7 +1,9 @@
 /**
  * Relay path: the same upstream JSON-RPC host reached directly, through a bare forwarding Worker,
- * through nginx (when installed) and through the gateway (auth, quota, session Durable Object,
- * receipt), each under a fixed-rate and a max-rate load from autocannon in a separate process.
+ * through the relay's floor (a Worker that reads both bodies whole under an attempt timer:
+ * `bench/workers/buffered-proxy.ts`), through nginx (when installed) and through the gateway (auth,
+ * quota, session Durable Object, receipt), each under a fixed-rate and a max-rate load from
+ * autocannon in a separate process; each server's CPU per relay is read around its max-rate run.
  *
  * Cores (2 on this machine): the server under test (workerd, or nginx) is pinned to core 0; the
  * upstream host and the load generator share core 1. "Direct" has nothing on core 0.
@@ -145,7 +147,7 @@ async function load(
   };
 }
 
-function startNginx(upstream: string): { url: string; stop: () => void } | null {
+function startNginx(upstream: string): { url: string; pid: number | undefined; stop: () => void } | null {
   if (!has("nginx")) return null;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-nginx-"));
   const port = 20000 + Math.floor(Math.random() * 20000);
@@ -169,7 +171,7 @@ http {
 `,
   );
   const child = pinned(CORE_SERVER, "nginx", ["-p", dir, "-c", path.join(dir, "nginx.conf")], { stdio: "ignore" });
-  return { url: `http://127.0.0.1:${port}`, stop: () => child.kill("SIGTERM") };
+  return { url: `http://127.0.0.1:${port}`, pid: child.pid, stop: () => child.kill("SIGTERM") };
 }
 
 export async function waitForPost(url: string, headers: Record<string, string>) {
@@ -181,6 +183,42 @@ export async function waitForPost(url: string, headers: Record<string, string>) 
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`${url} never answered`);
+}
+
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/**
+ * CPU time (user + system, milliseconds) of a process and its descendants, from /proc; null where
+ * there is no /proc. Read around a run, it gives the server's CPU per relay: a figure that does not
+ * move with how busy the load generator's core is, unlike requests per second.
+ */
+export function processTreeCpuMs(root: number): number | null {
+  if (!fs.existsSync("/proc/self/stat")) return null;
+  const stats = new Map<number, { parent: number; ticks: number }>();
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+      // Fields after the command's closing parenthesis: state, ppid, ... utime (12th), stime (13th).
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      stats.set(Number(entry), { parent: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) });
+    } catch {
+      // The process ended while the list was read.
+    }
+  }
+  let ticks = 0;
+  const tree = new Set([root]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [pid, { parent }] of stats) {
+      if (!tree.has(pid) && tree.has(parent)) {
+        tree.add(pid);
+        grew = true;
+      }
+    }
+  }
+  for (const pid of tree) ticks += stats.get(pid)?.ticks ?? 0;
+  return (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
 }
 
 /** Calls the gateway's session objects served, by method, and the relays they saw (bench/serve-worker.ts). */
@@ -220,19 +258,28 @@ export async function benchRelayPath({ seconds = 10, rate = 200, connections = 3
     direct: { url: upstreamUrl, headers: {} },
   };
   const stops: (() => void)[] = [];
+  /** The server process of each Worker target, whose process tree's CPU is read around its max-rate run. */
+  const servers: Record<string, number | undefined> = {};
   try {
     const bare = await startJsonProcess(CORE_SERVER, [tsx, "bench/serve-worker.ts", "bare", upstreamUrl]);
     children.push(bare.child);
     targets.bareWorker = { url: `${bare.info.url}${bare.info.path}`, headers: bare.info.headers as Record<string, string> };
+    servers.bareWorker = bare.child.pid;
+    const buffered = await startJsonProcess(CORE_SERVER, [tsx, "bench/serve-worker.ts", "buffered", upstreamUrl]);
+    children.push(buffered.child);
+    targets.bufferedWorker = { url: `${buffered.info.url}${buffered.info.path}`, headers: {} };
+    servers.bufferedWorker = buffered.child.pid;
     const gateway = await startJsonProcess(CORE_SERVER, [tsx, "bench/serve-worker.ts", "gateway", upstreamUrl]);
     children.push(gateway.child);
     targets.gateway = { url: `${gateway.info.url}${gateway.info.path}`, headers: gateway.info.headers as Record<string, string> };
+    servers.gateway = gateway.child.pid;
     const nginx = startNginx(upstreamUrl);
     if (nginx) stops.push(nginx.stop);
+    servers.nginx = nginx?.pid;
     targets.nginx = nginx ? { url: nginx.url, headers: {} } : null;
     const objectCalls = async () => (await gateway.ask("calls")) as ObjectCalls;
 
-    const results: Record<string, { fixedRate: LoadFigures; maxRate: LoadFigures } | null> = {};
+    const results: Record<string, { fixedRate: LoadFigures; maxRate: LoadFigures; cpuUsPerRelay: number | null } | null> = {};
     let sessionObject: Record<string, ReturnType<typeof callsPerThousand>> | null = null;
     for (const [name, target] of Object.entries(targets)) {
       if (!target) {
@@ -245,7 +292,12 @@ export async function benchRelayPath({ seconds = 10, rate = 200, connections = 3
       const start = counted ? await objectCalls() : null;
       const fixed = await fixedRate(target.url, target.headers, rate, seconds);
       const middle = counted ? await objectCalls() : null;
+      const server = servers[name];
+      const cpuBefore = server ? processTreeCpuMs(server) : null;
       const max = await load(target.url, target.headers, { seconds, connections });
+      const cpuAfter = server ? processTreeCpuMs(server) : null;
+      const cpuUsPerRelay =
+        cpuBefore !== null && cpuAfter !== null && max.answered > 0 ? ((cpuAfter - cpuBefore) * 1000) / max.answered : null;
       if (start && middle) {
         const end = await objectCalls();
         sessionObject = {
@@ -253,7 +305,7 @@ export async function benchRelayPath({ seconds = 10, rate = 200, connections = 3
           maxRate: callsPerThousand(middle, end, max.answered),
         };
       }
-      results[name] = { fixedRate: fixed, maxRate: max };
+      results[name] = { fixedRate: fixed, maxRate: max, cpuUsPerRelay };
     }
 
     // A slow host: the relay path should add what it adds with a fast one, and nothing queues.

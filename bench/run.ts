@@ -25,23 +25,32 @@ await buildDashboard();
 const relay = await benchRelayPath();
 log(relay.pinning);
 const r = relay.results;
-log("target        fixed-rate rps   p50 ms   p99 ms   max-rate rps   p50 ms   p99 ms");
+log("target          fixed-rate rps   p50 ms   p99 ms   max-rate rps   p50 ms   p99 ms   server CPU us/relay");
 for (const [name, v] of Object.entries(r)) {
   if (!v) {
-    log(`${name.padEnd(12)}  ${relay.nginx}`);
+    log(`${name.padEnd(14)}  ${relay.nginx}`);
     continue;
   }
   log(
-    `${name.padEnd(12)}  ${f(v.fixedRate.requestsPerSecond, 0).padStart(14)}  ${f(v.fixedRate.p50Ms, 3).padStart(7)}  ${f(v.fixedRate.p99Ms, 3).padStart(7)}  ${f(v.maxRate.requestsPerSecond, 0).padStart(13)}  ${f(v.maxRate.p50Ms, 0).padStart(7)}  ${f(v.maxRate.p99Ms, 0).padStart(7)}`,
+    `${name.padEnd(14)}  ${f(v.fixedRate.requestsPerSecond, 0).padStart(14)}  ${f(v.fixedRate.p50Ms, 3).padStart(7)}  ${f(v.fixedRate.p99Ms, 3).padStart(7)}  ${f(v.maxRate.requestsPerSecond, 0).padStart(13)}  ${f(v.maxRate.p50Ms, 0).padStart(7)}  ${f(v.maxRate.p99Ms, 0).padStart(7)}  ${f(v.cpuUsPerRelay, 0).padStart(19)}`,
   );
 }
 const gw = r.gateway;
 const bare = r.bareWorker;
+const floor = r.bufferedWorker;
 const slow = relay.slowHost;
+/** `a`'s CPU per relay as a throughput ratio against `b` (b's CPU / a's CPU), when both were read. */
+const cpuRatio = (a?: number | null, b?: number | null) => (a && b ? b / a : null);
 const ratios = gw &&
   bare && {
     gatewayOverBareWorker: gw.maxRate.requestsPerSecond / bare.maxRate.requestsPerSecond,
     gatewayOverNginx: r.nginx ? gw.maxRate.requestsPerSecond / r.nginx.maxRate.requestsPerSecond : null,
+    gatewayOverBareWorkerByCpu: cpuRatio(gw.cpuUsPerRelay, bare.cpuUsPerRelay),
+    floorOverBareWorker: floor ? floor.maxRate.requestsPerSecond / bare.maxRate.requestsPerSecond : null,
+    floorOverBareWorkerByCpu: cpuRatio(floor?.cpuUsPerRelay, bare.cpuUsPerRelay),
+    gatewayOverFloor: floor ? gw.maxRate.requestsPerSecond / floor.maxRate.requestsPerSecond : null,
+    gatewayOverFloorByCpu: cpuRatio(gw.cpuUsPerRelay, floor?.cpuUsPerRelay),
+    gatewayAddedCpuUsPerRelayOverFloor: gw.cpuUsPerRelay && floor?.cpuUsPerRelay ? gw.cpuUsPerRelay - floor.cpuUsPerRelay : null,
     addedP50MsOverBareWorker: gw.fixedRate.p50Ms - bare.fixedRate.p50Ms,
     p99OverBareWorker: gw.fixedRate.p99Ms / bare.fixedRate.p99Ms,
     addedP50MsOverDirect: gw.fixedRate.p50Ms - (r.direct?.fixedRate.p50Ms ?? Number.NaN),
@@ -53,7 +62,15 @@ const ratios = gw &&
     slowHostP99OverBareWorker: slow.gateway.p99Ms / slow.bareWorker.p99Ms,
   };
 if (ratios) {
-  log(`throughput gateway / bare worker: ${f(ratios.gatewayOverBareWorker)}x (target >= 0.8x)`);
+  log(
+    `throughput gateway / bare worker: ${f(ratios.gatewayOverBareWorker)}x (target >= 0.8x); by server CPU per relay: ${f(ratios.gatewayOverBareWorkerByCpu)}x`,
+  );
+  log(
+    `the relay's floor (both bodies read whole, an attempt timer, the relay's headers) / bare worker: ${f(ratios.floorOverBareWorker)}x; by CPU: ${f(ratios.floorOverBareWorkerByCpu)}x`,
+  );
+  log(
+    `gateway / floor: ${f(ratios.gatewayOverFloor)}x; by CPU: ${f(ratios.gatewayOverFloorByCpu)}x (the relay's own work: +${f(ratios.gatewayAddedCpuUsPerRelayOverFloor, 0)} us CPU per relay)`,
+  );
   log(
     `throughput gateway / nginx: ${ratios.gatewayOverNginx === null ? "n/a (nginx not installed)" : `${f(ratios.gatewayOverNginx)}x`}`,
   );

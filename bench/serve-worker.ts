@@ -4,6 +4,9 @@
 //                                                      D1, Durable Objects, a service, one host
 //                                                      (the upstream) and a requestor with a key
 //   tsx bench/serve-worker.ts bare <upstream-url>      a Worker that only forwards with fetch
+//   tsx bench/serve-worker.ts buffered <upstream-url>  the relay's floor: reads both bodies whole,
+//                                                      one attempt under an abort timer, the
+//                                                      relay's answer headers (nothing else)
 //   tsx bench/serve-worker.ts hedge <near> <far>       the gateway with two hosts (near: Frankfurt,
 //                                                      far: Singapore) serving `eth-bench` (no
 //                                                      hedging) and `eth-bench-hedged` (hedging)
@@ -188,8 +191,8 @@ async function serveGateway(upstreams: string[], services: { id: string; relayPo
   return { url, mf, path: "/v1/eth-bench", headers: { authorization: `Bearer ${requestor.apiKey.key}` }, calls, reportCost };
 }
 
-async function serveBare() {
-  const script = await bundleWorker("bench/workers/bare-proxy.ts", ".wrangler/bench/bare-proxy.js");
+async function serveBare(entry: "bare-proxy" | "buffered-proxy") {
+  const script = await bundleWorker(`bench/workers/${entry}.ts`, `.wrangler/bench/${entry}.js`);
   const { url, mf } = await startWorker({
     ...(process.env.BENCH_INSPECTOR_PORT ? { inspectorPort: Number(process.env.BENCH_INSPECTOR_PORT) } : {}),
     scriptPath: script,
@@ -206,7 +209,7 @@ const served =
           [upstream, farUpstream],
           [{ id: "eth-bench" }, { id: "eth-bench-hedged", relayPolicy: BENCH_HEDGE_POLICY }],
         )
-      : await serveBare();
+      : await serveBare(mode === "buffered" ? "buffered-proxy" : "bare-proxy");
 console.log(JSON.stringify({ url: served.url, path: served.path, headers: served.headers }));
 for await (const line of readline.createInterface({ input: process.stdin })) {
   if (line.trim() === "calls") console.log(JSON.stringify(served.calls ? await served.calls() : null));
