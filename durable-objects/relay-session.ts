@@ -17,7 +17,6 @@
  * - Durable Objects run one call at a time between awaits; no method awaits after it reads the
  *   state it changes, so two isolates never share an index or a unit of quota.
  */
-
 import { DurableObject } from "cloudflare:workers";
 import { bytesToHex } from "@noble/hashes/utils.js";
 import { type BreakerParameters, type BreakerState, newBreaker } from "../protocol/breaker.js";

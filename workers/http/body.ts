@@ -50,8 +50,8 @@ export async function readOptionalJsonObject(request: Request, limit: number): P
   return bytes.byteLength === 0 ? {} : parseJsonObject(bytes);
 }
 
-/** Decodes whole bodies only (no `stream` option), so one decoder serves every request. */
-const UTF8 = new TextDecoder();
+/** Decodes whole bodies only (no `stream` option), so one decoder serves every request and relay. */
+export const UTF8 = new TextDecoder();
 
 function parseJsonObject(bytes: Uint8Array): Record<string, unknown> {
   let value: unknown;

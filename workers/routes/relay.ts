@@ -25,7 +25,7 @@ import { type GatewayConfig, gatewayConfig } from "../config.js";
 import { type Database, database } from "../db/database.js";
 import type { Service } from "../db/services.js";
 import { type ApiError, apiError, quotaExhausted, sessionBusy } from "../errors.js";
-import { readBodyCapped } from "../http/body.js";
+import { readBodyCapped, UTF8 } from "../http/body.js";
 import { answerableError, CORS_ANSWER_HEADERS, errorAnswer } from "../http/error-response.js";
 import { relayRequirements } from "../market/requirements.js";
 import type { AttemptFailure } from "../relay/attempts.js";
@@ -92,9 +92,6 @@ const REQUIREMENT_HEADERS = {
   minScore: "X-Conductor-Min-Score",
   maxPrice: "X-Conductor-Max-Price",
 } as const;
-
-/** One decoder for every relay: decoding whole bodies (no `stream` option) keeps no state between calls. */
-const UTF8 = new TextDecoder();
 
 function relayHeaders(
   sessionId: string,
